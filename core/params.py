@@ -1,0 +1,120 @@
+"""Parameter specs: the one description of a tunable number that validation, the API and the sliders share.
+
+A landscape, an optimizer and a schedule each declare their parameters as ``ParamSpec``s. The
+server serves them as JSON, the page builds one slider per spec, and ``resolve_params`` checks a
+user's values against them, filling in defaults and naming the field, the value and what is
+allowed when something is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+ParamKind = Literal["float", "int", "bool", "int_list"]
+SliderScale = Literal["log", "linear"]
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter: its default, the values it may take, and how a slider should show it.
+
+    ``minimum``/``maximum`` bound what is valid (``None``: unbounded; ``*_exclusive``: open end);
+    ``slider_min``/``slider_max`` bound what a slider offers, which is usually narrower.
+    A default of ``None`` means "depends on the race" (e.g. a schedule's T_max defaults to the
+    number of steps) and is filled in by whoever knows the race.
+    """
+
+    name: str
+    default: Any
+    help: str
+    kind: ParamKind = "float"
+    minimum: float | None = None
+    maximum: float | None = None
+    minimum_exclusive: bool = False
+    maximum_exclusive: bool = False
+    slider_min: float | None = None
+    slider_max: float | None = None
+    scale: SliderScale = "linear"
+
+    def allowed(self) -> str:
+        """The allowed values in words, e.g. ``a number in [0, 1)``."""
+        if self.kind == "bool":
+            return "true or false"
+        noun = {"float": "a number", "int": "an integer", "int_list": "a list of integers"}[self.kind]
+        if self.minimum is None and self.maximum is None:
+            return noun
+        low = "-inf" if self.minimum is None else _fmt(self.minimum)
+        high = "inf" if self.maximum is None else _fmt(self.maximum)
+        left = "(" if self.minimum is None or self.minimum_exclusive else "["
+        right = ")" if self.maximum is None or self.maximum_exclusive else "]"
+        each = " each" if self.kind == "int_list" else ""
+        return f"{noun}{each} in {left}{low}, {high}{right}"
+
+    def check(self, value: Any, owner: str) -> Any:
+        """Return ``value`` converted to this spec's kind, or raise ``ValueError`` naming the field."""
+        field = f"{owner}.{self.name}" if owner else self.name
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+                return value.lower() in ("true", "1")
+            if isinstance(value, (int, float)) and value in (0, 1):
+                return bool(value)
+            raise ValueError(f"{field} must be {self.allowed()}, got {value!r}")
+        if self.kind == "int_list":
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, (list, tuple)):
+                raise ValueError(f"{field} must be {self.allowed()}, got {value!r}")
+            return [self._check_number(item, field, integer=True) for item in items]
+        return self._check_number(value, field, integer=self.kind == "int")
+
+    def _check_number(self, value: Any, field: str, integer: bool) -> float | int:
+        number = _as_number(value)
+        if number is None or not math.isfinite(number) or (integer and number != int(number)):
+            raise ValueError(f"{field} must be {self.allowed()}, got {value!r}")
+        if self.minimum is not None and (number < self.minimum or (self.minimum_exclusive and number == self.minimum)):
+            raise ValueError(f"{field} must be {self.allowed()}, got {value!r}")
+        if self.maximum is not None and (number > self.maximum or (self.maximum_exclusive and number == self.maximum)):
+            raise ValueError(f"{field} must be {self.allowed()}, got {value!r}")
+        return int(number) if integer else float(number)
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec as plain JSON, as ``/api/optimizers`` and friends serve it."""
+        data = asdict(self)
+        data["allowed"] = self.allowed()
+        return data
+
+
+def resolve_params(specs: tuple[ParamSpec, ...], given: Mapping[str, Any] | None, owner: str) -> dict[str, Any]:
+    """Check ``given`` against ``specs`` and fill in every default; unknown names are rejected.
+
+    >>> resolve_params((ParamSpec("lr", 0.1, "step size", minimum=0.0),), {}, "adam")
+    {'lr': 0.1}
+    """
+    given = dict(given or {})
+    by_name = {spec.name: spec for spec in specs}
+    unknown = sorted(set(given) - set(by_name))
+    if unknown:
+        known = ", ".join(by_name) or "none"
+        raise ValueError(f"{owner} has no parameter {unknown[0]!r}; expected one of: {known}")
+    return {spec.name: spec.check(given[spec.name], owner) if spec.name in given else spec.default for spec in specs}
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _fmt(number: float) -> str:
+    return f"{number:g}"

@@ -1,0 +1,297 @@
+"""Run a race: every racer steps on the same surface from the same start, all at once.
+
+Racers whose optimizers share a factory (``sgd``, ``momentum`` and ``nesterov``; ``adam``,
+``amsgrad`` and ``adamw``; …) form a group and advance together in one NumPy expression, so the
+Python work per step is one gradient evaluation for everyone plus one update per group, whatever
+the number of racers.
+
+Arrival and divergence are found after the fact, vectorized over the recorded steps:
+
+- a racer **diverges** at the first step whose point or loss is not finite or whose point leaves
+  the bound (the landscape's domain widened by ``BOUND_FACTOR`` times its size on every side);
+  its path, loss and learning rates end before that step, so no NaN or Infinity ever leaves;
+- a racer **arrives** at the first step whose loss is within the landscape's tolerance of a known
+  minimum's value while its point lies within the landscape's radius of that minimum.
+
+Gradient noise is drawn from the seed once per step and shared by all racers (one mini-batch
+order for everyone), so a scene always gives the same race, and adding or moving a racer does
+not change the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from core.landscapes import Surface, get_landscape
+from core.optimizers import Optimizer, get_optimizer, make_group_optimizer
+from core.scene import Scene
+from core.schedules import lr_per_step
+
+FloatArray = npt.NDArray[np.float64]
+Status = Literal["arrived", "diverged", "running"]
+
+BOUND_FACTOR = 10.0
+DEFAULT_CHUNK = 250
+
+
+@dataclass(frozen=True)
+class Entrant:
+    """One racer as the engine sees it: an optimizer name, its resolved hyperparameters, its lr per step."""
+
+    optimizer: str
+    params: dict[str, Any]
+    lr: FloatArray  # (steps,)
+
+
+@dataclass
+class Chunk:
+    """Steps ``first`` .. ``first + len − 1`` of every racer, in the racers' order.
+
+    ``points[k, i]`` is racer i's point after ``first + k`` updates; ``loss`` its loss there;
+    ``lr[k, i]`` the learning rate of update ``first + k`` (the one that leaves that point); the
+    last chunk has one row fewer of ``lr``, as no update leaves the final point.
+    """
+
+    first: int
+    points: FloatArray  # (K, N, 2)
+    loss: FloatArray  # (K, N)
+    lr: FloatArray  # (K, N), or (K − 1, N) in the last chunk
+
+
+@dataclass
+class Tracker:
+    """Arrival and divergence found so far, updated chunk by chunk."""
+
+    surface: Surface
+    count: int
+    arrived_at: list[int | None] = field(init=False)
+    diverged_at: list[int | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.arrived_at = [None] * self.count
+        self.diverged_at = [None] * self.count
+        domain = self.surface.landscape.domain
+        width, height = domain.xmax - domain.xmin, domain.ymax - domain.ymin
+        self._low = np.array([domain.xmin - BOUND_FACTOR * width, domain.ymin - BOUND_FACTOR * height])
+        self._high = np.array([domain.xmax + BOUND_FACTOR * width, domain.ymax + BOUND_FACTOR * height])
+        self._minima = np.array([m.point for m in self.surface.minima], dtype=float).reshape(-1, 2)
+        self._minimum_values = np.array([m.value for m in self.surface.minima], dtype=float)
+
+    def observe(self, chunk: Chunk) -> None:
+        """Record the first arrival and the first divergence within ``chunk``."""
+        points, loss = chunk.points, chunk.loss
+        with np.errstate(invalid="ignore", over="ignore"):
+            healthy = (
+                np.isfinite(loss)
+                & np.all(np.isfinite(points), axis=-1)
+                & np.all((points >= self._low) & (points <= self._high), axis=-1)
+            )
+            if len(self._minima):
+                distance = np.linalg.norm(points[:, :, None, :] - self._minima[None, None], axis=-1)
+                near = (distance <= self.surface.landscape.radius) & (
+                    loss[:, :, None] - self._minimum_values <= self.surface.landscape.tolerance
+                )
+                at_minimum = np.any(near, axis=-1) & healthy
+            else:
+                at_minimum = np.zeros_like(healthy)
+        for i in range(self.count):
+            if self.diverged_at[i] is None and not healthy[:, i].all():
+                self.diverged_at[i] = chunk.first + int(np.argmin(healthy[:, i]))
+            if self.arrived_at[i] is None and at_minimum[:, i].any():
+                step = chunk.first + int(np.argmax(at_minimum[:, i]))
+                if self.diverged_at[i] is None or step < self.diverged_at[i]:
+                    self.arrived_at[i] = step
+
+    def status(self, i: int) -> Status:
+        if self.diverged_at[i] is not None:
+            return "diverged"
+        return "arrived" if self.arrived_at[i] is not None else "running"
+
+    def length(self, i: int, chunk: Chunk) -> int:
+        """How many of ``chunk``'s steps of racer i are before its divergence."""
+        end = self.diverged_at[i]
+        return len(chunk.loss) if end is None else max(0, min(len(chunk.loss), end - chunk.first))
+
+
+@dataclass(frozen=True)
+class _Group:
+    optimizer: Optimizer
+    members: npt.NDArray[np.intp]  # racer indices, in engine order
+    slice: slice  # where they sit in the engine's arrays
+    lr: FloatArray  # (steps, n, 1) or (steps,) when every member has the same schedule
+
+
+def simulate(
+    surface: Surface,
+    start: Sequence[float],
+    entrants: Sequence[Entrant],
+    steps: int,
+    noise: float = 0.0,
+    seed: int = 0,
+    chunk_steps: int = DEFAULT_CHUNK,
+) -> Iterator[Chunk]:
+    """Step every entrant ``steps`` times from ``start``; yield the race in chunks of ``chunk_steps`` points.
+
+    The first chunk starts with the start point (step 0), so the chunks hold steps + 1 points in all.
+    """
+    if chunk_steps < 1:
+        raise ValueError(f"chunk_steps must be >= 1, got {chunk_steps}")
+    groups, order = _groups(entrants, steps)
+    count = len(entrants)
+    points = np.tile(np.asarray(start, dtype=float), (count, 1))
+    states = [group.optimizer.init(points[group.slice]) for group in groups]
+    gradient_noise = noise * np.random.default_rng(seed).standard_normal((steps, 2)) if noise > 0 else None
+    needs_hessian = any(group.optimizer.needs_hessian for group in groups)
+    lr_all = np.stack([entrant.lr for entrant in entrants], axis=1)  # (steps, N), racers' order
+    single = len(groups) == 1
+    step = 0
+    with np.errstate(all="ignore"):
+        while step <= steps:
+            size = min(chunk_steps, steps + 1 - step)
+            trail = np.empty((size, count, 2))
+            losses = np.empty((size, count))
+            for k in range(size):
+                loss, grads = surface.value_and_grad(points)
+                trail[k] = points
+                losses[k] = loss
+                t = step + k
+                if t == steps:
+                    break
+                if gradient_noise is not None:
+                    grads = grads + gradient_noise[t]
+                hessians = surface.hessian(points) if needs_hessian else None
+                if single:
+                    points, states[0] = _advance(groups[0], points, grads, states[0], t, hessians)
+                    continue
+                moved = np.empty_like(points)
+                for g, group in enumerate(groups):
+                    part = group.slice
+                    moved[part], states[g] = _advance(
+                        group, points[part], grads[part], states[g], t, None if hessians is None else hessians[part]
+                    )
+                points = moved
+            yield Chunk(step, trail[:, order], losses[:, order], lr_all[step : step + size])
+            step += size
+
+
+def _advance(
+    group: _Group, points: FloatArray, grads: FloatArray, state: Any, t: int, hessians: FloatArray | None
+) -> tuple[FloatArray, Any]:
+    lr = group.lr[t]
+    if hessians is not None and group.optimizer.needs_hessian:
+        return group.optimizer.update(points, grads, state, lr, hessians=hessians)
+    return group.optimizer.update(points, grads, state, lr)
+
+
+def _groups(entrants: Sequence[Entrant], steps: int) -> tuple[list[_Group], npt.NDArray[np.intp]]:
+    """Racers grouped by optimizer factory, each group contiguous; ``order`` maps engine rows back to racers."""
+    by_factory: dict[Callable[..., Optimizer], list[int]] = {}
+    for index, entrant in enumerate(entrants):
+        by_factory.setdefault(get_optimizer(entrant.optimizer).factory, []).append(index)
+    groups = []
+    engine_order: list[int] = []
+    for factory, members in by_factory.items():
+        specs = [get_optimizer(entrants[i].optimizer) for i in members]
+        kwargs = [spec.factory_kwargs(entrants[i].params) for spec, i in zip(specs, members, strict=True)]
+        lrs = np.stack([entrants[i].lr for i in members], axis=1)  # (steps, n)
+        same_schedule = bool(np.all(lrs == lrs[:, :1]))
+        lr = lrs[:, 0].tolist() if same_schedule else lrs[:, :, None]
+        first = len(engine_order)
+        engine_order.extend(members)
+        groups.append(
+            _Group(make_group_optimizer(factory, kwargs), np.array(members), slice(first, len(engine_order)), lr)
+        )
+    order = np.argsort(np.array(engine_order))
+    return groups, order
+
+
+# --- scenes ----------------------------------------------------------------------------------------
+
+
+def entrants_of(scene: Scene) -> list[Entrant]:
+    """Each racer of a filled scene as the engine needs it."""
+    return [
+        Entrant(
+            racer.optimizer,
+            dict(racer.params),
+            lr_per_step(racer.schedule.name, racer.schedule.params, float(racer.params["lr"]), scene.steps),
+        )
+        for racer in scene.racers
+    ]
+
+
+def surface_of(scene: Scene) -> Surface:
+    return get_landscape(scene.landscape.name).surface(scene.landscape.params, l1=scene.l1, l2=scene.l2)
+
+
+def race_frames(scene: Scene, chunk_steps: int = DEFAULT_CHUNK) -> Iterator[dict[str, Any]]:
+    """The race as JSON-ready frames: a header, chunks of steps, a summary (the NDJSON stream's lines).
+
+    ``{"type": "header", "scene": …, "racers": [{"label", "optimizer", "color"}], "minima": …}``,
+    then ``{"type": "chunk", "first": t, "racers": [{"path", "loss", "lr"}]}`` (a diverged racer's
+    path and loss stop before its divergence; lr is the schedule's, whole), then
+    ``{"type": "summary", "racers": [{"status", "arrived_at", "diverged_at", "final_loss", "steps_run"}]}``.
+    """
+    scene = scene.filled()
+    surface = surface_of(scene)
+    yield {
+        "type": "header",
+        "scene": scene.model_dump(mode="json"),
+        "racers": [{"label": r.label, "optimizer": r.optimizer, "color": r.color} for r in scene.racers],
+        "minima": [{"point": list(m.point), "value": m.value, "kind": m.kind} for m in surface.minima],
+    }
+    tracker = Tracker(surface, len(scene.racers))
+    last_loss: list[float | None] = [None] * len(scene.racers)
+    last_step = [0] * len(scene.racers)
+    for chunk in simulate(surface, scene.start, entrants_of(scene), scene.steps, scene.noise, scene.seed, chunk_steps):
+        tracker.observe(chunk)
+        racers = []
+        for i in range(len(scene.racers)):
+            n = tracker.length(i, chunk)
+            if n:
+                last_loss[i] = float(chunk.loss[n - 1, i])
+                last_step[i] = chunk.first + n - 1
+            racers.append(
+                {
+                    "path": chunk.points[:n, i].tolist(),
+                    "loss": chunk.loss[:n, i].tolist(),
+                    "lr": chunk.lr[:, i].tolist(),
+                }
+            )
+        yield {"type": "chunk", "first": chunk.first, "racers": racers}
+    yield {
+        "type": "summary",
+        "racers": [
+            {
+                "status": tracker.status(i),
+                "arrived_at": tracker.arrived_at[i],
+                "diverged_at": tracker.diverged_at[i],
+                "final_loss": last_loss[i],
+                "steps_run": last_step[i],
+            }
+            for i in range(len(scene.racers))
+        ],
+    }
+
+
+def run(scene: Scene) -> dict[str, Any]:
+    """The whole race result (DESIGN.md): the filled scene and, per racer, path, loss, lr and status.
+
+    ``path`` includes the start; ``lr[t]`` is the learning rate of update t (the one that leaves
+    ``path[t]``), for every one of the scene's steps, even past a divergence.
+    """
+    frames = list(race_frames(scene, chunk_steps=scene.steps + 1))
+    header, summary = frames[0], frames[-1]
+    racers = []
+    for i, meta in enumerate(header["racers"]):
+        racer = {"label": meta["label"], "optimizer": meta["optimizer"], "color": meta["color"]}
+        for key in ("path", "loss", "lr"):
+            racer[key] = [value for frame in frames[1:-1] for value in frame["racers"][i][key]]
+        racer.update(summary["racers"][i])
+        racers.append(racer)
+    return {"scene": header["scene"], "minima": header["minima"], "racers": racers}
