@@ -150,11 +150,13 @@ def simulate(
     lr_all = np.stack([entrant.lr for entrant in entrants], axis=1)  # (steps, N), racers' order
     single = len(groups) == 1
     step = 0
-    with np.errstate(all="ignore"):
-        while step <= steps:
-            size = min(chunk_steps, steps + 1 - step)
-            trail = np.empty((size, count, 2))
-            losses = np.empty((size, count))
+    while step <= steps:
+        size = min(chunk_steps, steps + 1 - step)
+        trail = np.empty((size, count, 2))
+        losses = np.empty((size, count))
+        # errstate is a context variable: enter it per chunk, never across a yield (the consumer
+        # may resume this generator in another thread, as a streaming server does).
+        with np.errstate(all="ignore"):
             for k in range(size):
                 loss, grads = surface.value_and_grad(points)
                 trail[k] = points
@@ -175,8 +177,8 @@ def simulate(
                         group, points[part], grads[part], states[g], t, None if hessians is None else hessians[part]
                     )
                 points = moved
-            yield Chunk(step, trail[:, order], losses[:, order], lr_all[step : step + size])
-            step += size
+        yield Chunk(step, trail[:, order], losses[:, order], lr_all[step : step + size])
+        step += size
 
 
 def _advance(
