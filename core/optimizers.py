@@ -44,8 +44,10 @@ class Optimizer(NamedTuple):
 
 
 def _anywhere(condition: Hyper) -> bool:
-    """True if ``condition`` holds for at least one racer."""
-    return bool(np.any(condition))
+    """True if ``condition`` holds for at least one racer (evaluate it in the factory, not per step)."""
+    if isinstance(condition, np.ndarray):
+        return bool(condition.any())
+    return bool(condition)
 
 
 def _select(condition: Hyper, if_true: Any, if_false: Any) -> Any:
@@ -70,8 +72,12 @@ def _pow(base: Hyper, exponent: Hyper) -> Hyper:
 
 
 def _lerp(start: FloatArray, end: FloatArray, weight: Hyper) -> FloatArray:
-    """torch.lerp: start + weight·(end − start)."""
-    return start + weight * (end - start)
+    """torch.lerp, both of its branches: start + w·(end − start) if w < 0.5, else end − (end − start)·(1 − w)."""
+    if isinstance(weight, np.ndarray):
+        return np.where(weight < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight))
+    if weight < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1 - weight)
 
 
 # --- SGD family: sgd, momentum, nesterov -------------------------------------------------------
@@ -103,16 +109,19 @@ def sgd(
     SGD(momentum=0.9, nesterov=True), whose look-ahead is folded into the gradient as in torch.
     """
 
+    decays, has_momentum = _anywhere(weight_decay), _anywhere(momentum)
+    uses_momentum = momentum != 0  # per racer
+
     def init(points: FloatArray) -> SGDState:
         return SGDState(step=0, momentum_buffer=np.zeros_like(points))
 
     def update(points: FloatArray, grads: FloatArray, state: SGDState, lr: Hyper) -> tuple[FloatArray, SGDState]:
-        g = grads + weight_decay * points if _anywhere(weight_decay) else grads
+        g = grads + weight_decay * points if decays else grads
         buffer = state.momentum_buffer
-        if _anywhere(momentum):
+        if has_momentum:
             buffer = g if state.step == 0 else momentum * buffer + (1 - dampening) * g
             with_momentum = _select(nesterov, g + momentum * buffer, buffer)
-            g = _select(momentum != 0, with_momentum, g)
+            g = _select(uses_momentum, with_momentum, g)
         return points - lr * g, SGDState(state.step + 1, buffer)
 
     return Optimizer(init, update)
@@ -141,6 +150,8 @@ def adagrad(
         θ ← θ − clr · g / (√s + eps)
     """
 
+    decays = _anywhere(weight_decay)
+
     def init(points: FloatArray) -> AdagradState:
         return AdagradState(0, np.zeros_like(points) + initial_accumulator_value)
 
@@ -148,10 +159,10 @@ def adagrad(
         points: FloatArray, grads: FloatArray, state: AdagradState, lr: Hyper
     ) -> tuple[FloatArray, AdagradState]:
         step = state.step + 1
-        g = grads + weight_decay * points if _anywhere(weight_decay) else grads
+        g = grads + weight_decay * points if decays else grads
         clr = lr / (1 + (step - 1) * lr_decay)
         total = state.sum + g * g
-        return points - clr * (g / (np.sqrt(total) + eps)), AdagradState(step, total)
+        return points + (-clr * g) / (np.sqrt(total) + eps), AdagradState(step, total)
 
     return Optimizer(init, update)
 
@@ -186,6 +197,8 @@ def rmsprop(
     eps is added outside the square root, as in torch (Keras adds it inside).
     """
 
+    decays, is_centered, has_momentum = _anywhere(weight_decay), _anywhere(centered), _anywhere(momentum > 0)
+
     def init(points: FloatArray) -> RMSpropState:
         zeros = np.zeros_like(points)
         return RMSpropState(0, zeros, zeros, zeros)
@@ -193,22 +206,22 @@ def rmsprop(
     def update(
         points: FloatArray, grads: FloatArray, state: RMSpropState, lr: Hyper
     ) -> tuple[FloatArray, RMSpropState]:
-        g = grads + weight_decay * points if _anywhere(weight_decay) else grads
+        g = grads + weight_decay * points if decays else grads
         square_avg = state.square_avg * alpha + (1 - alpha) * (g * g)
         grad_avg = state.grad_avg
-        if _anywhere(centered):
+        if is_centered:
             grad_avg = _lerp(grad_avg, g, 1 - alpha)
             avg = _select(centered, np.sqrt(square_avg - grad_avg * grad_avg), np.sqrt(square_avg))
         else:
             avg = np.sqrt(square_avg)
         avg = avg + eps
         buffer = state.momentum_buffer
-        if _anywhere(momentum > 0):
+        if has_momentum:
             buffer = buffer * momentum + g / avg
-            step = _select(momentum > 0, buffer, g / avg)
+            points = _select(momentum > 0, points - lr * buffer, points + (-lr * g) / avg)
         else:
-            step = g / avg
-        return points - lr * step, RMSpropState(state.step + 1, square_avg, grad_avg, buffer)
+            points = points + (-lr * g) / avg
+        return points, RMSpropState(state.step + 1, square_avg, grad_avg, buffer)
 
     return Optimizer(init, update)
 
@@ -246,37 +259,52 @@ def adam(
     with decoupled_weight_decay=True and weight_decay 0.01 by default.
     """
 
+    decay, uses_max = _WeightDecay.of(weight_decay, decoupled_weight_decay), _anywhere(amsgrad)
+
     def init(points: FloatArray) -> AdamState:
         zeros = np.zeros_like(points)
         return AdamState(0, zeros, zeros, zeros)
 
     def update(points: FloatArray, grads: FloatArray, state: AdamState, lr: Hyper) -> tuple[FloatArray, AdamState]:
         step = state.step + 1
-        points, g = _weight_decay(points, grads, lr, weight_decay, decoupled_weight_decay)
+        points, g = decay.apply(points, grads, lr)
         exp_avg = _lerp(state.exp_avg, g, 1 - beta1)
         exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * (g * g)
         max_exp_avg_sq = state.max_exp_avg_sq
         denominator_sq = exp_avg_sq
-        if _anywhere(amsgrad):
+        if uses_max:
             max_exp_avg_sq = np.maximum(max_exp_avg_sq, exp_avg_sq)
             denominator_sq = _select(amsgrad, max_exp_avg_sq, exp_avg_sq)
         step_size = lr / (1 - _pow(beta1, step))
         denom = np.sqrt(denominator_sq) / _pow(1 - _pow(beta2, step), 0.5) + eps
-        points = points - step_size * (exp_avg / denom)
+        points = points + (-step_size * exp_avg) / denom
         return points, AdamState(step, exp_avg, exp_avg_sq, max_exp_avg_sq)
 
     return Optimizer(init, update)
 
 
-def _weight_decay(
-    points: FloatArray, grads: FloatArray, lr: Hyper, weight_decay: Hyper, decoupled: Hyper
-) -> tuple[FloatArray, FloatArray]:
-    """torch's two kinds of weight decay: θ ← θ·(1 − lr·wd) if decoupled, else g ← g + wd·θ."""
-    if not _anywhere(weight_decay):
+class _WeightDecay(NamedTuple):
+    """torch's two kinds of weight decay, per racer: θ ← θ·(1 − lr·wd) if decoupled, else g ← g + wd·θ.
+
+    Split in the factory into a decoupled and a coupled coefficient, one of them 0 for each racer,
+    so a group mixing Adam and AdamW needs no branch (×1 and +0 leave a value unchanged).
+    """
+
+    decoupled: Hyper  # wd where decoupled, else 0
+    coupled: Hyper  # wd where coupled, else 0
+
+    @classmethod
+    def of(cls, weight_decay: Hyper, decoupled: Hyper) -> _WeightDecay:
+        if isinstance(decoupled, np.ndarray):
+            return cls(np.where(decoupled, weight_decay, 0.0), np.where(decoupled, 0.0, weight_decay))
+        return cls(weight_decay, 0.0) if decoupled else cls(0.0, weight_decay)
+
+    def apply(self, points: FloatArray, grads: FloatArray, lr: Hyper) -> tuple[FloatArray, FloatArray]:
+        if _anywhere(self.decoupled):
+            points = points * (1 - lr * self.decoupled)
+        if _anywhere(self.coupled):
+            grads = grads + self.coupled * points
         return points, grads
-    shrunk = _select(decoupled, points * (1 - lr * weight_decay), points)
-    coupled = _select(decoupled, grads, grads + weight_decay * points)
-    return shrunk, coupled
 
 
 # --- NAdam --------------------------------------------------------------------------------------
@@ -309,21 +337,23 @@ def nadam(
         θ ← θ − lr·(1 − μₜ)/(1 − Πμ) · g/d − lr·μₜ₊₁/(1 − Πμ·μₜ₊₁) · m/d
     """
 
+    decay = _WeightDecay.of(weight_decay, decoupled_weight_decay)
+
     def init(points: FloatArray) -> NAdamState:
         zeros = np.zeros_like(points)
         return NAdamState(0, 1.0, zeros, zeros)
 
     def update(points: FloatArray, grads: FloatArray, state: NAdamState, lr: Hyper) -> tuple[FloatArray, NAdamState]:
         step = state.step + 1
-        points, g = _weight_decay(points, grads, lr, weight_decay, decoupled_weight_decay)
+        points, g = decay.apply(points, grads, lr)
         mu = beta1 * (1.0 - 0.5 * _pow(0.96, step * momentum_decay))
         mu_next = beta1 * (1.0 - 0.5 * _pow(0.96, (step + 1) * momentum_decay))
         mu_product = state.mu_product * mu
         exp_avg = _lerp(state.exp_avg, g, 1 - beta1)
         exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * (g * g)
         denom = np.sqrt(exp_avg_sq / (1 - _pow(beta2, step))) + eps
-        points = points + (-lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
-        points = points + ((-lr * mu_next) / (1.0 - mu_product * mu_next)) * (exp_avg / denom)
+        points = points + ((-lr * (1.0 - mu) / (1.0 - mu_product)) * g) / denom
+        points = points + (((-lr * mu_next) / (1.0 - mu_product * mu_next)) * exp_avg) / denom
         return points, NAdamState(step, mu_product, exp_avg, exp_avg_sq)
 
     return Optimizer(init, update)
@@ -358,13 +388,15 @@ def radam(
         else:       θ ← θ − m̂ · lr        (plain momentum SGD while ρₜ ≤ 5)
     """
 
+    decay = _WeightDecay.of(weight_decay, decoupled_weight_decay)
+
     def init(points: FloatArray) -> RAdamState:
         zeros = np.zeros_like(points)
         return RAdamState(0, zeros, zeros)
 
     def update(points: FloatArray, grads: FloatArray, state: RAdamState, lr: Hyper) -> tuple[FloatArray, RAdamState]:
         step = state.step + 1
-        points, g = _weight_decay(points, grads, lr, weight_decay, decoupled_weight_decay)
+        points, g = decay.apply(points, grads, lr)
         exp_avg = _lerp(state.exp_avg, g, 1 - beta1)
         exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * (g * g)
         bias_correction2 = 1 - _pow(beta2, step)
@@ -374,7 +406,7 @@ def radam(
         if _anywhere(rho_t > 5.0):
             ratio = (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
             rect = _pow(_select(rho_t > 5.0, ratio, 1.0), 0.5)  # racers with ρₜ ≤ 5 take the other branch
-            adaptive_lr = _pow(bias_correction2, 0.5) / (np.sqrt(exp_avg_sq) + eps)
+            adaptive_lr = 1 / (np.sqrt(exp_avg_sq) + eps) * _pow(bias_correction2, 0.5)  # torch: reciprocal, then scale
             rectified = corrected * lr * adaptive_lr * rect
             points = points - _select(rho_t > 5.0, rectified, corrected * lr)
         else:
@@ -403,17 +435,19 @@ def adamax(beta1: Hyper = 0.9, beta2: Hyper = 0.999, eps: Hyper = 1e-8, weight_d
         θ ← θ − lr/(1 − beta1ᵗ) · m / u
     """
 
+    decays = _anywhere(weight_decay)
+
     def init(points: FloatArray) -> AdamaxState:
         zeros = np.zeros_like(points)
         return AdamaxState(0, zeros, zeros)
 
     def update(points: FloatArray, grads: FloatArray, state: AdamaxState, lr: Hyper) -> tuple[FloatArray, AdamaxState]:
         step = state.step + 1
-        g = grads + weight_decay * points if _anywhere(weight_decay) else grads
+        g = grads + weight_decay * points if decays else grads
         exp_avg = _lerp(state.exp_avg, g, 1 - beta1)
         exp_inf = np.maximum(state.exp_inf * beta2, np.abs(g) + eps)
         clr = lr / (1 - _pow(beta1, step))
-        return points - clr * (exp_avg / exp_inf), AdamaxState(step, exp_avg, exp_inf)
+        return points + (-clr * exp_avg) / exp_inf, AdamaxState(step, exp_avg, exp_inf)
 
     return Optimizer(init, update)
 
@@ -438,6 +472,8 @@ def adadelta(rho: Hyper = 0.9, eps: Hyper = 1e-6, weight_decay: Hyper = 0.0) -> 
         θ ← θ − lr·Δ
     """
 
+    decays = _anywhere(weight_decay)
+
     def init(points: FloatArray) -> AdadeltaState:
         zeros = np.zeros_like(points)
         return AdadeltaState(0, zeros, zeros)
@@ -445,7 +481,7 @@ def adadelta(rho: Hyper = 0.9, eps: Hyper = 1e-6, weight_decay: Hyper = 0.0) -> 
     def update(
         points: FloatArray, grads: FloatArray, state: AdadeltaState, lr: Hyper
     ) -> tuple[FloatArray, AdadeltaState]:
-        g = grads + weight_decay * points if _anywhere(weight_decay) else grads
+        g = grads + weight_decay * points if decays else grads
         square_avg = state.square_avg * rho + (1 - rho) * (g * g)
         delta = np.sqrt(state.acc_delta + eps) / np.sqrt(square_avg + eps) * g
         acc_delta = state.acc_delta * rho + (1 - rho) * (delta * delta)
