@@ -49,7 +49,9 @@ from pathlib import Path
 # before torch is imported.
 os.environ["ATEN_CPU_CAPABILITY"] = "default"
 
-import torch  # noqa: E402
+import itertools
+
+import torch
 
 OUT = Path(__file__).with_name("optimizers.json")
 STEPS = 150
@@ -85,38 +87,46 @@ LANDSCAPES = {
 # fixed torch kwargs)
 # --------------------------------------------------------------------------
 OPTS = {
-    "sgd": (torch.optim.SGD,
-            dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0), {}),
-    "momentum": (torch.optim.SGD,
-                 dict(lr=1e-3, momentum=0.9, dampening=0.0, weight_decay=0.0), {}),
-    "nesterov": (torch.optim.SGD,
-                 dict(lr=1e-3, momentum=0.9, weight_decay=0.0),
-                 dict(nesterov=True, dampening=0.0)),
-    "adagrad": (torch.optim.Adagrad,
-                dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-                     initial_accumulator_value=0.0, eps=1e-10), {}),
-    "rmsprop": (torch.optim.RMSprop,
-                dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0,
-                     momentum=0.0, centered=False), {}),
-    "adam": (torch.optim.Adam,
-             dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
-                  amsgrad=False), {}),
-    "amsgrad": (torch.optim.Adam,
-                dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0),
-                dict(amsgrad=True)),
-    "adamw": (torch.optim.AdamW,
-              dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2,
-                   amsgrad=False), {}),
-    "nadam": (torch.optim.NAdam,
-              dict(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
-                   momentum_decay=4e-3, decoupled_weight_decay=False), {}),
-    "radam": (torch.optim.RAdam,
-              dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
-                   decoupled_weight_decay=False), {}),
-    "adamax": (torch.optim.Adamax,
-               dict(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0), {}),
-    "adadelta": (torch.optim.Adadelta,
-                 dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0), {}),
+    "sgd": (torch.optim.SGD, dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0), {}),
+    "momentum": (torch.optim.SGD, dict(lr=1e-3, momentum=0.9, dampening=0.0, weight_decay=0.0), {}),
+    "nesterov": (torch.optim.SGD, dict(lr=1e-3, momentum=0.9, weight_decay=0.0), dict(nesterov=True, dampening=0.0)),
+    "adagrad": (
+        torch.optim.Adagrad,
+        dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10),
+        {},
+    ),
+    "rmsprop": (
+        torch.optim.RMSprop,
+        dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False),
+        {},
+    ),
+    "adam": (torch.optim.Adam, dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False), {}),
+    "amsgrad": (
+        torch.optim.Adam,
+        dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0),
+        dict(amsgrad=True),
+    ),
+    "adamw": (torch.optim.AdamW, dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2, amsgrad=False), {}),
+    "nadam": (
+        torch.optim.NAdam,
+        dict(
+            lr=2e-3,
+            beta1=0.9,
+            beta2=0.999,
+            eps=1e-8,
+            weight_decay=0.0,
+            momentum_decay=4e-3,
+            decoupled_weight_decay=False,
+        ),
+        {},
+    ),
+    "radam": (
+        torch.optim.RAdam,
+        dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False),
+        {},
+    ),
+    "adamax": (torch.optim.Adamax, dict(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0), {}),
+    "adadelta": (torch.optim.Adadelta, dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0), {}),
 }
 
 
@@ -166,11 +176,15 @@ def sched_cyclic(base: float, n: int, period: int = 30, low: float = 0.2):
 
 
 def sched_exp(base: float, n: int, gamma: float = 0.985):
-    return [base * gamma ** t for t in range(n)]
+    return [base * gamma**t for t in range(n)]
 
 
-SCHEDS = {"warmup_cosine": sched_warmup_cosine, "inverse_sqrt": sched_inverse_sqrt,
-          "cyclic": sched_cyclic, "exponential": sched_exp}
+SCHEDS = {
+    "warmup_cosine": sched_warmup_cosine,
+    "inverse_sqrt": sched_inverse_sqrt,
+    "cyclic": sched_cyclic,
+    "exponential": sched_exp,
+}
 
 # --------------------------------------------------------------------------
 # Cases: (id suffix, landscape, overrides of our hyperparameters, schedule)
@@ -202,31 +216,26 @@ case("nesterov", "sched", "quadratic", sched="cyclic", lr=0.015)
 # adagrad
 case("adagrad", "default", "rosenbrock", lr=0.3)
 case("adagrad", "default", "quadratic", lr=0.5)
-case("adagrad", "decay-init-wd", "quadratic", lr=1.0, lr_decay=0.02,
-     initial_accumulator_value=0.5, weight_decay=0.1)
-case("adagrad", "eps-init", "rosenbrock", lr=0.5, eps=1e-3, initial_accumulator_value=2.0,
-     lr_decay=0.005)
+case("adagrad", "decay-init-wd", "quadratic", lr=1.0, lr_decay=0.02, initial_accumulator_value=0.5, weight_decay=0.1)
+case("adagrad", "eps-init", "rosenbrock", lr=0.5, eps=1e-3, initial_accumulator_value=2.0, lr_decay=0.005)
 case("adagrad", "sched", "rosenbrock", sched="exponential", lr=0.6)
 # rmsprop
 case("rmsprop", "default", "rosenbrock", lr=0.01)
 case("rmsprop", "default", "quadratic", lr=0.02)
 case("rmsprop", "centered-mom", "rosenbrock", lr=1e-3, centered=True, momentum=0.9)
-case("rmsprop", "centered-wd-alpha", "quadratic", lr=0.01, centered=True, alpha=0.9,
-     weight_decay=0.1, eps=1e-4)
+case("rmsprop", "centered-wd-alpha", "quadratic", lr=0.01, centered=True, alpha=0.9, weight_decay=0.1, eps=1e-4)
 case("rmsprop", "mom-wd", "quadratic", lr=0.003, momentum=0.8, weight_decay=0.05, alpha=0.95)
 case("rmsprop", "sched", "quadratic", sched="warmup_cosine", lr=0.05, centered=True)
 # adam
 case("adam", "default", "rosenbrock", lr=0.05)
 case("adam", "default", "quadratic", lr=0.05)
 case("adam", "wd", "rosenbrock", lr=0.02, weight_decay=0.1)
-case("adam", "betas-eps-amsgrad", "quadratic", lr=0.08, beta1=0.8, beta2=0.95, eps=1e-3,
-     amsgrad=True)
+case("adam", "betas-eps-amsgrad", "quadratic", lr=0.08, beta1=0.8, beta2=0.95, eps=1e-3, amsgrad=True)
 case("adam", "sched", "rosenbrock", sched="cyclic", lr=0.06, beta1=0.85)
 # amsgrad
 case("amsgrad", "default", "rosenbrock", lr=0.05)
 case("amsgrad", "default", "quadratic", lr=0.05)
-case("amsgrad", "wd-betas", "quadratic", lr=0.06, beta1=0.7, beta2=0.9, weight_decay=0.2,
-     eps=1e-6)
+case("amsgrad", "wd-betas", "quadratic", lr=0.06, beta1=0.7, beta2=0.9, weight_decay=0.2, eps=1e-6)
 case("amsgrad", "sched", "rosenbrock", sched="inverse_sqrt", lr=0.05)
 # adamw
 case("adamw", "default", "rosenbrock", lr=0.05)
@@ -238,21 +247,28 @@ case("adamw", "sched", "quadratic", sched="warmup_cosine", lr=0.1, weight_decay=
 case("nadam", "default", "rosenbrock", lr=0.05)
 case("nadam", "default", "quadratic", lr=0.05)
 case("nadam", "wd", "rosenbrock", lr=0.02, weight_decay=0.1)
-case("nadam", "decoupled-wd", "quadratic", lr=0.05, weight_decay=0.3, decoupled_weight_decay=True,
-     beta1=0.85, beta2=0.99, momentum_decay=0.01)
+case(
+    "nadam",
+    "decoupled-wd",
+    "quadratic",
+    lr=0.05,
+    weight_decay=0.3,
+    decoupled_weight_decay=True,
+    beta1=0.85,
+    beta2=0.99,
+    momentum_decay=0.01,
+)
 case("nadam", "sched", "quadratic", sched="exponential", lr=0.08, eps=1e-4)
 # radam
 case("radam", "default", "rosenbrock", lr=2e-3)
 case("radam", "default", "quadratic", lr=0.05)
 case("radam", "wd-betas", "quadratic", lr=0.05, weight_decay=0.1, beta1=0.8, beta2=0.99)
-case("radam", "decoupled-wd", "rosenbrock", lr=3e-3, weight_decay=0.2,
-     decoupled_weight_decay=True, eps=1e-6)
+case("radam", "decoupled-wd", "rosenbrock", lr=3e-3, weight_decay=0.2, decoupled_weight_decay=True, eps=1e-6)
 case("radam", "sched", "quadratic", sched="cyclic", lr=0.06)
 # adamax
 case("adamax", "default", "rosenbrock", lr=0.06)
 case("adamax", "default", "quadratic", lr=0.05)
-case("adamax", "wd-betas-eps", "quadratic", lr=0.05, weight_decay=0.1, beta1=0.8, beta2=0.95,
-     eps=1e-2)
+case("adamax", "wd-betas-eps", "quadratic", lr=0.05, weight_decay=0.1, beta1=0.8, beta2=0.95, eps=1e-2)
 case("adamax", "sched", "rosenbrock", sched="warmup_cosine", lr=0.08)
 # adadelta
 case("adadelta", "default", "rosenbrock", lr=1.0)
@@ -341,7 +357,7 @@ def self_check(path: Path) -> None:
             assert len(set(c["lr_per_step"])) == 1, c["id"]
         else:
             lrs = c["lr_per_step"]
-            assert all(a != b for a, b in zip(lrs, lrs[1:])), c["id"]
+            assert all(a != b for a, b in itertools.pairwise(lrs)), c["id"]
     missing = set(OPTS) - set(per_opt)
     assert not missing, f"missing optimizers: {missing}"
     assert all(v >= 3 for v in per_opt.values()), per_opt
@@ -385,9 +401,12 @@ def main() -> None:
     for c in cases:
         pts = c["points"]
         last = math.hypot(pts[-1][0] - pts[-2][0], pts[-1][1] - pts[-2][1])
-        path = sum(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip([c["start"]] + pts, pts))
-        jump = max(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip([c["start"]] + pts, pts))
-        print(f"{c['id']:45s} end=({pts[-1][0]: .4f},{pts[-1][1]: .4f}) last_step={last:.2e} path={path:.3f} jump={jump:.3f}")
+        path = sum(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip([c["start"], *pts], pts, strict=False))
+        jump = max(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip([c["start"], *pts], pts, strict=False))
+        print(
+            f"{c['id']:45s} end=({pts[-1][0]: .4f},{pts[-1][1]: .4f}) "
+            f"last_step={last:.2e} path={path:.3f} jump={jump:.3f}"
+        )
     self_check(OUT)
 
 
