@@ -123,7 +123,7 @@ class _Group:
     optimizer: Optimizer
     members: npt.NDArray[np.intp]  # racer indices, in engine order
     slice: slice  # where they sit in the engine's arrays
-    lr: FloatArray  # (steps, n, 1) or (steps,) when every member has the same schedule
+    lr: FloatArray | list[float]  # (steps, n, 2), or a list (steps,) when every member has the same schedule
 
 
 def simulate(
@@ -143,12 +143,14 @@ def simulate(
         raise ValueError(f"chunk_steps must be >= 1, got {chunk_steps}")
     groups, order = _groups(entrants, steps)
     count = len(entrants)
-    points = np.tile(np.asarray(start, dtype=float), (count, 1))
-    states = [group.optimizer.init(points[group.slice]) for group in groups]
+    start_points = np.tile(np.asarray(start, dtype=float), (count, 1))
+    # Each group keeps its own (n, 2) array; the gradient is taken once per step on all of them.
+    group_points = [start_points[group.slice] for group in groups]
+    states = [group.optimizer.init(points) for group, points in zip(groups, group_points, strict=True)]
     gradient_noise = noise * np.random.default_rng(seed).standard_normal((steps, 2)) if noise > 0 else None
     needs_hessian = any(group.optimizer.needs_hessian for group in groups)
     lr_all = np.stack([entrant.lr for entrant in entrants], axis=1)  # (steps, N), racers' order
-    single = len(groups) == 1
+    slices = [group.slice for group in groups]
     step = 0
     while step <= steps:
         size = min(chunk_steps, steps + 1 - step)
@@ -158,6 +160,7 @@ def simulate(
         # may resume this generator in another thread, as a streaming server does).
         with np.errstate(all="ignore"):
             for k in range(size):
+                points = np.concatenate(group_points) if len(groups) > 1 else group_points[0]
                 loss, grads = surface.value_and_grad(points)
                 trail[k] = points
                 losses[k] = loss
@@ -166,28 +169,20 @@ def simulate(
                     break
                 if gradient_noise is not None:
                     grads = grads + gradient_noise[t]
-                hessians = surface.hessian(points) if needs_hessian else None
-                if single:
-                    points, states[0] = _advance(groups[0], points, grads, states[0], t, hessians)
+                if needs_hessian:
+                    hessians = surface.hessian(points)
+                    for g, group in enumerate(groups):
+                        extra = {"hessians": hessians[slices[g]]} if group.optimizer.needs_hessian else {}
+                        group_points[g], states[g] = group.optimizer.update(
+                            group_points[g], grads[slices[g]], states[g], group.lr[t], **extra
+                        )
                     continue
-                moved = np.empty_like(points)
                 for g, group in enumerate(groups):
-                    part = group.slice
-                    moved[part], states[g] = _advance(
-                        group, points[part], grads[part], states[g], t, None if hessians is None else hessians[part]
+                    group_points[g], states[g] = group.optimizer.update(
+                        group_points[g], grads[slices[g]], states[g], group.lr[t]
                     )
-                points = moved
         yield Chunk(step, trail[:, order], losses[:, order], lr_all[step : step + size])
         step += size
-
-
-def _advance(
-    group: _Group, points: FloatArray, grads: FloatArray, state: Any, t: int, hessians: FloatArray | None
-) -> tuple[FloatArray, Any]:
-    lr = group.lr[t]
-    if hessians is not None and group.optimizer.needs_hessian:
-        return group.optimizer.update(points, grads, state, lr, hessians=hessians)
-    return group.optimizer.update(points, grads, state, lr)
 
 
 def _groups(entrants: Sequence[Entrant], steps: int) -> tuple[list[_Group], npt.NDArray[np.intp]]:
@@ -202,7 +197,7 @@ def _groups(entrants: Sequence[Entrant], steps: int) -> tuple[list[_Group], npt.
         kwargs = [spec.factory_kwargs(entrants[i].params) for spec, i in zip(specs, members, strict=True)]
         lrs = np.stack([entrants[i].lr for i in members], axis=1)  # (steps, n)
         same_schedule = bool(np.all(lrs == lrs[:, :1]))
-        lr = lrs[:, 0].tolist() if same_schedule else lrs[:, :, None]
+        lr = lrs[:, 0].tolist() if same_schedule else np.repeat(lrs[:, :, None], 2, axis=2)  # (steps, n, 2)
         first = len(engine_order)
         engine_order.extend(members)
         groups.append(

@@ -29,8 +29,24 @@ ParamValue = bool | int | float | str | list[int] | list[float]
 Params = Annotated[dict[str, ParamValue], Field(max_length=MAX_PARAMS)]
 
 # Okabe & Ito's colour-blind-safe palette first, then Paul Tol's; the lecture's four keep their colours.
-PALETTE = ("#d55e00", "#0072b2", "#009e73", "#e69f00", "#56b4e9", "#cc79a7", "#000000", "#f0e442",
-           "#882255", "#44aa99", "#999933", "#aa4499", "#332288", "#117733", "#88ccee", "#661100")
+PALETTE = (
+    "#d55e00",
+    "#0072b2",
+    "#009e73",
+    "#e69f00",
+    "#56b4e9",
+    "#cc79a7",
+    "#000000",
+    "#f0e442",
+    "#882255",
+    "#44aa99",
+    "#999933",
+    "#aa4499",
+    "#332288",
+    "#117733",
+    "#88ccee",
+    "#661100",
+)
 OPTIMIZER_COLORS = {
     "sgd": "#d55e00",  # red
     "momentum": "#0072b2",  # blue

@@ -38,9 +38,7 @@ def sweep(scene: Scene, lr_min: float = 1e-4, lr_max: float = 10.0, count: int =
     lrs = log_spaced(lr_min, lr_max, count)
     scene = scene.filled()
     if len(scene.racers) * count > MAX_SWEEP_RACERS:
-        raise ValueError(
-            f"a sweep runs racers × count ≤ {MAX_SWEEP_RACERS} races; got {len(scene.racers)} × {count}"
-        )
+        raise ValueError(f"a sweep runs racers × count ≤ {MAX_SWEEP_RACERS} races; got {len(scene.racers)} × {count}")
     surface = surface_of(scene)
     entrants = [
         Entrant(
