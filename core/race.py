@@ -151,6 +151,8 @@ def simulate(
     needs_hessian = any(group.optimizer.needs_hessian for group in groups)
     lr_all = np.stack([entrant.lr for entrant in entrants], axis=1)  # (steps, N), racers' order
     slices = [group.slice for group in groups]
+    updates = [group.optimizer.update for group in groups]
+    lrs = [group.lr for group in groups]
     step = 0
     while step <= steps:
         size = min(chunk_steps, steps + 1 - step)
@@ -177,10 +179,8 @@ def simulate(
                             group_points[g], grads[slices[g]], states[g], group.lr[t], **extra
                         )
                     continue
-                for g, group in enumerate(groups):
-                    group_points[g], states[g] = group.optimizer.update(
-                        group_points[g], grads[slices[g]], states[g], group.lr[t]
-                    )
+                for g, update in enumerate(updates):
+                    group_points[g], states[g] = update(group_points[g], grads[slices[g]], states[g], lrs[g][t])
         yield Chunk(step, trail[:, order], losses[:, order], lr_all[step : step + size])
         step += size
 
