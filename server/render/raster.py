@@ -1,0 +1,337 @@
+"""Race figures as raster images with Pillow: the final frame as PNG, the whole race as an animated GIF.
+
+ImageDraw does not anti-alias lines or polygons, so the plot and the chrome are drawn at
+``SUPERSAMPLE`` times the size and reduced (a box filter). The chrome (title, ticks, legend
+swatches) and the plot's background (filled contour bands and contour lines) are drawn once; each
+frame copies the background, draws the paths up to its step, the start, the minima and a ball at
+each racer's head, and writes the changing text (step, losses, arrivals) straight at the output
+size, where FreeType anti-aliases it anyway.
+
+A GIF holds one adaptive 255-colour palette, made from the last frame (which shows every path and
+every colour) and applied to every frame without dithering, so flat bands stay flat and each frame
+after the first only stores the rectangle that changed, with unchanged pixels transparent.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from server.render.figure import (
+    Figure,
+    Layout,
+    Text,
+    Theme,
+    band_colors,
+    decimate,
+    frame_steps,
+    halo_color,
+    hex_to_rgb,
+    layout,
+    marker_points,
+    star_points,
+)
+
+SUPERSAMPLE = 2
+LAST_FRAME_MS = 3000  # the final frame lingers, so the result can be read before the loop restarts
+PALETTE_COLORS = 255  # one palette slot stays free for the transparent "unchanged" pixels of delta frames
+_FONT_FILES = {
+    False: ("DejaVuSans.ttf", "LiberationSans-Regular.ttf", "Arial.ttf"),
+    True: ("DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf", "Arial Bold.ttf"),
+}
+_ANCHORS = {"start": "ls", "middle": "ms", "end": "rs"}
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@lru_cache(maxsize=128)
+def font(size: int, bold: bool = False) -> Font:
+    """DejaVu Sans (or Liberation Sans) at ``size`` px if installed, else Pillow's built-in font."""
+    for name in _FONT_FILES[bold]:
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size)
+
+
+def font_identity() -> str:
+    """Which font files the images use (part of an export's ETag: another font, other pixels)."""
+    return "|".join(str(getattr(font(12, bold), "path", "built-in")) for bold in (False, True))
+
+
+def measure(text: str, size: float, bold: bool) -> float:
+    """Width of ``text`` in px at font size ``size``."""
+    return float(font(max(1, round(size)), bold).getlength(_glyphs(text)))
+
+
+def _glyphs(text: str) -> str:
+    """Pillow's built-in font lacks typographic minus signs and the like: use ASCII then."""
+    if getattr(font(12), "path", None):
+        return text
+    return text.translate(str.maketrans({"−": "-", "·": "*", "…": "...", "²": "^2", "³": "^3", "κ": "k", "α": "a"}))
+
+
+class Painter:
+    """Draws one figure at ``scale`` × the layout's logical size: a static base, then any step's frame."""
+
+    def __init__(self, figure: Figure, width: int, height: int, theme: Theme, scale: int = 1, animated: bool = False):
+        self.figure = figure
+        self.theme = theme
+        self.scale = scale
+        self.animated = animated
+        self.layout: Layout = layout(figure, width, height, measure, animated)
+        self.size = (width * scale, height * scale)
+        _, _, plot_width, plot_height = self.layout.plot
+        self.plot_size = (plot_width * scale * SUPERSAMPLE, plot_height * scale * SUPERSAMPLE)
+        self.base = self._base()
+        self.plot_base = self._plot_base()
+        k = scale * SUPERSAMPLE
+        self._trails = [_Trail(racer.path, self.layout, k, self.plot_size) for racer in figure.racers]
+        self._painted = self.plot_base.copy()  # background and the paths drawn so far
+
+    # -- static parts ---------------------------------------------------------------------------
+
+    def _base(self) -> Image.Image:
+        """Background, title, ticks, frame, legend swatches and labels (no plot content, no per-step text)."""
+        k = self.scale * SUPERSAMPLE
+        image = Image.new("RGB", (self.size[0] * SUPERSAMPLE, self.size[1] * SUPERSAMPLE), self.theme.background)
+        draw = ImageDraw.Draw(image)
+        placed = self.layout
+        self._text(draw, placed.title, k)
+        if placed.subtitle:
+            self._text(draw, placed.subtitle, k)
+        left, top, width, height = placed.plot
+        frame = self.theme.frame
+        draw.rectangle(
+            [(left - 1) * k, (top - 1) * k, (left + width + 1) * k - 1, (top + height + 1) * k - 1],
+            outline=frame,
+            width=max(1, k),
+        )
+        for px, label in placed.xticks:
+            y0 = (top + height + 1) * k
+            draw.line([(px * k, y0), (px * k, y0 + placed.tick_length * k)], fill=frame, width=max(1, k))
+            self._text(draw, label, k)
+        for py, label in placed.yticks:
+            x0 = (left - 1) * k
+            draw.line([(x0 - placed.tick_length * k, py * k), (x0, py * k)], fill=frame, width=max(1, k))
+            self._text(draw, label, k)
+        if placed.bar:
+            x, y, bar_width, bar_height = placed.bar
+            draw.rectangle([x * k, y * k, (x + bar_width) * k, (y + bar_height) * k], fill=self._track_color())
+        for racer, entry in zip(self.figure.racers, placed.legend, strict=True):
+            x0, x1, y = entry.swatch
+            halo = halo_color(racer.color, self.theme)
+            draw.line([(x0 * k, y * k), (x1 * k, y * k)], fill=halo, width=round(placed.halo_width * k))
+            draw.line([(x0 * k, y * k), (x1 * k, y * k)], fill=racer.color, width=round(placed.line_width * k))
+            self._marker(draw, racer.marker, (x0 + x1) / 2 * k, y * k, placed.legend_marker_radius * k, racer.color, k)
+            self._text(draw, entry.label, k)
+        return image.reduce(SUPERSAMPLE)
+
+    def _plot_base(self) -> Image.Image:
+        """Filled contour bands (colour by level interval) under translucent contour lines."""
+        figure, theme = self.figure, self.theme
+        width, height = self.plot_size
+        grid = figure.grid[::-1].astype(np.float32)  # image rows go down, the grid's rows go up
+        ny, nx = grid.shape
+        # Linear interpolation between grid points, as contourpy assumes: pixel centres map onto
+        # the grid's first to last points.
+        values = np.asarray(
+            Image.fromarray(grid).resize((width, height), Image.Resampling.BILINEAR, box=(0.5, 0.5, nx - 0.5, ny - 0.5))
+        )
+        colors = np.array([hex_to_rgb(c) for c in band_colors(len(figure.levels) + 1, theme)], dtype=np.uint8)
+        bands = np.searchsorted(np.asarray(figure.levels, dtype=np.float32), values)
+        image = Image.fromarray(colors[bands])
+
+        overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+        draw = ImageDraw.Draw(overlay)
+        k = self.scale * SUPERSAMPLE
+        left, top, _, _ = self.layout.plot
+        line = (*hex_to_rgb(theme.contour), round(255 * theme.contour_alpha))
+        line_width = max(1, round(self.layout.font * 0.06 * k))
+        for paths in figure.lines:
+            for path in paths:
+                if len(path) > 1:
+                    pixels = (self.layout.to_px(path) - np.array([left, top])) * k
+                    draw.line([tuple(p) for p in pixels.tolist()], fill=line, width=line_width)
+        image.paste(overlay, (0, 0), overlay)
+        return image
+
+    def _track_color(self) -> str:
+        return "#d0d7de" if self.theme.name == "light" else "#30363d"
+
+    # -- frames ---------------------------------------------------------------------------------
+
+    def frame(self, step: int) -> Image.Image:
+        """The figure at ``step``: paths up to it, a ball at each head, the legend's status at that step."""
+        k = self.scale * SUPERSAMPLE
+        placed = self.layout
+        self._grow(step)
+        plot = self._painted.copy()
+        draw = ImageDraw.Draw(plot)
+        left, top, _, _ = placed.plot
+        start_x, start_y = placed.point_px(*self.figure.start)
+        radius = placed.ball_radius * k
+        sx, sy = (start_x - left) * k, (start_y - top) * k
+        draw.ellipse(
+            [sx - radius, sy - radius, sx + radius, sy + radius],
+            outline=self.theme.background,
+            width=round(radius * 0.55),
+        )
+        draw.ellipse(
+            [sx - radius * 0.85, sy - radius * 0.85, sx + radius * 0.85, sy + radius * 0.85],
+            outline=self.theme.foreground,
+            width=round(radius * 0.28),
+        )
+        for x, y, kind in self.figure.minima:
+            mx, my = placed.point_px(x, y)
+            star = star_points((mx - left) * k, (my - top) * k, radius * (1.45 if kind == "global" else 1.0))
+            draw.polygon(star, fill="#ffffff", outline="#1b1f24", width=max(1, round(radius * 0.16)))
+        for racer, trail in zip(self.figure.racers, self._trails, strict=True):
+            if len(trail.pixels):
+                hx, hy = trail.pixels[racer.head(step)]
+                self._marker(draw, racer.marker, float(hx), float(hy), radius, racer.color, k)
+        image = self.base.copy()
+        image.paste(plot.reduce(SUPERSAMPLE), (left * self.scale, top * self.scale))
+
+        # Text that changes with the step, drawn at the output size (FreeType anti-aliases it).
+        draw = ImageDraw.Draw(image)
+        s = self.scale
+        progress = f"step {step} / {self.figure.steps}" if self.animated else f"{self.figure.steps} steps"
+        self._text(draw, replace(placed.progress, text=progress), s)
+        if placed.bar:
+            x, y, bar_width, bar_height = placed.bar
+            filled = bar_width * step / max(1, self.figure.steps)
+            if filled > 0:
+                draw.rectangle([x * s, y * s, (x + filled) * s, (y + bar_height) * s], fill=self.theme.foreground)
+        for racer, entry in zip(self.figure.racers, placed.legend, strict=True):
+            self._text(draw, replace(entry.detail, text=racer.legend_text(step)), s)
+        return image
+
+    def _grow(self, step: int) -> None:
+        """Extend every path to ``step`` and repaint only the rectangle the new segments touch."""
+        k = self.scale * SUPERSAMPLE
+        line_width, halo_width = round(self.layout.line_width * k), round(self.layout.halo_width * k)
+        boxes = [
+            box
+            for racer, trail in zip(self.figure.racers, self._trails, strict=True)
+            if (box := trail.grow(racer.head(step), line_width, halo_width))
+        ]
+        width, height = self.plot_size
+        for box in boxes:  # one small rectangle per racer that moved, rather than one that spans them all
+            box = (max(0, box[0]), max(0, box[1]), min(width, box[2]), min(height, box[3]))
+            if box[0] >= box[2] or box[1] >= box[3]:
+                continue
+            patch = self.plot_base.crop(box)
+            whole = (0, 0, *patch.size)
+            for racer, trail in zip(self.figure.racers, self._trails, strict=True):
+                if trail.drawn:
+                    patch.paste(halo_color(racer.color, self.theme), whole, trail.halo.crop(box))
+                    patch.paste(racer.color, whole, trail.line.crop(box))
+            self._painted.paste(patch, box[:2])
+
+    # -- primitives -----------------------------------------------------------------------------
+
+    def _text(self, draw: ImageDraw.ImageDraw, text: Text, k: float) -> None:
+        draw.text(
+            (text.x * k, text.y * k),
+            _glyphs(text.text),
+            font=font(max(1, round(text.size * k)), text.bold),
+            fill=getattr(self.theme, text.role),
+            anchor=_ANCHORS[text.align],
+        )
+
+    def _marker(
+        self, draw: ImageDraw.ImageDraw, shape: str, x: float, y: float, r: float, color: str, k: float
+    ) -> None:
+        outline = self.theme.foreground
+        width = max(1, round(r * 0.22))
+        points = marker_points(shape, x, y, r)
+        if points is None:
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=color, outline=outline, width=width)
+        else:
+            draw.polygon(points, fill=color, outline=outline, width=width)
+
+
+class _Trail:
+    """One racer's path so far as two masks, its casing and its line, grown step by step.
+
+    A frame paints the casing mask in the halo colour and the line mask in the racer's colour, so
+    each racer's line lies on its own casing and on every earlier racer, as if the whole path were
+    drawn at once; but each frame only draws the segments added since the previous one.
+    """
+
+    def __init__(self, path: np.ndarray, placed: Layout, k: int, size: tuple[int, int]):
+        left, top, _, _ = placed.plot
+        pixels = (placed.to_px(path) - np.array([left, top])) * k
+        # Far-off points of a diverging racer only need to leave the picture.
+        self.pixels = np.clip(pixels, -4 * max(size), 5 * max(size))
+        self.kept = decimate(self.pixels, spacing=k)
+        self.size = size
+        self._reset()
+
+    def _reset(self) -> None:
+        self.halo = Image.new("L", self.size, 0)
+        self.line = Image.new("L", self.size, 0)
+        self.drawn = 0  # the path is drawn up to this point index
+        self.before = 0  # the point drawn before it (so the next stretch joins with a round joint)
+
+    def grow(self, head: int, line_width: int, halo_width: int) -> tuple[int, int, int, int] | None:
+        """Draw the path on to point ``head``; the rectangle that changed, if any.
+
+        Frames usually go forward; going back starts over (and everything changed).
+        """
+        if head < self.drawn:
+            self._reset()
+            return (0, 0, *self.size)
+        if head <= self.drawn or not len(self.pixels):
+            return None
+        kept = self.kept[(self.kept > self.drawn) & (self.kept < head)]
+        indices = [self.before, self.drawn, *kept.tolist(), head] if self.drawn else [0, *kept.tolist(), head]
+        points = [tuple(p) for p in self.pixels[indices].tolist()]
+        ImageDraw.Draw(self.halo).line(points, fill=255, width=halo_width, joint="curve")
+        ImageDraw.Draw(self.line).line(points, fill=255, width=line_width, joint="curve")
+        self.before = indices[-2]
+        self.drawn = head
+        xy = self.pixels[indices]
+        reach = halo_width / 2 + 2
+        low, high = np.floor(xy.min(axis=0) - reach), np.ceil(xy.max(axis=0) + reach)
+        return int(low[0]), int(low[1]), int(high[0]), int(high[1])
+
+
+def png(figure: Figure, width: int, height: int, theme: Theme, scale: int = 1) -> bytes:
+    """The final frame as a PNG of exactly (width × scale) × (height × scale) pixels."""
+    painter = Painter(figure, width, height, theme, scale=scale)
+    buffer = io.BytesIO()
+    painter.frame(figure.steps).save(buffer, "PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
+def gif(figure: Figure, width: int, height: int, theme: Theme, frames: int, fps: int) -> bytes:
+    """The race as a looping GIF: ``frames`` frames (at most steps + 1) at ``fps``, the last one held longer."""
+    painter = Painter(figure, width, height, theme, animated=True)
+    steps = frame_steps(figure.steps, frames)
+    last = painter.frame(steps[-1])
+    palette = last.quantize(colors=PALETTE_COLORS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+
+    def indexed(image: Image.Image) -> Image.Image:
+        return image.quantize(palette=palette, dither=Image.Dither.NONE)
+
+    images = (indexed(painter.frame(step)) for step in steps[1:-1])
+    first = indexed(painter.frame(steps[0]))
+    durations = [round(1000 / fps)] * (len(steps) - 1) + [LAST_FRAME_MS]
+    buffer = io.BytesIO()
+    first.save(
+        buffer,
+        "GIF",
+        save_all=True,
+        append_images=[*images, indexed(last)],
+        duration=durations,
+        loop=0,
+        palette=palette.getpalette(),
+        optimize=True,
+    )
+    return buffer.getvalue()

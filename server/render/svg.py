@@ -1,0 +1,213 @@
+"""A race figure as SVG text, for papers and crisp slides: the final state of the race, all vector.
+
+The layout is the raster one (``figure.layout``), measured with the same DejaVu Sans metrics the
+SVG asks for, so text and plot sit where the PNG puts them. The background is filled contour
+regions stacked from low to high (each region is "value ≥ level k", painted over the previous
+ones, so adjacent bands never show hairline seams), then the contour lines, then one
+``<path class="racer" data-label="…">`` per racer over its casing, the start, the minima and each
+racer's final position. Coordinates are pixels with one decimal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from functools import lru_cache
+
+import contourpy
+import jinja2
+import numpy as np
+
+from server.paths import TEMPLATES
+from server.render.figure import (
+    Figure,
+    Layout,
+    Text,
+    Theme,
+    band_colors,
+    decimate,
+    halo_color,
+    layout,
+    marker_points,
+    star_points,
+)
+from server.render.raster import measure
+
+FONT_FAMILY = "'DejaVu Sans', Verdana, 'Bitstream Vera Sans', sans-serif"
+_ANCHORS = {"start": "start", "middle": "middle", "end": "end"}
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def svg(figure: Figure, width: int, height: int, theme: Theme) -> bytes:
+    """The final frame of the race as an SVG document of width × height (CSS) pixels."""
+    placed = layout(figure, width, height, measure, animated=False)
+    left, top, plot_width, plot_height = placed.plot
+    racers = []
+    for racer, entry in zip(figure.racers, placed.legend, strict=True):
+        # Every racer gets its path, even one that diverged at once (a dot at the start).
+        pixels = placed.to_px(racer.path if len(racer.path) else np.array([figure.start], dtype=float))
+        # Far-off points of a diverging racer only need to leave the picture.
+        pixels = np.clip(pixels, -4 * max(width, height), 5 * max(width, height))
+        kept = decimate(pixels, spacing=0.5)
+        head = racer.head(figure.steps)
+        x0, x1, y = entry.swatch
+        racers.append(
+            {
+                "label": racer.label,
+                "color": racer.color,
+                "halo": halo_color(racer.color, theme),
+                "status": racer.status(figure.steps),
+                "d": _polyline(pixels[kept]),
+                "head": _marker(racer.marker, *pixels[head], placed.ball_radius),
+                "swatch": {"x0": _n(x0), "x1": _n(x1), "y": _n(y)},
+                "swatch_marker": _marker(racer.marker, (x0 + x1) / 2, y, placed.legend_marker_radius),
+                "label_text": _text(entry.label),
+                "detail_text": _text(entry.detail, racer.legend_text(figure.steps)),
+            }
+        )
+    start_x, start_y = placed.point_px(*figure.start)
+    minima = [
+        {
+            "kind": kind,
+            "d": _polygon(
+                star_points(*placed.point_px(x, y), placed.ball_radius * (1.45 if kind == "global" else 1.0))
+            ),
+        }
+        for x, y, kind in figure.minima
+    ]
+    colors = band_colors(len(figure.levels) + 1, theme)
+    context = {
+        "width": width,
+        "height": height,
+        "theme": theme,
+        "font_family": FONT_FAMILY,
+        "clip_id": "optirace-plot-"
+        + hashlib.blake2b(
+            repr((figure.title, figure.start, [r["d"] for r in racers])).encode(), digest_size=4
+        ).hexdigest(),
+        "description": _description(figure),
+        "plot": {"x": left, "y": top, "width": plot_width, "height": plot_height},
+        "frame": {"x": _n(left - 0.5), "y": _n(top - 0.5), "width": plot_width + 1, "height": plot_height + 1},
+        "base_color": colors[0],
+        "bands": _bands(figure, placed, colors[1:]),
+        "contours": [d for d in (_polylines(placed, paths) for paths in figure.lines) if d],
+        "contour_width": _n(max(0.6, placed.font * 0.05)),
+        "racers": racers,
+        "line_width": _n(placed.line_width),
+        "halo_width": _n(placed.halo_width),
+        "marker_stroke": _n(placed.ball_radius * 0.2),
+        "start": {
+            "x": _n(start_x),
+            "y": _n(start_y),
+            "r": _n(placed.ball_radius * 0.85),
+            "halo": _n(placed.ball_radius * 0.55),
+            "stroke": _n(placed.ball_radius * 0.28),
+        },
+        "minima": minima,
+        "minimum_stroke": _n(max(0.8, placed.ball_radius * 0.16)),
+        "xticks": [
+            {
+                "x": _n(px),
+                "y0": _n(top + plot_height + 0.5),
+                "y1": _n(top + plot_height + 0.5 + placed.tick_length),
+                "text": _text(label),
+            }
+            for px, label in placed.xticks
+        ],
+        "yticks": [
+            {"y": _n(py), "x0": _n(left - 0.5 - placed.tick_length), "x1": _n(left - 0.5), "text": _text(label)}
+            for py, label in placed.yticks
+        ],
+        "title": _text(placed.title),
+        "subtitle": _text(placed.subtitle) if placed.subtitle else None,
+        "progress": _text(placed.progress),
+    }
+    return _environment().get_template("race.svg").render(context).encode()
+
+
+def _description(figure: Figure) -> str:
+    parts = [f"{figure.title}: {figure.subtitle}. {figure.steps} steps."]
+    parts += [f"{racer.label} ({racer.detail}): {racer.status(figure.steps)}." for racer in figure.racers]
+    return " ".join(parts)
+
+
+def _bands(figure: Figure, placed: Layout, colors: list[str]) -> list[dict[str, str]]:
+    """Region "value ≥ level k" for each level, as one even-odd path each, to paint in order."""
+    xmin, xmax, ymin, ymax = figure.domain
+    ny, nx = figure.grid.shape
+    generator = contourpy.contour_generator(
+        np.linspace(xmin, xmax, nx), np.linspace(ymin, ymax, ny), figure.grid, fill_type=contourpy.FillType.OuterOffset
+    )
+    bands = []
+    for level, color in zip(figure.levels, colors, strict=True):
+        polygons, offsets = generator.filled(level, np.inf)
+        rings = [
+            points[a:b] for points, cuts in zip(polygons, offsets, strict=True) for a, b in itertools.pairwise(cuts)
+        ]
+        d = "".join(_polyline(placed.to_px(ring)) + "Z" for ring in rings if len(ring) > 2)
+        if d:
+            bands.append({"color": color, "d": d})
+    return bands
+
+
+def _polylines(placed: Layout, paths: list[np.ndarray]) -> str:
+    return "".join(_polyline(placed.to_px(path)) for path in paths if len(path) > 1)
+
+
+def _polyline(pixels: np.ndarray) -> str:
+    """``M x y l dx dy …`` in tenths of a pixel: relative moves keep the numbers short; steps that
+    round to nothing are dropped."""
+    tenths = np.round(np.asarray(pixels) * 10).astype(np.int64)
+    steps = np.diff(tenths, axis=0)
+    steps = steps[np.any(steps != 0, axis=1)]
+    head = f"M{_t(tenths[0, 0])} {_t(tenths[0, 1])}"
+    if not len(steps):
+        return head + "h0"
+    return head + "l" + " ".join(f"{_t(dx)} {_t(dy)}" for dx, dy in steps.tolist())
+
+
+def _t(tenths: int) -> str:
+    """An integer number of tenths as the shortest decimal: 15 → 1.5, −3 → -.3, 20 → 2."""
+    sign = "-" if tenths < 0 else ""
+    whole, frac = divmod(abs(int(tenths)), 10)
+    if not frac:
+        return f"{sign}{whole}"
+    return f"{sign}{whole or ''}.{frac}"
+
+
+def _polygon(points: list[tuple[float, float]]) -> str:
+    return "M" + "L".join(f"{_n(x)} {_n(y)}" for x, y in points) + "Z"
+
+
+def _marker(shape: str, x: float, y: float, r: float) -> dict[str, str]:
+    points = marker_points(shape, float(x), float(y), r)
+    if points is None:
+        return {"circle": "1", "cx": _n(x), "cy": _n(y), "r": _n(r)}
+    return {"circle": "", "d": _polygon(points)}
+
+
+def _text(text: Text, content: str | None = None) -> dict[str, str]:
+    return {
+        "x": _n(text.x),
+        "y": _n(text.y),
+        "text": text.text if content is None else content,
+        "size": _n(text.size),
+        "weight": "bold" if text.bold else "normal",
+        "role": text.role,
+        "anchor": _ANCHORS[text.align],
+    }
+
+
+def _n(value: float) -> str:
+    """A coordinate with at most one decimal."""
+    return f"{float(value):.1f}".removesuffix(".0")
