@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from server.middleware import BodyLimitMiddleware, GZipExceptStreamsMiddleware, SecurityHeadersMiddleware
 from server.paths import STATIC
 from server.responses import validation_error_handler, value_error_handler
-from server.routes import health, landscapes, optimizers, pages, race
+from server.routes import exports, health, landscapes, optimizers, pages, race
 
 DESCRIPTION = """
 Optimizers (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, …) race from one start point to the
@@ -30,7 +30,7 @@ def create_app() -> FastAPI:
     )
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(ValueError, value_error_handler)
-    for router in (health.router, landscapes.router, optimizers.router, race.router, pages.router):
+    for router in (health.router, landscapes.router, optimizers.router, race.router, exports.router, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Outermost last: bodies are bounded before anything reads them.
