@@ -1,10 +1,20 @@
-"""The ``optirace`` command: ``optirace serve`` starts the web app with uvicorn."""
+"""The ``optirace`` command: ``optirace serve`` starts the web app with uvicorn; ``optirace export`` writes a race
+as a file (GIF, PNG, SVG, ...: every format of ``server.render.FORMATS``) for slides and handouts.
+
+    optirace export 'http://127.0.0.1:8000/?landscape=bowl&racer=sgd;lr=0.01&racer=adam;lr=0.1' -o bowl.gif
+    optirace export 'landscape=saddle&steps=200' -o saddle.svg --theme dark
+    optirace export scene.json --format png --width 1600 --height 1200
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +29,48 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(handler=_serve)
+    _add_export(commands)
     return parser
+
+
+def _add_export(commands: Any) -> None:
+    from server.render import FORMATS
+
+    names = ", ".join(FORMATS)
+    export = commands.add_parser(
+        "export",
+        help=f"write a race as a file ({names})",
+        description=f"Write the race of a scene as a file ({names}), as GET /export/race.<format> would serve it.",
+        epilog="The scene's own export options in a URL (width=, theme=, ...) are ignored: options come from flags.",
+    )
+    export.add_argument(
+        "scene",
+        help="the scene: a page or /embed URL, a query string such as 'landscape=bowl&racer=adam;lr=0.1', "
+        "or a JSON file holding a Scene ('-' reads standard input)",
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="the file to write (default: optirace-<landscape>.<format>; '-' writes standard output)",
+    )
+    export.add_argument(
+        "-f", "--format", choices=list(FORMATS), help="the format (default: from the output's extension, else gif)"
+    )
+    seen: dict[str, list[str]] = {}
+    specs = {}
+    for fmt in FORMATS.values():
+        for spec in fmt.options:
+            specs.setdefault(spec.name, spec)
+            seen.setdefault(spec.name, []).append(fmt.name)
+    for name, spec in specs.items():
+        only = "" if len(seen[name]) == len(FORMATS) else f" [{', '.join(seen[name])}]"
+        export.add_argument(
+            f"--{name}",
+            metavar="N" if not spec.choices else "{" + ",".join(spec.choices) + "}",
+            help=f"{spec.help}: {spec.allowed()}, default {spec.default}{only}",
+        )
+    export.set_defaults(handler=_export, option_names=list(specs))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -29,6 +80,91 @@ def _serve(args: argparse.Namespace) -> int:
         raise SystemExit("optirace serve: --workers must be at least 1")
     uvicorn.run("server.app:app", host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from server.render import FORMATS, ExportError
+
+    def fail(message: str) -> int:
+        print(f"optirace export: error: {message}", file=sys.stderr)
+        return 2
+
+    output = args.output
+    suffix = Path(output).suffix.lower().lstrip(".") if output and output != "-" else ""
+    if args.format:
+        name = args.format
+        if suffix in FORMATS and suffix != name:
+            return fail(f"--format {name} does not match the extension of {output}")
+    elif suffix in FORMATS:
+        name = suffix
+    elif suffix:
+        return fail(f"cannot tell the format from {output!r}; give --format ({', '.join(FORMATS)})")
+    else:
+        name = "gif"
+    fmt = FORMATS[name]
+    given = {key: getattr(args, key) for key in args.option_names if getattr(args, key) is not None}
+    try:
+        options = fmt.parse_options(given)
+        scene, ignored = read_scene(args.scene)
+    except ExportError as error:
+        return fail("; ".join(f"--{p.field}: {p.message}" if p.field in given else p.message for p in error.problems))
+    except ValidationError as error:
+        return fail(
+            "the scene is not valid: "
+            + "; ".join(
+                f"{'.'.join(str(part) for part in problem['loc']) or 'scene'}: {problem['msg']}"
+                for problem in error.errors(include_url=False)
+            )
+        )
+    except OSError as error:
+        return fail(f"cannot read {args.scene}: {error.strerror or error}")
+    if ignored:
+        print(f"optirace export: ignoring {', '.join(ignored)} (not scene keys)", file=sys.stderr)
+
+    began = time.perf_counter()
+    body = fmt.render(scene, options)
+    seconds = time.perf_counter() - began
+    if output == "-":
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+        return 0
+    path = Path(output or fmt.filename(scene))
+    try:
+        path.write_bytes(body)
+    except OSError as error:
+        print(f"optirace export: error: cannot write {path}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    print(f"wrote {path} ({len(body) / 1000:.0f} kB, {fmt.name}) in {seconds:.1f} s", file=sys.stderr)
+    return 0
+
+
+def read_scene(source: str) -> tuple[Any, list[str]]:
+    """The scene from a URL, a query string, or a JSON file ('-': standard input); and the keys ignored.
+
+    A page or /embed URL may carry keys that are not the scene's (an export's width, an embed's
+    autoplay): they are ignored and listed, so a link copied from anywhere works.
+    """
+    from core.scene import Scene
+    from core.scene_url import parse_query
+    from server.render.formats import is_scene_key, scene_from_pairs
+
+    if source == "-":
+        text = sys.stdin.read()
+    elif Path(source).is_file():
+        text = Path(source).read_text(encoding="utf-8")
+    elif source.lower().endswith(".json"):
+        raise FileNotFoundError(2, "no such file", source)
+    else:
+        text = source
+    text = text.strip()
+    if text.startswith("{"):
+        return Scene.model_validate_json(text), []
+    query = urlsplit(text).query if "://" in text or text.startswith("/") else text.lstrip("?")
+    pairs = parse_query(query)
+    ignored = list(dict.fromkeys(key for key, _ in pairs if not is_scene_key(key)))
+    return scene_from_pairs((key, value) for key, value in pairs if is_scene_key(key)), ignored
 
 
 def main(argv: Sequence[str] | None = None) -> int:
