@@ -328,7 +328,7 @@ class Text:
 class LegendEntry:
     swatch: tuple[float, float, float]  # x0, x1, y of the swatch line (marker at its middle)
     label: Text
-    detail: Text  # its text is filled per frame (RacerView.legend_text)
+    detail: Text | None  # its text is filled per frame (RacerView.legend_text); None on a tiny canvas
 
 
 @dataclass(frozen=True)
@@ -347,7 +347,7 @@ class Layout:
     xticks: list[tuple[float, Text]]  # pixel x, label
     yticks: list[tuple[float, Text]]  # pixel y, label
     tick_length: float
-    legend: list[LegendEntry]
+    legend: list[LegendEntry]  # one per racer, in order; empty on a tiny canvas
     line_width: float
     halo_width: float
     ball_radius: float
@@ -367,18 +367,40 @@ class Layout:
         return float(px[0]), float(px[1])
 
 
+MIN_FONT = 9.0  # px; below this the legend loses its status lines, then goes
+LEGEND_MODES = ("full", "labels", "none")  # label and status line; label only; no legend
+
+
 def layout(figure: Figure, width: int, height: int, measure: Measure, animated: bool) -> Layout:
-    """Place titles, plot, ticks and legend; shrink the type if the plot would get too small."""
-    font = min(max(min(width, height) / 30, 9.0), 40.0)
-    while True:
-        placed = _layout(figure, width, height, measure, animated, font)
-        _, _, plot_width, plot_height = placed.plot
-        if min(plot_width, plot_height) >= 0.45 * min(width, height) or font <= 9.0:
-            return placed
-        font = max(9.0, font * 0.88)
+    """Place titles, plot, ticks and legend.
+
+    The type starts at a size proportional to the canvas; while the plot would get less than
+    ``PLOT_SHARE`` of the scale it would have alone on the canvas, the type shrinks, and on a tiny
+    canvas the legend drops its status lines and then itself.
+    """
+    xmin, xmax, ymin, ymax = figure.domain
+    alone = min(width / (xmax - xmin), height / (ymax - ymin))
+    start = min(max(min(width, height) / 30, MIN_FONT), 40.0)
+    placed = None
+    for mode in LEGEND_MODES:
+        font = start if mode == "full" else MIN_FONT * 1.2
+        while True:
+            placed = _layout(figure, width, height, measure, animated, font, mode)
+            if placed.plot[2] / (xmax - xmin) >= PLOT_SHARE * alone:
+                return placed
+            if font <= MIN_FONT:
+                break
+            font = max(MIN_FONT, font * 0.9)
+    assert placed is not None
+    return placed
 
 
-def _layout(figure: Figure, width: int, height: int, measure: Measure, animated: bool, font: float) -> Layout:
+PLOT_SHARE = 0.55
+
+
+def _layout(
+    figure: Figure, width: int, height: int, measure: Measure, animated: bool, font: float, mode: str
+) -> Layout:
     pad = round(font * 0.7)
     title_size, small, tick_size = font * 1.2, font * 0.8, font * 0.75
     xmin, xmax, ymin, ymax = figure.domain
@@ -387,14 +409,13 @@ def _layout(figure: Figure, width: int, height: int, measure: Measure, animated:
     progress_text = f"step {figure.steps} / {figure.steps}" if animated else f"{figure.steps} steps"
     progress_width = measure(progress_text, small, False)
     title_text = _fit(figure.title, width - 2 * pad - progress_width - font, title_size, True, measure)
+    title_width = measure(title_text, title_size, True)
     baseline = pad + title_size * 0.95
     title = Text(pad, baseline, title_text, title_size, bold=True)
     subtitle = None
-    room = width - 2 * pad - progress_width - font - measure(title_text, title_size, True) - font * 0.8
+    room = width - 2 * pad - progress_width - font - title_width - font * 0.8
     if measure(figure.subtitle, small, False) <= room:
-        subtitle = Text(
-            pad + measure(title_text, title_size, True) + font * 0.8, baseline, figure.subtitle, small, role="muted"
-        )
+        subtitle = Text(pad + title_width + font * 0.8, baseline, figure.subtitle, small, role="muted")
     progress = Text(width - pad, baseline, progress_text, small, role="muted", align="end")
     top = baseline + title_size * 0.45
     bar = None
@@ -403,74 +424,76 @@ def _layout(figure: Figure, width: int, height: int, measure: Measure, animated:
         top += bar[3]
     top += font * 0.6
 
-    # Ticks: labels left of and below the plot.
+    # The plot's box: tick labels to its left and below it.
     tick_length = font * 0.3
     y_ticks, y_step = nice_ticks(ymin, ymax, 7)
-    x_ticks, x_step = nice_ticks(xmin, xmax, 9)
-    y_labels = [tick_label(v, y_step) for v in y_ticks]
-    label_width = max(measure(label, tick_size, False) for label in y_labels)
+    label_width = max(measure(tick_label(v, y_step), tick_size, False) for v in y_ticks)
     left = pad + label_width + tick_length + font * 0.3
-    bottom = height - pad - tick_size * 1.1 - tick_length - font * 0.2
     right = width - pad
+    below_plot = tick_length + tick_size * 1.1 + font * 0.2  # the x tick labels
+    bottom = height - pad - below_plot
 
-    # Legend entries, all the same size: swatch, label, detail line.
+    # Legend entries, all the same size: swatch and label, then (mode "full") the status line.
+    count = len(figure.racers) if mode != "none" else 0
     swatch = font * 2.0
-    text_width = max(
-        max(measure(r.label, font, True) for r in figure.racers),
-        max(
-            measure(f"{r.detail} · {longest}", small, False)
-            for r in figure.racers
-            for longest in _longest_statuses(figure.steps)
-        ),
-    )
+    text_width = max((measure(r.label, font, True) for r in figure.racers), default=0.0)
+    if mode == "full":
+        text_width = max(
+            text_width,
+            *(measure(f"{r.detail} · {s}", small, False) for r in figure.racers for s in _longest(figure.steps)),
+        )
     entry_width = swatch + font * 0.6 + text_width
-    entry_height = font * 1.25 + small * 1.2 + font * 0.55
-    count = len(figure.racers)
+    entry_height = font * 1.25 + font * 0.5 + (small * 1.2 if mode == "full" else 0.0)
     gap = font * 1.2
 
+    # Legend on the right, in as many columns as its height needs; or below, in as many columns as fit.
     options = []
-    # Legend on the right, in as many columns as its height needs.
-    rows = max(1, min(count, int((bottom - top) // entry_height)))
-    columns = math.ceil(count / rows)
-    legend_width = columns * entry_width + (columns - 1) * font
-    options.append(("right", _fit_plot(figure.domain, right - legend_width - gap - left, bottom - top), rows))
-    # Legend below, in as many columns as fit.
-    columns_below = max(1, min(count, int((right - left + font) // (entry_width + font))))
-    rows_below = math.ceil(count / columns_below)
-    legend_height = rows_below * entry_height
-    options.append(
-        ("below", _fit_plot(figure.domain, right - left, bottom - top - legend_height - font * 0.8), rows_below)
-    )
+    if count:
+        rows = max(1, min(count, int((bottom - top) // entry_height)))
+        columns = math.ceil(count / rows)
+        rows = math.ceil(count / columns)  # balanced columns: 8 + 8, not 15 + 1
+        legend_width = columns * entry_width + (columns - 1) * font
+        options.append(("right", _fit_plot(figure.domain, right - legend_width - gap - left, bottom - top), rows))
+        columns = max(1, min(count, int((right - left + font) // (entry_width + font))))
+        rows = math.ceil(count / columns)
+        room_below = bottom - top - gap - rows * entry_height
+        options.append(("below", _fit_plot(figure.domain, right - left, room_below), rows))
+    else:
+        options.append(("none", _fit_plot(figure.domain, right - left, bottom - top), 1))
     where, (plot_width, plot_height), rows = max(options, key=lambda option: option[1][0] * option[1][1])
     plot_width, plot_height = max(plot_width, 8), max(plot_height, 8)
+    columns = math.ceil(count / rows) if count else 0
+    legend_width = columns * entry_width + max(0, columns - 1) * font
+    legend_height = min(count, rows) * entry_height
 
-    if where == "right":
-        columns = math.ceil(count / rows)
-        block = plot_width + gap + columns * entry_width + (columns - 1) * font
-        plot_left = round(max(left, left + (right - left - block) / 2))
+    # Centre the plot and its legend together in the space left.
+    if where == "below":
+        block = plot_height + below_plot + gap + legend_height
+        plot_top = round(top + max(0.0, (bottom + below_plot - top - block) / 2))
+        plot_left = round(left + (right - left - plot_width) / 2)
+        legend_left = max(pad, (width - legend_width) / 2)
+        legend_top = plot_top + plot_height + below_plot + gap
+    else:
+        block = plot_width + (gap + legend_width if count else 0.0)
+        plot_left = round(left + max(0.0, (right - left - block) / 2))
         plot_top = round(top + (bottom - top - plot_height) / 2)
         legend_left = plot_left + plot_width + gap
-        legend_top = plot_top + max(0.0, (plot_height - rows * entry_height) / 2)
-    else:
-        columns = math.ceil(count / rows)
-        plot_left = round(left + (right - left - plot_width) / 2)
-        plot_top = round(top)
-        legend_block = columns * entry_width + (columns - 1) * font
-        legend_left = max(pad, (width - legend_block) / 2)
-        legend_top = plot_top + plot_height + tick_size * 1.1 + tick_length + font * 0.9
+        centred = plot_top + (plot_height - legend_height) / 2
+        legend_top = min(max(top, centred), max(top, height - pad - legend_height))
     plot = (plot_left, plot_top, int(plot_width), int(plot_height))
 
     legend = []
-    for index, racer in enumerate(figure.racers):
+    for index, racer in enumerate(figure.racers[:count]):
         column, row = divmod(index, rows)
         x = legend_left + column * (entry_width + font)
-        y = legend_top + row * entry_height
-        label_baseline = y + font * 0.95
+        label_baseline = legend_top + row * entry_height + font * 0.95
         legend.append(
             LegendEntry(
                 swatch=(x, x + swatch, label_baseline - font * 0.35),
                 label=Text(x + swatch + font * 0.6, label_baseline, racer.label, font, bold=True),
-                detail=Text(x + swatch + font * 0.6, label_baseline + small * 1.25, "", small, role="muted"),
+                detail=Text(x + swatch + font * 0.6, label_baseline + small * 1.25, "", small, role="muted")
+                if mode == "full"
+                else None,
             )
         )
 
@@ -493,36 +516,17 @@ def _layout(figure: Figure, width: int, height: int, measure: Measure, animated:
         ball_radius=max(4.0, font * 0.42),
         legend_marker_radius=max(3.0, font * 0.34),
     )
-    plot_left, plot_top, plot_width, plot_height = plot
     x_ticks, x_step = nice_ticks(xmin, xmax, max(2, int(plot_width // (font * 3.2))))
+    label_y = plot_top + plot_height + tick_length + tick_size * 1.05
     xticks = [
-        (
-            px,
-            Text(
-                px,
-                plot_top + plot_height + tick_length + tick_size * 1.05,
-                tick_label(v, x_step),
-                tick_size,
-                role="muted",
-                align="middle",
-            ),
-        )
+        (px, Text(px, label_y, tick_label(v, x_step), tick_size, role="muted", align="middle"))
         for v in x_ticks
         for px in [placed.point_px(v, ymin)[0]]
     ]
     y_ticks, y_step = nice_ticks(ymin, ymax, max(2, int(plot_height // (font * 2.2))))
+    label_x = plot_left - tick_length - font * 0.25
     yticks = [
-        (
-            py,
-            Text(
-                plot_left - tick_length - font * 0.25,
-                py + tick_size * 0.36,
-                tick_label(v, y_step),
-                tick_size,
-                role="muted",
-                align="end",
-            ),
-        )
+        (py, Text(label_x, py + tick_size * 0.36, tick_label(v, y_step), tick_size, role="muted", align="end"))
         for v in y_ticks
         for py in [placed.point_px(xmin, v)[1]]
     ]
@@ -536,7 +540,7 @@ def _fit_plot(domain: tuple[float, float, float, float], width: float, height: f
     return int(scale * (xmax - xmin)), int(scale * (ymax - ymin))
 
 
-def _longest_statuses(steps: int) -> list[str]:
+def _longest(steps: int) -> list[str]:
     return [f"arrived @ {steps}", f"diverged @ {steps}", "loss −8.88e−88"]
 
 

@@ -15,11 +15,13 @@ after the first only stores the rectangle that changed, with unchanged pixels tr
 from __future__ import annotations
 
 import io
+import struct
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import GifImagePlugin, Image, ImageDraw, ImageFont
 
 from server.render.figure import (
     Figure,
@@ -122,7 +124,7 @@ class Painter:
         if placed.bar:
             x, y, bar_width, bar_height = placed.bar
             draw.rectangle([x * k, y * k, (x + bar_width) * k, (y + bar_height) * k], fill=self._track_color())
-        for racer, entry in zip(self.figure.racers, placed.legend, strict=True):
+        for racer, entry in zip(self.figure.racers, placed.legend, strict=False):  # the legend may be left out
             x0, x1, y = entry.swatch
             halo = halo_color(racer.color, self.theme)
             draw.line([(x0 * k, y * k), (x1 * k, y * k)], fill=halo, width=round(placed.halo_width * k))
@@ -207,8 +209,9 @@ class Painter:
             filled = bar_width * step / max(1, self.figure.steps)
             if filled > 0:
                 draw.rectangle([x * s, y * s, (x + filled) * s, (y + bar_height) * s], fill=self.theme.foreground)
-        for racer, entry in zip(self.figure.racers, placed.legend, strict=True):
-            self._text(draw, replace(entry.detail, text=racer.legend_text(step)), s)
+        for racer, entry in zip(self.figure.racers, placed.legend, strict=False):  # the legend may be left out
+            if entry.detail:
+                self._text(draw, replace(entry.detail, text=racer.legend_text(step)), s)
         return image
 
     def _grow(self, step: int) -> None:
@@ -316,22 +319,59 @@ def gif(figure: Figure, width: int, height: int, theme: Theme, frames: int, fps:
     steps = frame_steps(figure.steps, frames)
     last = painter.frame(steps[-1])
     palette = last.quantize(colors=PALETTE_COLORS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    delay = round(1000 / fps)
 
-    def indexed(image: Image.Image) -> Image.Image:
-        return image.quantize(palette=palette, dither=Image.Dither.NONE)
+    def indexed() -> Iterator[tuple[np.ndarray, int]]:
+        for step in steps[:-1]:
+            yield np.asarray(painter.frame(step).quantize(palette=palette, dither=Image.Dither.NONE)), delay
+        yield np.asarray(last.quantize(palette=palette, dither=Image.Dither.NONE)), LAST_FRAME_MS
 
-    images = (indexed(painter.frame(step)) for step in steps[1:-1])
-    first = indexed(painter.frame(steps[0]))
-    durations = [round(1000 / fps)] * (len(steps) - 1) + [LAST_FRAME_MS]
-    buffer = io.BytesIO()
-    first.save(
-        buffer,
-        "GIF",
-        save_all=True,
-        append_images=[*images, indexed(last)],
-        duration=durations,
-        loop=0,
-        palette=palette.getpalette(),
-        optimize=True,
-    )
-    return buffer.getvalue()
+    return encode_gif(indexed(), palette.getpalette() or [], (width, height))
+
+
+def encode_gif(frames: Iterable[tuple[np.ndarray, int]], palette: list[int], size: tuple[int, int]) -> bytes:
+    """A looping GIF89a of palette-index frames (H, W) with their durations in ms, one global palette.
+
+    Each frame after the first stores only the rectangle that changed since the previous one, with
+    its unchanged pixels set to the transparent index (the first palette slot not in use), which
+    compresses to almost nothing; a frame identical to the previous one lengthens it instead.
+    Frames are encoded as they come, so memory holds two frames, not the whole animation.
+    """
+    colors = len(palette) // 3
+    if colors > 255:
+        raise ValueError(f"encode_gif needs a free palette slot for transparency; got {colors} colours")
+    transparent = colors
+    out = io.BytesIO()
+    out.write(b"GIF89a" + struct.pack("<HHBBB", size[0], size[1], 0xF7, 0, 0))  # 256-entry global palette
+    out.write(bytes(palette).ljust(768, b"\0"))
+    out.write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", 0) + b"\0")  # loop forever
+    pending: tuple[np.ndarray, tuple[int, int], dict[str, int]] | None = None
+    previous: np.ndarray | None = None
+    for indices, duration in frames:
+        if previous is None:
+            block, offset, params = indices, (0, 0), {"duration": duration}
+        else:
+            changed = indices != previous
+            rows, columns = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+            if not len(rows):
+                assert pending is not None
+                pending[2]["duration"] += duration
+                continue
+            y0, y1, x0, x1 = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
+            block = np.where(changed[y0:y1, x0:x1], indices[y0:y1, x0:x1], transparent).astype(np.uint8)
+            offset = (int(x0), int(y0))
+            params = {"duration": duration, "transparency": transparent, "disposal": 1}
+        if pending is not None:
+            _write_frame(out, *pending)
+        pending = (block, offset, params)
+        previous = indices
+    if pending is not None:
+        _write_frame(out, *pending)
+    out.write(b";")
+    return out.getvalue()
+
+
+def _write_frame(out: io.BytesIO, block: np.ndarray, offset: tuple[int, int], params: dict[str, int]) -> None:
+    """One frame: Pillow's GIF encoder writes the control extension, the descriptor and the LZW data."""
+    for chunk in GifImagePlugin.getdata(Image.fromarray(np.ascontiguousarray(block)), offset, interlace=0, **params):
+        out.write(chunk)

@@ -53,14 +53,14 @@ def svg(figure: Figure, width: int, height: int, theme: Theme) -> bytes:
     placed = layout(figure, width, height, measure, animated=False)
     left, top, plot_width, plot_height = placed.plot
     racers = []
-    for racer, entry in zip(figure.racers, placed.legend, strict=True):
+    legend = []
+    for index, racer in enumerate(figure.racers):
         # Every racer gets its path, even one that diverged at once (a dot at the start).
         pixels = placed.to_px(racer.path if len(racer.path) else np.array([figure.start], dtype=float))
         # Far-off points of a diverging racer only need to leave the picture.
         pixels = np.clip(pixels, -4 * max(width, height), 5 * max(width, height))
         kept = decimate(pixels, spacing=0.5)
         head = racer.head(figure.steps)
-        x0, x1, y = entry.swatch
         racers.append(
             {
                 "label": racer.label,
@@ -69,12 +69,20 @@ def svg(figure: Figure, width: int, height: int, theme: Theme) -> bytes:
                 "status": racer.status(figure.steps),
                 "d": _polyline(pixels[kept]),
                 "head": _marker(racer.marker, *pixels[head], placed.ball_radius),
-                "swatch": {"x0": _n(x0), "x1": _n(x1), "y": _n(y)},
-                "swatch_marker": _marker(racer.marker, (x0 + x1) / 2, y, placed.legend_marker_radius),
-                "label_text": _text(entry.label),
-                "detail_text": _text(entry.detail, racer.legend_text(figure.steps)),
             }
         )
+        if index < len(placed.legend):  # a tiny canvas has no room for a legend
+            entry = placed.legend[index]
+            x0, x1, y = entry.swatch
+            legend.append(
+                {
+                    **racers[-1],
+                    "swatch": {"x0": _n(x0), "x1": _n(x1), "y": _n(y)},
+                    "swatch_marker": _marker(racer.marker, (x0 + x1) / 2, y, placed.legend_marker_radius),
+                    "label_text": _text(entry.label),
+                    "detail_text": _text(entry.detail, racer.legend_text(figure.steps)) if entry.detail else None,
+                }
+            )
     start_x, start_y = placed.point_px(*figure.start)
     minima = [
         {
@@ -103,6 +111,7 @@ def svg(figure: Figure, width: int, height: int, theme: Theme) -> bytes:
         "contours": [d for d in (_polylines(placed, paths) for paths in figure.lines) if d],
         "contour_width": _n(max(0.6, placed.font * 0.05)),
         "racers": racers,
+        "legend": legend,
         "line_width": _n(placed.line_width),
         "halo_width": _n(placed.halo_width),
         "marker_stroke": _n(placed.ball_radius * 0.2),
