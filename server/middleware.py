@@ -1,12 +1,14 @@
-"""ASGI middleware: bounded request bodies, security headers on pages, gzip except for live streams."""
+"""ASGI middleware: bounded queries and bodies, security headers on pages, gzip except for live streams."""
 
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.responses import error_body
 from server.settings import get_settings
 
 PAGE_CSP = (
@@ -14,26 +16,35 @@ PAGE_CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors {ancestors}"
 )
-FRAMEABLE_PATHS = ("/embed",)
+FRAMEABLE_PATHS = ("/embed",)  # and below them: /embed/…
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over ``max_body_bytes`` (413) and JSON nested deeper than ``max_json_depth`` (400).
+    """Refuse query strings over ``max_query_bytes`` (414), bodies over ``max_body_bytes`` (413) and JSON nested
+    deeper than ``max_json_depth`` (400).
 
-    The body is read here, once, and handed on unchanged, so no route ever parses an unbounded body.
+    The body is read here, once, and handed on unchanged, so no route ever parses an unbounded body, and
+    Python's recursive JSON parser never meets a nesting deep enough to exhaust its stack.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         settings = get_settings()
+        if len(scope.get("query_string", b"")) > settings.max_query_bytes:
+            await _refuse(send, 414, f"query string must be at most {settings.max_query_bytes} bytes", "query")
+            return
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        too_large = f"request body must be at most {settings.max_body_bytes} bytes"
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > settings.max_body_bytes):
-            await _refuse(send, 413, f"request body must be at most {settings.max_body_bytes} bytes")
+            await _refuse(send, 413, too_large, "body")
             return
         body = bytearray()
         more = True
@@ -44,11 +55,10 @@ class BodyLimitMiddleware:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > settings.max_body_bytes:
-                await _refuse(send, 413, f"request body must be at most {settings.max_body_bytes} bytes")
+                await _refuse(send, 413, too_large, "body")
                 return
-        depth = json_depth(bytes(body))
-        if depth > settings.max_json_depth:
-            await _refuse(send, 400, f"JSON must be nested at most {settings.max_json_depth} levels deep, got {depth}")
+        if json_too_deep(bytes(body), settings.max_json_depth):
+            await _refuse(send, 400, f"JSON must be nested at most {settings.max_json_depth} levels deep", "body")
             return
         delivered = False
 
@@ -62,30 +72,32 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
 
-def json_depth(body: bytes) -> int:
-    """The deepest nesting of [ and { in a JSON text, skipping strings; counted without parsing."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return deepest
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"')
+_BRACKETS_ONLY = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
-async def _refuse(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"error": message, "detail": [{"loc": ["body"], "msg": message}]}).encode()
+def json_too_deep(body: bytes, limit: int) -> bool:
+    """Whether a JSON text nests [ and { more than ``limit`` deep (strings skipped), found without parsing.
+
+    Each pass deletes the innermost pairs, one level, in C; at most ``limit + 1`` passes, so 256 KiB
+    take a couple of milliseconds whatever their shape. Unclosed brackets count as nesting, so a
+    malformed body cannot slip past the bound into Python's recursive parser.
+    """
+    brackets = _JSON_STRING.sub(b"", body).translate(_BRACKETS_ONLY, _NOT_BRACKETS)
+    depth = 0
+    while brackets and depth <= limit:
+        inner = brackets.replace(b"[]", b"")
+        if len(inner) == len(brackets):
+            break
+        brackets = inner
+        depth += 1
+    return depth + brackets.count(b"[") > limit
+
+
+async def _refuse(send: Send, status: int, message: str, where: str) -> None:
+    kind = {400: "json_too_deep", 413: "body_too_large", 414: "query_too_long"}[status]
+    body = json.dumps(error_body(message, [where], kind)).encode()
     await send(
         {
             "type": "http.response.start",
@@ -106,7 +118,8 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        frameable = scope["path"].startswith(FRAMEABLE_PATHS)
+        path = scope["path"]
+        frameable = any(path == p or path.startswith(p + "/") for p in FRAMEABLE_PATHS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

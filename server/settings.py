@@ -12,6 +12,7 @@ class Settings:
     """Limits that keep any one request bounded in time and memory."""
 
     max_body_bytes: int = 256 * 1024
+    max_query_bytes: int = 8 * 1024
     max_json_depth: int = 16
     max_evaluate_points: int = 10_000
     cache_seconds: int = 3600

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from itertools import chain
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.landscapes import LANDSCAPES
 from core.race import race_frames, run
 from core.scene import Scene
 from core.scene_url import scene_from_query, scene_to_query
 from core.sweep import sweep
-from server.responses import cached_json, dumps, json_reply
+from server.responses import GET_ERRORS, NOT_MODIFIED, POST_ERRORS, cached_json, dumps, json_reply, ok
+from server.schemas import ChunkFrame, HeaderFrame, RaceReply, SceneQueryReply, SummaryFrame, SweepReply
 from server.settings import get_settings
+from server.strict import strict_json
 
 router = APIRouter(prefix="/api", tags=["race"])
 
@@ -38,6 +42,75 @@ SCENE_EXAMPLE = {
     ],
 }
 SceneBody = Annotated[Scene, Body(examples=[SCENE_EXAMPLE])]
+# Replies in /docs are real: the example scene, cut to 3 steps.
+SMALL_SCENE = Scene.model_validate({**SCENE_EXAMPLE, "steps": 3})
+Frame = Annotated[HeaderFrame | ChunkFrame | SummaryFrame, Field(discriminator="type")]
+
+
+class NDJSONResponse(StreamingResponse):
+    media_type = "application/x-ndjson"
+
+
+def ndjson(frames: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    """One frame a line, non-ASCII escaped: a raw U+2028 or U+0085 in a label would end a line for
+    readers that split like Python's str.splitlines (requests' iter_lines does)."""
+    return (dumps(frame, ascii_only=True) + b"\n" for frame in frames)
+
+
+def _query_parameters() -> list[dict[str, Any]]:
+    """GET /api/race's query, documented from the Scene's own schema and the landscape registry."""
+    fields = Scene.model_json_schema()["properties"]
+    scalar = [
+        {
+            "name": key,
+            "in": "query",
+            "required": False,
+            "description": fields[key]["description"],
+            "schema": {k: v for k, v in fields[key].items() if k in ("type", "minimum", "maximum", "default")},
+        }
+        for key in ("steps", "noise", "seed", "l1", "l2")
+    ]
+    landscape_params = sorted({f"landscape.{spec.name}" for ls in LANDSCAPES.values() for spec in ls.params})
+    return [
+        {
+            "name": "landscape",
+            "in": "query",
+            "required": False,
+            "description": "the landscape's name",
+            "schema": {"type": "string", "enum": list(LANDSCAPES), "default": Scene().landscape.name},
+        },
+        *[
+            {
+                "name": key,
+                "in": "query",
+                "required": False,
+                "description": "a landscape parameter",
+                "schema": {"type": "number"},
+            }
+            for key in landscape_params
+        ],
+        {
+            "name": "start",
+            "in": "query",
+            "required": False,
+            "description": "x,y inside the landscape's domain; default: the landscape's start",
+            "schema": {"type": "string", "pattern": r"^-?[0-9.]+(e-?[0-9]+)?,-?[0-9.]+(e-?[0-9]+)?$"},
+            "example": "-1.5,2",
+        },
+        *scalar,
+        {
+            "name": "racer",
+            "in": "query",
+            "required": False,
+            "style": "form",
+            "explode": True,
+            "description": "one racer per racer=, in order: the optimizer, then ;key=value pairs: hyperparameters, "
+            "schedule, schedule.<param>, label, color (hex, # optional); lists comma-separated. "
+            "Default: the lecture's four (SGD, Momentum, RMSProp, Adam)",
+            "schema": {"type": "array", "items": {"type": "string"}, "maxItems": 16},
+            "example": ["sgd;lr=0.001", "adam;lr=0.05;beta1=0.9;schedule=cosine;schedule.T_max=500"],
+        },
+    ]
 
 
 class SweepRequest(BaseModel):
@@ -51,34 +124,79 @@ class SweepRequest(BaseModel):
     steps: int | None = Field(None, ge=1, le=2000, description="overrides the scene's steps (at most 2000)")
 
 
-@router.post("/race", summary="Run a race")
+@router.post(
+    "/race",
+    summary="Run a race",
+    responses={**ok(run(SMALL_SCENE), RaceReply), **POST_ERRORS},
+    dependencies=[strict_json(Scene)],
+)
 def race(scene: SceneBody) -> Response:
     """Every racer's path (start included), loss, learning rates, status, arrival and divergence steps."""
     return json_reply(run(scene))
 
 
-@router.get("/race", summary="Run a race given as a query string")
+@router.get(
+    "/race",
+    summary="Run a race given as a query string",
+    responses={**ok(run(SMALL_SCENE), RaceReply), **NOT_MODIFIED, **GET_ERRORS},
+    openapi_extra={"parameters": _query_parameters()},
+)
 def race_from_query(request: Request) -> Response:
     """The scene in the page's URL form, e.g.
     ``?landscape=bowl&landscape.condition=50&steps=400&racer=sgd;lr=0.01&racer=adam;lr=0.1;schedule=cosine``."""
     return cached_json(request, run(scene_from_query(str(request.url.query))))
 
 
-@router.post("/race/stream", summary="Run a race as an NDJSON stream")
-def race_stream(scene: SceneBody) -> StreamingResponse:
-    """One JSON object per line: a header (the filled scene), chunks of steps as they are computed, a summary."""
+@router.post(
+    "/race/stream",
+    dependencies=[strict_json(Scene)],
+    summary="Run a race as an NDJSON stream",
+    response_class=NDJSONResponse,
+    responses={
+        200: {
+            "description": "NDJSON, one frame a line: a header, chunks of steps as they are computed, a summary",
+            "model": list[Frame],
+            "content": {
+                NDJSONResponse.media_type: {
+                    "example": b"".join(ndjson(race_frames(SMALL_SCENE, chunk_steps=2))).decode(),
+                }
+            },
+        },
+        **POST_ERRORS,
+    },
+)
+def race_stream(scene: SceneBody) -> NDJSONResponse:
+    """One JSON object per line: a header (the filled scene), chunks of steps as they are computed, a summary.
+
+    The header is made before the reply starts, so a scene core rejects still gets a 422, not a cut stream."""
     frames = race_frames(scene, chunk_steps=get_settings().stream_chunk_steps)
-    lines: Iterator[bytes] = (dumps(frame) + b"\n" for frame in frames)
-    return StreamingResponse(lines, media_type="application/x-ndjson")
+    header = next(frames)
+    return NDJSONResponse(ndjson(chain([header], frames)))
 
 
-@router.post("/scene/query", summary="A scene's query string, every value written out")
+@router.post(
+    "/scene/query",
+    dependencies=[strict_json(Scene)],
+    summary="A scene's query string, every value written out",
+    responses={
+        **ok(
+            {"query": scene_to_query(SMALL_SCENE), "scene": SMALL_SCENE.filled().model_dump(mode="json")},
+            SceneQueryReply,
+        ),
+        **POST_ERRORS,
+    },
+)
 def scene_query(scene: SceneBody) -> Response:
     """The readable query string of a scene (for links, /embed and exports) and the filled scene."""
     return json_reply({"query": scene_to_query(scene), "scene": scene.filled().model_dump(mode="json")})
 
 
-@router.post("/sweep", summary="Learning-rate sensitivity of every racer")
+@router.post(
+    "/sweep",
+    dependencies=[strict_json(SweepRequest)],
+    summary="Learning-rate sensitivity of every racer",
+    responses={**ok(sweep(SMALL_SCENE, 1e-3, 1.0, 4), SweepReply), **POST_ERRORS},
+)
 def lr_sweep(request: Annotated[SweepRequest, Body(examples=[{"scene": SCENE_EXAMPLE, "count": 16}])]) -> Response:
     """Final loss gap and arrival step at ``count`` learning rates from lr_min to lr_max (log-spaced)."""
     scene = request.scene

@@ -1,0 +1,234 @@
+"""What the JSON API answers, as Pydantic models: the /docs schemas, checked against real replies by the tests.
+
+Routes build their replies from core's plain dicts (fast, no re-validation); these models only document
+them. ``extra="forbid"`` makes the documentation complete: a field core adds without a line here fails
+the schema-conformance tests instead of going undocumented.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.scene import Scene
+
+Point = tuple[float, float]
+
+
+class _Reply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- catalogues --------------------------------------------------------------------------------------
+
+
+class ParamSpecReply(_Reply):
+    """One tunable number: default, valid range, slider range and scale (what the page builds a slider from)."""
+
+    name: str
+    default: Any = Field(description="the default; null when it depends on the race (e.g. T_max = steps)")
+    help: str
+    kind: Literal["float", "int", "bool", "int_list"]
+    minimum: float | None
+    maximum: float | None
+    minimum_exclusive: bool
+    maximum_exclusive: bool
+    slider_min: float | None
+    slider_max: float | None
+    scale: Literal["log", "linear"]
+    allowed: str = Field(description="the valid values in words, as error messages say them")
+
+
+class DomainReply(_Reply):
+    x: tuple[float, float]
+    y: tuple[float, float]
+
+
+class MinimumReply(_Reply):
+    point: Point
+    value: float
+    kind: Literal["global", "local"]
+
+
+class LandscapeReply(_Reply):
+    name: str
+    title: str
+    formula: str
+    lesson: str = Field(description="what the landscape teaches")
+    domain: DomainReply
+    start: Point
+    minima: list[MinimumReply]
+    tolerance: float = Field(description="a racer arrives when its loss is this close to a minimum's value ...")
+    radius: float = Field(description="... and its point this close to the minimum")
+    log_scale: bool
+    params: list[ParamSpecReply]
+
+
+class LandscapeList(_Reply):
+    landscapes: list[LandscapeReply]
+
+
+class OptimizerReply(_Reply):
+    name: str
+    title: str
+    summary: str
+    rule: str = Field(description="the update rule as plain-text pseudo-code")
+    torch: str = Field(description="the torch call that reproduces the racer, {name} placeholders for hyperparameters")
+    fixed: dict[str, Any] = Field(description="factory arguments that define the variant (not tunable)")
+    params: list[ParamSpecReply]
+
+
+class OptimizerList(_Reply):
+    optimizers: list[OptimizerReply]
+
+
+class ScheduleReply(_Reply):
+    name: str
+    title: str
+    formula: str
+    torch: str
+    params: list[ParamSpecReply]
+
+
+class ScheduleList(_Reply):
+    schedules: list[ScheduleReply]
+
+
+class CurveReply(_Reply):
+    lr: list[float] = Field(description="lr[t]: the learning rate of update t")
+
+
+# --- landscapes ----------------------------------------------------------------------------------------
+
+
+class EvaluateReply(_Reply):
+    loss: list[float | None] = Field(description="F at each point; null where it overflows float64")
+    grad: list[Annotated[list[float | None], Field(min_length=2, max_length=2)]] = Field(
+        description="∇F at each point, [∂F/∂x, ∂F/∂y]; null where it overflows"
+    )
+
+
+class GridReply(_Reply):
+    nx: int
+    ny: int
+    z: list[float] = Field(description="row-major, row j at y_j from ymin upward; 6 significant digits")
+
+
+class ContourLineReply(_Reply):
+    level: float
+    paths: list[list[Point]]
+
+
+class ContoursReply(_Reply):
+    domain: DomainReply
+    log_scale: bool
+    grid: GridReply
+    z_min: float
+    z_max: float
+    levels: list[float]
+    lines: list[ContourLineReply]
+
+
+# --- races -----------------------------------------------------------------------------------------------
+
+Status = Literal["arrived", "diverged", "running"]
+
+
+class RacerSummary(_Reply):
+    status: Status
+    arrived_at: int | None = Field(description="the first step at a minimum, if any")
+    diverged_at: int | None = Field(description="the first non-finite or out-of-bounds step, if any")
+    final_loss: float | None = Field(description="the loss at the last finite step")
+    steps_run: int = Field(description="the last step in the path (its length minus one)")
+
+
+class RacerResult(RacerSummary):
+    label: str
+    optimizer: str
+    color: str
+    path: list[Point] = Field(description="the start, then the point after each update, up to a divergence")
+    loss: list[float] = Field(description="the loss at each point of the path")
+    lr: list[float] = Field(description="lr[t]: the learning rate of update t, for every step of the scene")
+
+
+class RaceReply(_Reply):
+    scene: Scene = Field(description="the scene with every default written out")
+    minima: list[MinimumReply]
+    racers: list[RacerResult]
+
+
+class RacerMeta(_Reply):
+    label: str
+    optimizer: str
+    color: str
+
+
+class HeaderFrame(_Reply):
+    """The first line: the filled scene, who races, where the minima are."""
+
+    type: Literal["header"]
+    scene: Scene
+    racers: list[RacerMeta]
+    minima: list[MinimumReply]
+
+
+class RacerChunk(_Reply):
+    path: list[Point]
+    loss: list[float]
+    lr: list[float]
+
+
+class ChunkFrame(_Reply):
+    """Steps ``first`` … of every racer, in the racers' order; a diverged racer's path stops early."""
+
+    type: Literal["chunk"]
+    first: int
+    racers: list[RacerChunk]
+
+
+class SummaryFrame(_Reply):
+    """The last line: each racer's status."""
+
+    type: Literal["summary"]
+    racers: list[RacerSummary]
+
+
+class SceneQueryReply(_Reply):
+    query: str = Field(description="the scene as the page's query string, every value written out")
+    scene: Scene
+
+
+class SweepRacer(_Reply):
+    label: str
+    optimizer: str
+    color: str
+    final_gap: list[float | None] = Field(description="f(θ_T) − f* at each learning rate; null where it diverged")
+    arrived_at: list[int | None]
+    diverged_at: list[int | None]
+
+
+class SweepReply(_Reply):
+    lrs: list[float]
+    racers: list[SweepRacer]
+
+
+class HealthReply(_Reply):
+    status: Literal["ok"]
+
+
+# --- errors ------------------------------------------------------------------------------------------------
+
+
+class ErrorDetail(_Reply):
+    loc: list[str | int] = Field(description="where: body, query or path, then the field")
+    msg: str = Field(description="what is wrong and what is allowed")
+    type: str
+    input: Any = Field(None, description="the offending value, cut short")
+
+
+class ErrorReply(_Reply):
+    """Every 4xx: a one-line summary, and each problem with its place, message and value."""
+
+    error: str
+    detail: list[ErrorDetail]

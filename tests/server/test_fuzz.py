@@ -1,0 +1,91 @@
+"""Schemathesis against the app's own OpenAPI schema: no 5xx, and every reply as documented.
+
+Each operation gets its documented examples, the boundary cases of its schema and a bounded number of
+generated requests, valid and invalid, derandomized so a run is the same on every machine. Every reply
+must carry a documented status and content type and match that status's schema (the 200 models of
+server/schemas.py, the ErrorReply of every 4xx); the NDJSON stream is read line by line for that.
+
+Not checked: ``positive_data_acceptance``. A scene has constraints a JSON schema cannot state (the
+start inside the chosen landscape's domain, each optimizer's own hyperparameters and their ranges,
+onecycle.total_steps ≥ steps, …), so a schema-valid request may rightly get a 422 naming the field;
+that 422 is still checked against ErrorReply. tests/server/test_openapi.py checks that every
+documented example is accepted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from core.scene import MAX_STEPS
+from server.app import app
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+
+# Cost knobs, capped when valid so that a hundred races and grids stay within seconds; values outside the
+# documented range are left alone, so a request meant to be rejected still is.
+CAPS: dict[str, tuple[int, int, int]] = {  # name: (lowest valid, highest valid, cap)
+    "steps": (1, MAX_STEPS, 120),
+    "count": (2, 256, 6),
+    "resolution": (16, 512, 48),
+    "levels": (2, 200, 12),
+}
+
+
+def _cap(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _cap_one(key, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cap(item) for item in value]
+    return value
+
+
+def _cap_one(key: str, value: Any) -> Any:
+    if key in CAPS and isinstance(value, int) and not isinstance(value, bool):
+        low, high, cap = CAPS[key]
+        return min(value, cap) if low <= value <= high else value
+    return _cap(value)
+
+
+@schema.hook
+def map_case(context: Any, case: Any) -> Any:
+    if isinstance(case.body, dict):
+        case.body = _cap(case.body)
+    if isinstance(case.query, dict):
+        case.query = _cap(case.query)
+    return case
+
+
+@schemathesis.deserializer("application/x-ndjson")
+def _ndjson_lines(context: Any, response: Any) -> list[Any]:
+    """The stream as the array its schema describes: one JSON value per line."""
+    return [json.loads(line) for line in response.content.split(b"\n") if line]
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} in a JSON reply")
+
+
+def finite_json(ctx: Any, response: Any, case: Any) -> None:
+    """Every JSON reply parses with NaN and ±Infinity refused (Python's json module would accept them)."""
+    content_type = response.headers.get("content-type", [""])[0]
+    if "json" in content_type:
+        for line in response.content.split(b"\n"):
+            if line:
+                json.loads(line, parse_constant=_reject_constant)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=30,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+def test_api_conforms_to_its_schema(case: Any) -> None:
+    case.call_and_validate(additional_checks=[finite_json], excluded_checks=[positive_data_acceptance])
