@@ -1,0 +1,82 @@
+// The JSON API, from the browser: races (whole or streamed as NDJSON), contours (cached), point
+// evaluation, sweeps, catalogues. Every call takes an AbortSignal; errors carry the server's message.
+
+export class ApiError extends Error {}
+
+async function reply(response) {
+  if (response.ok) return response;
+  let message = `${response.status} ${response.statusText}`;
+  try { message = (await response.json()).error || message; } catch { /* not JSON */ }
+  throw new ApiError(message);
+}
+
+export async function postJSON(url, body, signal) {
+  const response = await fetch(url, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), signal,
+  });
+  return (await reply(response)).json();
+}
+
+export async function getJSON(url, signal) {
+  return (await reply(await fetch(url, { signal }))).json();
+}
+
+/** POST /api/race: the whole result. */
+export const fetchRace = (scene, signal) => postJSON("/api/race", scene, signal);
+
+/** POST /api/race/stream: calls onFrame(frame) for each NDJSON line (header, chunks, summary) as it arrives. */
+export async function streamRace(scene, onFrame, signal) {
+  const response = await reply(await fetch("/api/race/stream", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(scene), signal,
+  }));
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
+    let newline;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      if (line.trim()) onFrame(JSON.parse(line));
+    }
+    if (done) break;
+  }
+  if (buffer.trim()) onFrame(JSON.parse(buffer));
+}
+
+const contourCache = new Map();
+
+/** GET /api/landscapes/{name}/contours at the page's resolution, cached per landscape, params and penalty. */
+export function fetchContours({ name, params }, l1, l2, { resolution = 112, levels = 18 } = {}, signal) {
+  const query = new URLSearchParams({ resolution, levels, l1, l2 });
+  for (const [key, value] of Object.entries(params || {})) query.set(key, value);
+  const url = `/api/landscapes/${encodeURIComponent(name)}/contours?${query}`;
+  if (!contourCache.has(url)) {
+    const pending = getJSON(url, signal);
+    contourCache.set(url, pending);
+    pending.catch(() => contourCache.delete(url));
+    if (contourCache.size > 48) contourCache.delete(contourCache.keys().next().value);
+  }
+  return contourCache.get(url);
+}
+
+/** POST /api/landscapes/{name}/evaluate: loss and gradient at points. */
+export const evaluate = (landscape, l1, l2, points, signal) =>
+  postJSON(`/api/landscapes/${encodeURIComponent(landscape.name)}/evaluate`,
+    { points, params: landscape.params, l1, l2 }, signal);
+
+/** POST /api/sweep: final gap and arrival of every racer at `count` log-spaced learning rates. */
+export const fetchSweep = (scene, options, signal) => postJSON("/api/sweep", { scene, ...options }, signal);
+
+let catalogues = null;
+/** The full catalogues (update rules and formulas included), fetched once when first wanted. */
+export function fetchCatalogues() {
+  catalogues ??= Promise.all([getJSON("/api/optimizers"), getJSON("/api/schedules")]).then(([o, s]) => ({
+    optimizers: Object.fromEntries(o.optimizers.map((x) => [x.name, x])),
+    schedules: Object.fromEntries(s.schedules.map((x) => [x.name, x])),
+  }));
+  catalogues.catch(() => { catalogues = null; });
+  return catalogues;
+}

@@ -1,0 +1,334 @@
+// Charts on canvas: the loss gap (log scale) and the learning rate of every racer against the step,
+// with the current step marked; the leaderboard; the learning-rate sensitivity sweep.
+
+import { markerCanvas, markerPath } from "./animate.js";
+import { niceTicks, readTheme, tickLabel } from "./plot.js";
+import { gapAt } from "./race.js";
+
+const PAD = { left: 52, right: 12, top: 10, bottom: 30 };
+const FLOOR = 1e-16;
+
+/** A canvas chart kept crisp and sized to its box; draw(ctx, width, height) is called on demand. */
+function canvasChart(canvas, drawBase, drawCursor) {
+  const ctx = canvas.getContext("2d");
+  const cache = document.createElement("canvas");
+  const cctx = cache.getContext("2d");
+  let width = 0;
+  let height = 0;
+  let dpr = 1;
+  let stale = true;
+
+  function fit() {
+    const rect = canvas.getBoundingClientRect();
+    const w = Math.max(50, Math.round(rect.width));
+    const h = Math.max(50, Math.round(rect.height));
+    const d = window.devicePixelRatio || 1;
+    if (w === width && h === height && d === dpr) return false;
+    width = w; height = h; dpr = d;
+    for (const c of [canvas, cache]) { c.width = Math.round(w * d); c.height = Math.round(h * d); }
+    return true;
+  }
+  const api = {
+    invalidate() { stale = true; api.draw(); },
+    draw() {
+      if (!canvas.isConnected || canvas.offsetParent === null) return;
+      if (fit()) stale = true;
+      if (stale) {
+        cctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+        cctx.clearRect(0, 0, width, height);
+        drawBase(cctx, width, height);
+        stale = false;
+      }
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(cache, 0, 0);
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      drawCursor(ctx, width, height);
+    },
+  };
+  new ResizeObserver(() => api.draw()).observe(canvas);
+  return api;
+}
+
+function axes(ctx, box, xs, ys, theme, { xLog = false, yLog = false } = {}) {
+  ctx.strokeStyle = theme.axis;
+  ctx.fillStyle = theme.text;
+  ctx.lineWidth = 1;
+  ctx.font = `${theme.fontSize}px ${theme.font}`;
+  ctx.strokeRect(box.left - 0.5, box.top - 0.5, box.width + 1, box.height + 1);
+  ctx.beginPath();
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (const v of xs.ticks) {
+    const x = xs.px(v);
+    ctx.moveTo(x, box.top + box.height);
+    ctx.lineTo(x, box.top + box.height + 4);
+    ctx.fillText(xLog ? powerLabel(v) : tickLabel(v), x, box.top + box.height + 6);
+  }
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (const v of ys.ticks) {
+    const y = ys.px(v);
+    ctx.moveTo(box.left, y);
+    ctx.lineTo(box.left - 4, y);
+    ctx.fillText(yLog ? powerLabel(v) : tickLabel(v), box.left - 6, y);
+  }
+  ctx.stroke();
+  ctx.strokeStyle = theme.grid;
+  ctx.beginPath();
+  for (const v of ys.ticks) { const y = Math.round(ys.px(v)) + 0.5; ctx.moveTo(box.left, y); ctx.lineTo(box.left + box.width, y); }
+  ctx.stroke();
+}
+
+function powerLabel(v) {
+  const e = Math.round(Math.log10(v));
+  return Math.abs(e) <= 2 ? tickLabel(10 ** e) : `1e${e}`.replace("-", "−");
+}
+
+function linearScale(lo, hi, a, b, count) {
+  const span = hi - lo || 1;
+  return { ticks: niceTicks(lo, hi, count), px: (v) => a + ((v - lo) / span) * (b - a) };
+}
+
+function logScale(lo, hi, a, b, count) {
+  const l0 = Math.log10(lo);
+  const l1 = Math.log10(hi);
+  const span = l1 - l0 || 1;
+  const every = Math.max(1, Math.ceil((Math.ceil(l1) - Math.floor(l0)) / count));
+  const ticks = [];
+  for (let e = Math.ceil(l0); e <= Math.floor(l1); e += every) ticks.push(10 ** e);
+  return { ticks, px: (v) => a + ((Math.log10(Math.max(v, lo)) - l0) / span) * (b - a) };
+}
+
+function boxOf(width, height) {
+  return { left: PAD.left, top: PAD.top, width: width - PAD.left - PAD.right, height: height - PAD.top - PAD.bottom };
+}
+
+/** Draw a series (values[0..n)) as one line, skipping sub-pixel steps; returns nothing. */
+function line(ctx, n, xAt, yAt) {
+  ctx.beginPath();
+  let lx = -1;
+  for (let i = 0; i < n; i++) {
+    const x = xAt(i);
+    if (i > 0 && i < n - 1 && x - lx < 0.5) continue;
+    if (i === 0) ctx.moveTo(x, yAt(i)); else ctx.lineTo(x, yAt(i));
+    lx = x;
+  }
+  ctx.stroke();
+}
+
+/** Loss gap f − f* against the step, log scale, with the current step and each racer's marker. */
+export function createLossChart(canvas) {
+  let race = null;
+  let step = 0;
+  let scales = null;
+  let theme = null;
+  const chart = canvasChart(canvas, (ctx, w, h) => {
+    scales = null;
+    if (!race) return;
+    theme = readTheme(canvas);
+    const box = boxOf(w, h);
+    let lo = Infinity;
+    let hi = 0;
+    for (let r = 0; r < race.racers.length; r++) {
+      const racer = race.racers[r];
+      for (let i = 0; i < racer.length; i++) {
+        const g = Math.max(FLOOR, racer.loss[i] - race.minValue);
+        if (g < lo) lo = g;
+        if (g > hi) hi = g;
+      }
+    }
+    if (!(hi > 0)) return;
+    lo = 10 ** Math.floor(Math.log10(Math.max(lo, hi * 1e-14)));
+    hi = 10 ** Math.ceil(Math.log10(hi));
+    const xs = linearScale(0, race.steps, box.left, box.left + box.width, Math.max(2, Math.floor(box.width / 70)));
+    const ys = logScale(lo, hi, box.top + box.height, box.top, Math.max(2, Math.floor(box.height / 30)));
+    scales = { xs, ys, box };
+    axes(ctx, box, xs, ys, theme, { yLog: true });
+    ctx.lineWidth = 1.8;
+    ctx.lineJoin = "round";
+    race.racers.forEach((racer) => {
+      ctx.strokeStyle = racer.color;
+      line(ctx, racer.length, (i) => xs.px(i), (i) => ys.px(Math.max(FLOOR, racer.loss[i] - race.minValue)));
+    });
+  }, (ctx) => {
+    if (!race || !scales) return;
+    const { xs, ys, box } = scales;
+    const x = xs.px(step);
+    ctx.strokeStyle = theme.text;
+    ctx.lineWidth = 1;
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
+    ctx.moveTo(x, box.top);
+    ctx.lineTo(x, box.top + box.height);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    race.racers.forEach((racer, r) => {
+      if (!racer.length || (racer.divergedAt != null && step >= racer.divergedAt)) return;
+      const i = Math.min(step, racer.length - 1);
+      markerPath(ctx, racer.shape, xs.px(i), ys.px(Math.max(FLOOR, gapAt(race, r, i))), 4.5);
+      ctx.fillStyle = racer.color;
+      ctx.fill();
+      ctx.strokeStyle = theme.halo;
+      ctx.lineWidth = 1.2;
+      ctx.stroke();
+    });
+  });
+  return {
+    setRace(next) { race = next; chart.invalidate(); },
+    setStep(k) { step = k; chart.draw(); },
+    redraw: () => chart.invalidate(),
+  };
+}
+
+/** The learning rate of every update (the schedule times the base lr); log scale when lrs differ widely. */
+export function createLrChart(canvas) {
+  let race = null;
+  let step = 0;
+  let scales = null;
+  let theme = null;
+  const chart = canvasChart(canvas, (ctx, w, h) => {
+    scales = null;
+    if (!race || race.steps < 1) return;
+    theme = readTheme(canvas);
+    const box = boxOf(w, h);
+    let lo = Infinity;
+    let hi = 0;
+    for (const racer of race.racers) {
+      for (let i = 0; i < race.steps; i++) {
+        const v = racer.lr[i];
+        if (v > 0 && v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    }
+    if (!(hi > 0)) { lo = 0; hi = 1; }
+    const log = hi / lo > 30;
+    const xs = linearScale(0, race.steps, box.left, box.left + box.width, Math.max(2, Math.floor(box.width / 70)));
+    const ys = log
+      ? logScale(10 ** Math.floor(Math.log10(lo)), 10 ** Math.ceil(Math.log10(hi)), box.top + box.height, box.top, 4)
+      : linearScale(0, hi * 1.08, box.top + box.height, box.top, Math.max(2, Math.floor(box.height / 30)));
+    scales = { xs, ys, box };
+    axes(ctx, box, xs, ys, theme, { yLog: log });
+    ctx.lineWidth = 1.8;
+    race.racers.forEach((racer, r) => {
+      ctx.strokeStyle = racer.color;
+      ctx.setLineDash(r % 2 ? [6, 3] : []);
+      line(ctx, race.steps, (i) => xs.px(i), (i) => ys.px(racer.lr[i]));
+    });
+    ctx.setLineDash([]);
+  }, (ctx) => {
+    if (!scales) return;
+    const { xs, box } = scales;
+    ctx.strokeStyle = theme.text;
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
+    ctx.moveTo(xs.px(step), box.top);
+    ctx.lineTo(xs.px(step), box.top + box.height);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  });
+  return {
+    setRace(next) { race = next; chart.invalidate(); },
+    setStep(k) { step = k; chart.draw(); },
+    redraw: () => chart.invalidate(),
+  };
+}
+
+export function formatGap(g) {
+  if (g == null || !Number.isFinite(g)) return "—";
+  if (g === 0) return "0";
+  return Math.abs(g) >= 1e4 || Math.abs(g) < 1e-3 ? g.toExponential(2).replace("-", "−") : String(+g.toPrecision(3));
+}
+
+/** The leaderboard: arrived (by step), then running (by loss gap), then diverged; updated as the race plays. */
+export function createLeaderboard(tbody) {
+  let race = null;
+  let rows = [];
+  let order = "";
+  function setRace(next) {
+    race = next;
+    tbody.replaceChildren();
+    rows = race.racers.map((racer) => {
+      const name = document.createElement("th");
+      name.scope = "row";
+      name.append(markerCanvas(racer.shape, racer.color), document.createTextNode(racer.label));
+      const status = document.createElement("td");
+      const gap = document.createElement("td");
+      gap.className = "num";
+      const tr = document.createElement("tr");
+      tr.append(name, status, gap);
+      return { tr, status, gap, text: "", gapText: "" };
+    });
+    order = "";
+    setStep(0);
+  }
+  function setStep(k) {
+    if (!race) return;
+    const ranked = race.racers.map((racer, r) => {
+      const arrived = racer.arrivedAt != null && k >= racer.arrivedAt;
+      const diverged = racer.divergedAt != null && k >= racer.divergedAt;
+      const gap = gapAt(race, r, k);
+      let text = "running";
+      let rank = 1e9 + (gap ?? 1e300);
+      if (arrived) { text = `✓ arrived at step ${racer.arrivedAt}`; rank = racer.arrivedAt; }
+      if (diverged) { text = `✕ diverged at step ${racer.divergedAt}`; rank = 1e300 - racer.divergedAt; }
+      const row = rows[r];
+      if (row.text !== text) { row.status.textContent = text; row.text = text; row.tr.dataset.status = diverged ? "diverged" : arrived ? "arrived" : "running"; }
+      const gapText = formatGap(gap);
+      if (row.gapText !== gapText) { row.gap.textContent = gapText; row.gapText = gapText; }
+      return { r, rank };
+    }).sort((a, b) => a.rank - b.rank || a.r - b.r);
+    const next = ranked.map((x) => x.r).join(",");
+    if (next !== order) { order = next; tbody.replaceChildren(...ranked.map((x) => rows[x.r].tr)); }
+  }
+  return { setRace, setStep };
+}
+
+/** The sweep: final loss gap against the learning rate (log–log) per racer; ✕ where it diverged; ▲ at the racer's lr. */
+export function drawSweep(canvas, sweep, race, currentLrs) {
+  const rect = canvas.getBoundingClientRect();
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(rect.width * dpr);
+  canvas.height = Math.round(rect.height * dpr);
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const theme = readTheme(canvas);
+  const box = boxOf(rect.width, rect.height);
+  const gaps = sweep.racers.flatMap((r) => r.final_gap.filter((g) => g != null).map((g) => Math.max(FLOOR, g)));
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(...gaps, 1e-12)));
+  const lo = 10 ** Math.floor(Math.log10(Math.max(Math.min(...gaps, hi / 10), hi * 1e-16)));
+  const lrs = sweep.lrs;
+  const xs = logScale(lrs[0], lrs[lrs.length - 1], box.left, box.left + box.width, Math.max(2, Math.floor(box.width / 60)));
+  const ys = logScale(lo, hi * 10, box.top + box.height, box.top, Math.max(2, Math.floor(box.height / 30)));
+  axes(ctx, box, xs, ys, theme, { xLog: true, yLog: true });
+  sweep.racers.forEach((racer, r) => {
+    const color = race?.racers[r]?.color || racer.color;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1.8;
+    ctx.beginPath();
+    let pen = false;
+    racer.final_gap.forEach((g, i) => {
+      if (g == null) { pen = false; return; }
+      const x = xs.px(lrs[i]);
+      const y = ys.px(Math.max(FLOOR, g));
+      if (pen) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+      pen = true;
+    });
+    ctx.stroke();
+    ctx.fillStyle = color;
+    ctx.font = `bold ${theme.fontSize}px ${theme.font}`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    racer.final_gap.forEach((g, i) => { if (g == null) ctx.fillText("✕", xs.px(lrs[i]), box.top + 8 + r * 3); });
+    const lr = currentLrs[r];
+    if (lr >= lrs[0] && lr <= lrs[lrs.length - 1]) {
+      markerPath(ctx, race?.racers[r]?.shape || "circle", xs.px(lr), box.top + box.height - 6, 5);
+      ctx.fill();
+    }
+  });
+  ctx.fillStyle = theme.muted;
+  ctx.textAlign = "right";
+  ctx.textBaseline = "bottom";
+  ctx.font = `${theme.fontSize}px ${theme.font}`;
+  ctx.fillText("learning rate →", box.left + box.width, box.top + box.height + PAD.bottom);
+}

@@ -1,0 +1,372 @@
+// The race page's boot sequence; the only module with top-level effects.
+// The URL is the single source of UI state: input → new scene → history → render(scene from URL).
+
+import { ApiError, evaluate, fetchCatalogues, fetchContours, fetchRace, fetchSweep, streamRace } from "./api.js";
+import { createLeaderboard, createLossChart, createLrChart, drawSweep, formatGap } from "./charts.js";
+import { createControls } from "./controls.js";
+import { createPlayer } from "./player.js";
+import { PRESETS } from "./presets.js";
+import { addChunk, createRace, finish, raceFromResult } from "./race.js";
+import { createCodec } from "./scene-url.js";
+import { torchCode } from "./torch-code.js";
+
+const STREAM_ABOVE = 6000; // racers × steps beyond which the race is streamed
+const $ = (id) => document.getElementById(id);
+const data = JSON.parse($("page-data").textContent);
+const codec = createCodec(data);
+const presetQueries = new Map(PRESETS.map((p) => [codec.toQuery(codec.parse(p.query).scene), p]));
+const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+// --- the scene in the URL -------------------------------------------------------------------
+function currentQuery() {
+  return location.search.replace(/^\?/, "");
+}
+
+function sceneFromUrl() {
+  const { scene, warnings } = codec.parse(currentQuery());
+  for (const warning of warnings) console.warn(`optirace: ${warning}`);
+  return scene;
+}
+
+let dragging = false;
+/** Write `next` to the address: a new history entry for a discrete change (or a drag's first move). */
+function writeUrl(next, mode, preset = history.state?.preset ?? null) {
+  const query = codec.toQuery(codec.fill(next));
+  const url = `${location.pathname}?${query}`;
+  if (query === currentQuery() && mode !== "push") return false;
+  const push = (mode === "push" && query !== currentQuery()) || (mode === "drag" && !dragging);
+  if (push) history.pushState({ preset }, "", url);
+  else history.replaceState({ preset }, "", url);
+  dragging = mode === "drag";
+  return true;
+}
+
+// --- page parts -----------------------------------------------------------------------------
+const player = createPlayer($("player"), {
+  maxHeight: () => (innerWidth >= 760 ? Math.max(320, innerHeight - ($("player").getBoundingClientRect().top + scrollY) - 96) : Infinity),
+  onStart(x, y, final) { commit({ ...shown, start: [round4(x), round4(y)] }, final ? "push" : "drag", { replay: final, showAll: !final }); },
+  onHover: hovered,
+  onStep(k) { lossChart.setStep(k); lrChart.setStep(k); leaderboard.setStep(k); },
+});
+const lossChart = createLossChart($("loss-chart"));
+const lrChart = createLrChart($("lr-chart"));
+const leaderboard = createLeaderboard($("leaderboard-body"));
+const controls = createControls($("controls"), codec, {
+  onChange: (next, mode) => commit(next, mode),
+  onCopyTorch: copyTorch,
+  onShowRule: async (optimizer, pre) => {
+    try { pre.textContent = (await fetchCatalogues()).optimizers[optimizer].rule; } catch { pre.textContent = "(could not load the rule)"; }
+  },
+});
+
+const round4 = (v) => Number(v.toFixed(Math.max(0, 3 - Math.floor(Math.log10(Math.abs(v) || 1)))));
+
+// --- rendering a scene ----------------------------------------------------------------------
+let shown = null; // the scene on screen (always the URL's)
+let shownRaceKey = "";
+let contourKey = "";
+
+function raceKey(scene) {
+  return JSON.stringify({ ...scene, racers: scene.racers.map((r) => ({ ...r, label: "", color: "" })) });
+}
+function replayKey(scene) {
+  return JSON.stringify([scene.landscape.name, scene.racers.map((r) => r.optimizer)]);
+}
+
+function commit(next, mode, { replay, showAll = false } = {}) {
+  const before = shown;
+  writeUrl(next, mode);
+  if (mode !== "drag") dragging = false;
+  render({ replay: replay ?? (mode === "push" && replayKey(next) !== replayKey(before)), showAll, urgent: mode === "push" });
+}
+
+function render({ replay = false, showAll = false, urgent = true } = {}) {
+  const scene = sceneFromUrl();
+  const previous = shown;
+  shown = scene;
+  const meta = codec.landscapes[scene.landscape.name];
+  player.setLandscape(meta);
+  player.setStart(scene.start);
+  controls.render(scene);
+  showCaption(scene);
+  // contours: one per landscape, parameters and penalty
+  const cKey = JSON.stringify([scene.landscape, scene.l1, scene.l2]);
+  if (cKey !== contourKey) {
+    contourKey = cKey;
+    fetchContours(scene.landscape, scene.l1, scene.l2).then((contours) => {
+      if (cKey === contourKey) player.setContours(contours);
+    }, (error) => showError(error));
+  }
+  const key = raceKey(scene);
+  if (key !== shownRaceKey || !previous) {
+    shownRaceKey = key;
+    requestRace(scene, { replay: replay || !previous, showAll, urgent });
+  } else if (previous && JSON.stringify(previous.racers.map((r) => [r.label, r.color])) !== JSON.stringify(scene.racers.map((r) => [r.label, r.color]))) {
+    restyle(scene);
+  }
+  if ($("sweep-panel").open) scheduleSweep();
+}
+
+/** Labels and colours changed but not the race: repaint without asking the server. */
+function restyle(scene) {
+  const race = player.race;
+  if (!race) return;
+  race.racers.forEach((racer, i) => { racer.label = scene.racers[i].label; racer.color = scene.racers[i].color; });
+  showRace(race, { replay: false });
+}
+
+// --- races: never more than one in flight; a drag's latest scene wins --------------------
+let inFlight = null;
+let queued = null;
+let racesDrawn = 0;
+
+function requestRace(scene, options) {
+  if (inFlight && !options.urgent) { queued = { scene, options }; return; }
+  if (inFlight) inFlight.abort();
+  queued = null;
+  runRace(scene, options);
+}
+
+async function runRace(scene, { replay, showAll }) {
+  const controller = new AbortController();
+  inFlight = controller;
+  const requested = performance.now();
+  const busy = setTimeout(() => player.setStatus("computing…", "busy"), 250);
+  try {
+    if (scene.steps * scene.racers.length >= STREAM_ABOVE) {
+      let race = null;
+      let pending = 0;
+      await streamRace(scene, (frame) => {
+        if (frame.type === "header") {
+          race = createRace(frame);
+          showRace(race, { replay, showAll });
+        } else if (frame.type === "chunk") {
+          addChunk(race, frame);
+          if (!pending) pending = requestAnimationFrame(() => { pending = 0; updateRace(race); });
+        } else if (frame.type === "summary") {
+          finish(race, frame);
+          cancelAnimationFrame(pending);
+          updateRace(race);
+          leaderboard.setRace(race);
+          leaderboard.setStep(player.step);
+        }
+      }, controller.signal);
+      player.setStatus("");
+      drawn(requested);
+    } else {
+      const race = raceFromResult(await fetchRace(scene, controller.signal));
+      if (controller.signal.aborted) return;
+      player.setStatus("");
+      showRace(race, { replay, showAll });
+      drawn(requested);
+    }
+  } catch (error) {
+    if (error.name !== "AbortError") showError(error);
+  } finally {
+    clearTimeout(busy);
+    if (inFlight === controller) {
+      inFlight = null;
+      if (queued) { const { scene: s, options } = queued; queued = null; runRace(s, options); }
+    }
+  }
+}
+
+function drawn(requested) {
+  racesDrawn += 1;
+  document.body.dataset.races = String(racesDrawn);
+  performance.mark("optirace:race-drawn");
+  document.dispatchEvent(new CustomEvent("optirace:drawn", { detail: { requested, drawn: performance.now() } }));
+}
+
+function showRace(race, { replay, showAll }) {
+  player.setRace(race, { replay: replay && !showAll, autoplay: !reducedMotion });
+  if (showAll || (replay && reducedMotion)) { player.pause(); player.seek(race.steps); }
+  lossChart.setRace(race);
+  lrChart.setRace(race);
+  leaderboard.setRace(race);
+  leaderboard.setStep(player.step);
+  lossChart.setStep(player.step);
+  lrChart.setStep(player.step);
+}
+
+function updateRace(race) {
+  player.raceUpdated();
+  lossChart.setRace(race);
+  lrChart.setRace(race);
+}
+
+function showError(error) {
+  const message = error instanceof ApiError ? error.message : `Could not reach the server (${error.message})`;
+  player.setStatus(message, "error");
+  console.warn(`optirace: ${message}`);
+}
+
+// --- caption, presets -----------------------------------------------------------------------
+const presetSelect = $("preset");
+presetSelect.append(new Option("Custom scene", ""), ...PRESETS.map((p) => new Option(p.title, p.id)));
+presetSelect.options[0].disabled = true;
+
+function showCaption(scene) {
+  const preset = presetQueries.get(codec.toQuery(scene)) || PRESETS.find((p) => p.id === history.state?.preset);
+  presetSelect.value = preset ? preset.id : "";
+  const meta = codec.landscapes[scene.landscape.name];
+  $("caption-title").textContent = preset ? preset.title : meta.title;
+  $("caption-text").textContent = preset ? preset.caption : `${meta.lesson[0].toUpperCase()}${meta.lesson.slice(1)}.`;
+}
+
+presetSelect.addEventListener("change", () => {
+  const preset = PRESETS.find((p) => p.id === presetSelect.value);
+  if (!preset) return;
+  history.pushState({ preset: preset.id }, "", `${location.pathname}?${codec.toQuery(codec.parse(preset.query).scene)}`);
+  dragging = false;
+  render({ replay: true });
+});
+
+window.addEventListener("popstate", () => { dragging = false; render({ replay: false }); });
+
+// --- hover read-out: point, loss, gradient (throttled: one request in flight) -------------
+let hoverWanted = null;
+let hoverBusy = false;
+function hovered(x, y) {
+  const out = $("readout");
+  if (x == null) { hoverWanted = null; out.textContent = "Hover over the map for the loss and gradient at a point."; return; }
+  hoverWanted = [x, y];
+  out.textContent = `x = ${fmt(x)}, y = ${fmt(y)}`;
+  if (!hoverBusy) pollHover();
+}
+async function pollHover() {
+  if (!hoverWanted) return;
+  const point = hoverWanted;
+  hoverWanted = null;
+  hoverBusy = true;
+  try {
+    const scene = shown;
+    const result = await evaluate(scene.landscape, scene.l1, scene.l2, [point]);
+    const [gx, gy] = result.grad[0];
+    if (!hoverWanted) {
+      $("readout").textContent = `x = ${fmt(point[0])}, y = ${fmt(point[1])} · f = ${formatGap(result.loss[0])} · ∇f = (${formatGap(gx)}, ${formatGap(gy)})`;
+    }
+  } catch { /* the read-out is best effort */ }
+  await new Promise((resolve) => setTimeout(resolve, 40));
+  hoverBusy = false;
+  if (hoverWanted) pollHover();
+}
+const fmt = (v) => String(+v.toFixed(3)).replace("-", "−");
+
+// --- copy as PyTorch, share ------------------------------------------------------------------
+async function copyText(text) {
+  try { await navigator.clipboard.writeText(text); return true; } catch { return false; }
+}
+
+async function copyTorch(index) {
+  const code = torchCode(shown, index, codec);
+  $("code-title").textContent = `${shown.racers[index].label} in PyTorch`;
+  $("code-text").textContent = code;
+  const dialog = $("code-dialog");
+  if (!dialog.open) dialog.showModal();
+  $("code-status").textContent = (await copyText(code)) ? "Copied to the clipboard." : "Select the code and copy it.";
+}
+$("code-copy").addEventListener("click", async () => {
+  $("code-status").textContent = (await copyText($("code-text").textContent)) ? "Copied to the clipboard." : "Select the code and copy it.";
+});
+
+function toast(text) {
+  const node = $("toast");
+  node.textContent = text;
+  node.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { node.hidden = true; }, 2600);
+}
+$("share").addEventListener("click", async () => {
+  toast((await copyText(location.href)) ? "Link copied: it reopens this exact race." : `Copy this link: ${location.href}`);
+});
+
+// --- theme ------------------------------------------------------------------------------------
+const THEMES = ["auto", "light", "dark"];
+function applyTheme(mode) {
+  if (mode === "auto") delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = mode;
+  const button = $("theme");
+  button.textContent = { auto: "◐ Auto", light: "☀ Light", dark: "☾ Dark" }[mode];
+  button.setAttribute("aria-label", `Colour theme: ${mode} (change)`);
+  redrawAll();
+}
+function redrawAll() {
+  player.redraw();
+  lossChart.redraw();
+  lrChart.redraw();
+  if ($("sweep-panel").open && lastSweep) drawSweep($("sweep-chart"), lastSweep, player.race, shown.racers.map((r) => r.params.lr));
+}
+let themeMode = THEMES.includes(localStorage.getItem("optirace-theme")) ? localStorage.getItem("optirace-theme") : "auto";
+$("theme").addEventListener("click", () => {
+  themeMode = THEMES[(THEMES.indexOf(themeMode) + 1) % THEMES.length];
+  localStorage.setItem("optirace-theme", themeMode);
+  applyTheme(themeMode);
+});
+matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => { if (themeMode === "auto") redrawAll(); });
+
+// --- sweep (optional panel) -------------------------------------------------------------------
+let lastSweep = null;
+let sweepTimer = 0;
+let sweepController = null;
+function scheduleSweep() {
+  clearTimeout(sweepTimer);
+  sweepTimer = setTimeout(runSweep, 250);
+}
+async function runSweep() {
+  sweepController?.abort();
+  const controller = new AbortController();
+  sweepController = controller;
+  const scene = shown;
+  const count = Math.max(2, Math.min(24, Math.floor(1024 / scene.racers.length)));
+  $("sweep-status").textContent = "Sweeping…";
+  try {
+    lastSweep = await fetchSweep(scene, { lr_min: 1e-4, lr_max: 10, count, steps: Math.min(scene.steps, 2000) }, controller.signal);
+    drawSweep($("sweep-chart"), lastSweep, player.race, scene.racers.map((r) => r.params.lr));
+    $("sweep-status").textContent = `Final loss gap after ${Math.min(scene.steps, 2000)} steps at ${count} learning rates; ✕ diverged, marker: each racer's lr.`;
+  } catch (error) {
+    if (error.name !== "AbortError") $("sweep-status").textContent = error.message;
+  }
+}
+$("sweep-panel").addEventListener("toggle", () => { if ($("sweep-panel").open) runSweep(); });
+
+// --- keyboard ---------------------------------------------------------------------------------
+const help = $("help");
+$("help-open").addEventListener("click", () => help.showModal());
+for (const button of document.querySelectorAll("dialog .close")) button.addEventListener("click", () => button.closest("dialog").close());
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  const typing = target instanceof Element && target.closest("input, select, textarea, [contenteditable]");
+  if (event.key === "?" && !typing) {
+    event.preventDefault();
+    if (help.open) help.close(); else if (!document.querySelector("dialog[open]")) help.showModal();
+    return;
+  }
+  if (typing || document.querySelector("dialog[open]")) return;
+  const onButton = target instanceof Element && target.closest("button, summary, a");
+  switch (event.key) {
+    case " ":
+      if (onButton) return;
+      event.preventDefault();
+      player.toggle();
+      break;
+    case "ArrowRight": event.preventDefault(); player.stepBy(event.shiftKey ? 10 : 1); break;
+    case "ArrowLeft": event.preventDefault(); player.stepBy(event.shiftKey ? -10 : -1); break;
+    case "Home": player.reset(); break;
+    case "End": player.pause(); player.seek(shown.steps); break;
+    case "r": case "R": player.reset(); break;
+    default: return;
+  }
+});
+
+// --- boot ---------------------------------------------------------------------------------------
+if (!currentQuery()) {
+  const preset = PRESETS[0];
+  history.replaceState({ preset: preset.id }, "", `${location.pathname}?${codec.toQuery(codec.parse(preset.query).scene)}`);
+} else {
+  history.replaceState({ preset: history.state?.preset ?? null }, "", `${location.pathname}?${codec.toQuery(sceneFromUrl())}`);
+}
+applyTheme(themeMode);
+hovered(null);
+render({ replay: true });

@@ -1,0 +1,303 @@
+"""The race page in a real Chromium: load, play, sliders, the map, landscapes, presets, the URL, keys."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+SHORT = "landscape=bowl&landscape.condition=10&steps=60&racer=sgd;lr=1&racer=rmsprop;lr=0.1"
+
+
+def races_drawn(page: Page) -> int:
+    return int(page.evaluate("Number(document.body.dataset.races || 0)"))
+
+
+def wait_for_new_race(page: Page, before: int) -> None:
+    page.wait_for_function("n => Number(document.body.dataset.races || 0) > n", arg=before)
+
+
+def open_scene(page: Page, query: str = SHORT) -> None:
+    page.goto(f"/?{query}")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+
+
+def query_of(page: Page) -> dict[str, list[str]]:
+    pairs: dict[str, list[str]] = {}
+    for key, value in parse_qsl(urlsplit(page.url).query, keep_blank_values=True):
+        pairs.setdefault(key, []).append(value)
+    return pairs
+
+
+def post(base_url: str, path: str, body: object) -> dict:
+    request = urllib.request.Request(
+        f"{base_url}{path}", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request) as reply:
+        return json.loads(reply.read())
+
+
+def race_pixels(page: Page) -> str:
+    return page.evaluate("document.querySelector('.layer-race').toDataURL()")
+
+
+def test_page_loads_and_draws_the_default_race(page: Page) -> None:
+    page.goto("/")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    expect(page).to_have_url(re.compile(r"\?landscape=beale&start=1,1\.5&steps=500&.*racer=sgd;lr=0\.03;"))
+    expect(page.locator("#caption-title")).to_have_text("Four optimizers on Beale")
+    expect(page.locator("#leaderboard-body tr")).to_have_count(4)
+    expect(page.locator(".racer")).to_have_count(4)
+    expect(page.locator(".plot-status")).to_be_hidden()
+
+
+def test_play_runs_the_race_to_the_end(page: Page) -> None:
+    open_scene(page)
+    player = page.locator(".player")
+    page.get_by_role("button", name="Reset").click()
+    expect(player).to_have_attribute("data-step", "0")
+    page.locator(".transport .play").click()
+    expect(player).to_have_attribute("data-playing", "true")
+    expect(player).to_have_attribute("data-step", "60", timeout=15_000)
+    expect(player).to_have_attribute("data-playing", "false")
+    expect(page.locator(".transport .counter")).to_have_text("60 / 60")
+    expect(page.locator("#leaderboard-body tr[data-status=arrived]")).to_have_count(2)
+
+
+def test_dragging_an_lr_slider_changes_the_paths_and_the_url(page: Page) -> None:
+    open_scene(page)
+    page.keyboard.press("End")
+    expect(page.locator(".player")).to_have_attribute("data-step", "60")
+    before_pixels = race_pixels(page)
+    before = races_drawn(page)
+    slider = page.locator(".racer").first.locator("[data-param=lr] input[type=range]")
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.55, y)
+    page.mouse.down()
+    for fraction in (0.6, 0.65, 0.7, 0.75):
+        page.mouse.move(box["x"] + box["width"] * fraction, y)
+    page.mouse.up()
+    wait_for_new_race(page, before)
+    expect(page).not_to_have_url(re.compile(r"racer=sgd;lr=1;"))
+    lr = float(query_of(page)["racer"][0].split(";")[1].removeprefix("lr="))
+    expect(page.locator(".racer").first.locator("[data-param=lr] input.value")).to_have_value(re.compile(str(lr)))
+    page.wait_for_function("p => document.querySelector('.layer-race').toDataURL() !== p", arg=before_pixels)
+    expect(page.locator(".plot-status")).to_be_hidden()
+
+
+def test_clicking_the_map_moves_the_start_and_reruns(page: Page) -> None:
+    open_scene(page)
+    before = races_drawn(page)
+    plot = page.locator(".plot")
+    box = plot.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.3)
+    wait_for_new_race(page, before)
+    x, y = (float(v) for v in query_of(page)["start"][0].split(","))
+    assert x > 0 and y > 0, (x, y)
+    expect(page.locator("[data-param=x] input.value")).to_have_value(str(query_of(page)["start"][0].split(",")[0]))
+
+
+def test_switching_landscapes_rebuilds_the_controls_and_back_returns(page: Page) -> None:
+    open_scene(page, "landscape=beale&steps=80&racer=adam;lr=0.1")
+    before = races_drawn(page)
+    page.get_by_label("surface").select_option("rosenbrock")
+    wait_for_new_race(page, before)
+    expect(page).to_have_url(re.compile(r"\?landscape=rosenbrock&start=-1\.5,2&steps=80&"))
+    expect(page.locator("#caption-title")).to_have_text("Rosenbrock")
+    page.get_by_label("surface").select_option("bowl")
+    expect(page).to_have_url(re.compile(r"landscape=bowl&landscape\.condition=20&landscape\.angle=0&start=-4,1\.5"))
+    expect(page.locator("[data-param=condition] input[type=range]")).to_be_visible()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"\?landscape=rosenbrock&"))
+    expect(page.get_by_label("surface")).to_have_value("rosenbrock")
+    page.go_back()
+    expect(page.get_by_label("surface")).to_have_value("beale")
+    page.go_forward()
+    expect(page.get_by_label("surface")).to_have_value("rosenbrock")
+
+
+def test_every_preset_runs_and_shows_its_caption(page: Page) -> None:
+    page.goto("/")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    options = page.locator("#preset option:not([disabled])")
+    presets = [(options.nth(i).get_attribute("value"), options.nth(i).inner_text()) for i in range(options.count())]
+    assert len(presets) >= 9
+    for value, title in presets:
+        if page.locator("#preset").input_value() == value:
+            continue
+        before = races_drawn(page)
+        page.locator("#preset").select_option(value)
+        wait_for_new_race(page, before)
+        expect(page.locator("#caption-title")).to_have_text(title)
+        expect(page.locator("#leaderboard-body tr")).to_have_count(len(query_of(page)["racer"]))
+        expect(page.locator(".plot-status")).to_be_hidden()
+
+
+def test_a_shared_url_restores_the_exact_scene(page: Page, browser, base_url: str) -> None:
+    open_scene(page, "landscape=bowl&landscape.condition=50&landscape.angle=30&steps=120&noise=0.2&seed=7"
+                     "&racer=adam;lr=0.05;beta1=0.8;schedule=cosine;label=Fast %2B furious;color=123456")
+    shared = page.url
+    other = browser.new_context(base_url=base_url).new_page()
+    other.goto(shared)
+    expect(other.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    assert other.url == shared
+    card = other.locator(".racer").first
+    expect(card.get_by_label("Racer 1 label")).to_have_value("Fast + furious")
+    expect(card.locator("[data-param=beta1] input.value")).to_have_value("0.8")
+    expect(card.locator("[data-param=T_max] input.value")).to_have_value("120")
+    expect(other.locator("[data-param=angle] input.value")).to_have_value("30")
+    other.context.close()
+
+
+def test_the_page_writes_queries_exactly_as_the_server(page: Page, base_url: str) -> None:
+    """scene-url.js mirrors core/scene_url.py: fill every default, then write the same bytes."""
+    page.goto("/")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    scenes = [
+        "landscape=rosenbrock",
+        "landscape=saddle&start=0.001,1.8&steps=7&noise=1e-05&l2=0.0001&racer=sgd;lr=1e-05",
+        "landscape=bowl&landscape.condition=123.456&racer=adam;label=Adam %2B L2%253B é %2526 co;color=abcdef",
+        "steps=37&racer=sgd;schedule=multistep&racer=momentum;schedule=onecycle&racer=rmsprop;schedule=cyclic"
+        "&racer=adam;schedule=warmup_cosine&racer=adamw;schedule=inverse_sqrt&racer=nesterov;schedule=step"
+        "&racer=adagrad;schedule=linear&racer=nadam;schedule=cosine_restarts&racer=radam;schedule=polynomial"
+        "&racer=adamax;schedule=exponential&racer=adadelta;schedule=cosine&racer=lion&racer=newton&racer=amsgrad",
+        "steps=1&racer=sgd;schedule=step&racer=sgd;schedule=warmup_cosine&racer=sgd;schedule=inverse_sqrt",
+        "landscape=plateau&landscape.width=0.75&seed=4294967295&l1=0.5&racer=sgd;lr=3.3333333333333335",
+    ]
+    for query in scenes:
+        result = page.evaluate(
+            """async (q) => {
+                const { createCodec } = await import('/static/scene-url.js');
+                const codec = createCodec(JSON.parse(document.getElementById('page-data').textContent));
+                const { scene, warnings } = codec.parse(q);
+                return { scene, warnings, query: codec.toQuery(scene) };
+            }""",
+            query,
+        )
+        assert result["warnings"] == [], (query, result["warnings"])
+        # the server reads the same raw query (scene_from_query, filled) ...
+        with urllib.request.urlopen(f"{base_url}/api/race?{quote(query, safe='=&;,.:%+-_~')}") as reply:
+            server_scene = json.loads(reply.read())["scene"]
+        # ... and writes it (scene_to_query) byte for byte as the page does
+        assert post(base_url, "/api/scene/query", server_scene)["query"] == result["query"], query
+        assert post(base_url, "/api/scene/query", result["scene"])["query"] == result["query"], query
+
+
+def test_out_of_range_values_fall_back_to_defaults_with_a_warning(page: Page, watch) -> None:
+    page.goto("/?landscape=bowl&landscape.condition=1e9&steps=-3&start=99,99&racer=adam;lr=-1;beta1=1&racer=nope")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    expect(page).to_have_url(re.compile(r"landscape\.condition=20&landscape\.angle=0&start=-4,1\.5&steps=500&"))
+    expect(page).to_have_url(re.compile(r"racer=adam;lr=0\.001;beta1=0\.9;"))
+    assert any("condition" in w for w in watch.warnings)
+    assert any("nope" in w for w in watch.warnings)
+    expect(page.locator(".racer")).to_have_count(1)
+
+
+def test_keyboard_plays_steps_resets_and_opens_help(page: Page) -> None:
+    open_scene(page)
+    player = page.locator(".player")
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("r")
+    expect(player).to_have_attribute("data-step", "0")
+    page.keyboard.press("ArrowRight")
+    expect(player).to_have_attribute("data-step", "1")
+    page.keyboard.press("ArrowRight")
+    expect(player).to_have_attribute("data-step", "2")
+    page.keyboard.press("Space")
+    expect(player).to_have_attribute("data-playing", "true")
+    page.keyboard.press("Space")
+    expect(player).to_have_attribute("data-playing", "false")
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#help")).to_be_hidden()
+
+
+def test_controls_are_labelled_and_focus_is_visible(page: Page) -> None:
+    open_scene(page)
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, button')].filter((el) => {
+            if (el.closest('dialog') && !el.closest('dialog').open) return false;
+            const name = el.getAttribute('aria-label') || (el.labels && el.labels.length && el.labels[0].textContent)
+                || el.textContent || el.title;
+            return !name || !name.trim();
+        }).map((el) => el.outerHTML.slice(0, 80))"""
+    )
+    assert unlabelled == []
+    page.keyboard.press("Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+
+
+def test_copy_as_pytorch_gives_the_torch_lines(page: Page) -> None:
+    open_scene(page, "steps=200&racer=adam;lr=0.05;beta2=0.99;schedule=cosine")
+    page.get_by_role("button", name="Copy racer 1 as PyTorch").click()
+    code = page.locator("#code-text")
+    expect(code).to_contain_text(
+        "optimizer = torch.optim.Adam(params, lr=0.05, betas=(0.9, 0.99), eps=1e-08, weight_decay=0.0, amsgrad=False)"
+    )
+    expect(code).to_contain_text("CosineAnnealingLR(optimizer, T_max=200, eta_min=0.0)")
+    expect(page.locator("#code-status")).to_have_text("Copied to the clipboard.")
+    assert "torch.optim.Adam" in page.evaluate("navigator.clipboard.readText()")
+
+
+def test_share_copies_the_link(page: Page) -> None:
+    open_scene(page)
+    page.get_by_role("button", name="Share").click()
+    expect(page.locator("#toast")).to_contain_text("Link copied")
+    assert page.evaluate("navigator.clipboard.readText()") == page.url
+
+
+def test_hover_reads_out_loss_and_gradient(page: Page) -> None:
+    open_scene(page)
+    box = page.locator(".plot").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.4)
+    expect(page.locator("#readout")).to_contain_text("∇f = (")
+
+
+def test_theme_toggle_switches_light_and_dark(page: Page) -> None:
+    open_scene(page)
+    html = page.locator("html")
+    page.locator("#theme").click()
+    expect(html).to_have_attribute("data-theme", "light")
+    page.locator("#theme").click()
+    expect(html).to_have_attribute("data-theme", "dark")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(17, 20, 25)"
+
+
+def test_racers_can_be_added_and_removed(page: Page) -> None:
+    open_scene(page)
+    page.get_by_label("Add", exact=True).select_option("nesterov")
+    page.get_by_role("button", name="+ Add racer").click()
+    expect(page.locator(".racer")).to_have_count(3)
+    expect(page).to_have_url(re.compile(r"racer=nesterov;lr=0\.001;momentum=0\.9;weight_decay=0;schedule=constant;"
+                                        r"label=Nesterov;color=56b4e9"))
+    page.get_by_role("button", name="Remove racer 1").click()
+    expect(page.locator(".racer")).to_have_count(2)
+    expect(page).not_to_have_url(re.compile(r"racer=sgd"))
+
+
+def test_sweep_panel_draws_the_sensitivity(page: Page) -> None:
+    open_scene(page)
+    page.locator("#sweep-panel summary").click()
+    expect(page.locator("#sweep-status")).to_contain_text("Final loss gap")
+
+
+@pytest.mark.parametrize("steps", [5000])
+def test_a_long_race_streams_and_draws(page: Page, steps: int) -> None:
+    open_scene(page, f"landscape=rosenbrock&steps={steps}&racer=sgd;lr=0.001&racer=momentum;lr=0.001"
+                     "&racer=rmsprop;lr=0.003&racer=adam;lr=0.05")
+    page.keyboard.press("End")
+    expect(page.locator(".player")).to_have_attribute("data-step", str(steps))
+    expect(page.locator("#leaderboard-body tr[data-status=arrived]")).to_have_count(2)
+    expect(page.locator("#leaderboard-body tr").first).to_contain_text("Momentum")
