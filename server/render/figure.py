@@ -293,15 +293,18 @@ def frame_steps(steps: int, frames: int) -> list[int]:
     return sorted({round(k * steps / (count - 1)) for k in range(count)})
 
 
-def decimate(pixels: FloatArray, spacing: float) -> npt.NDArray[np.intp]:
-    """Indices of a polyline's points at least about ``spacing`` apart along it (first and last kept).
+def decimate(pixels: FloatArray, spacing: float, most: int) -> npt.NDArray[np.intp]:
+    """Indices of a polyline's points about ``spacing`` px apart along it, at most about ``most`` of them.
 
     Drawing a 20 000-step path in every frame would cost more than the eye can see; keeping a point
-    whenever the path has travelled another ``spacing`` pixels keeps every visible wiggle.
+    whenever the path has travelled another ``spacing`` pixels keeps every visible wiggle. A long
+    scribble (a noisy race of many steps) is thinned further, to about ``most`` points evenly
+    spread along it. The first and the last point are always kept.
     """
     if len(pixels) <= 2:
         return np.arange(len(pixels))
     travelled = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pixels, axis=0), axis=1))])
+    spacing = max(spacing, float(travelled[-1]) / max(1, most))
     bucket = np.floor(travelled / spacing)
     keep = np.concatenate([[True], bucket[1:] != bucket[:-1]])
     keep[-1] = True

@@ -24,7 +24,8 @@ from server.render.figure import THEMES, Figure, figure_from
 
 CONTOUR_LEVELS = 24  # as the page draws them
 CONTOUR_RESOLUTION = 200
-MAX_GIF_PIXEL_FRAMES = 800 * 600 * 160  # width × height × frames: bounds a GIF's time and memory (~77 MB)
+MAX_GIF_PIXEL_FRAMES = 800 * 600 * 160  # width × height × frames: bounds a GIF's time (a few s) and memory
+MAX_PNG_PIXELS = 2560 * 1600  # (width × scale) × (height × scale): a 16:10 HiDPI screen; bounds a PNG's memory
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,19 @@ def _check_gif_budget(options: Mapping[str, Any]) -> None:
         )
 
 
+def _check_png_budget(options: Mapping[str, Any]) -> None:
+    width, height, scale = options["width"], options["height"], options["scale"]
+    pixels = width * height * scale * scale
+    if pixels > MAX_PNG_PIXELS:
+        raise ExportError(
+            "scale",
+            f"(width × scale) × (height × scale) must be at most {MAX_PNG_PIXELS:,} pixels, got "
+            f"{width * scale} × {height * scale} = {pixels:,}; use scale=1 or a smaller size "
+            "(or the SVG, which any size suits)",
+            scale,
+        )
+
+
 FORMATS: dict[str, Format] = {
     "gif": Format(
         "gif",
@@ -191,6 +205,7 @@ FORMATS: dict[str, Format] = {
         "the race's final frame as a picture, exactly width × height pixels (× scale)",
         (WIDTH, HEIGHT, THEME, SCALE),
         _png,
+        check=_check_png_budget,
     ),
     "svg": Format(
         "svg",

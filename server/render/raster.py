@@ -40,6 +40,7 @@ from server.render.figure import (
 
 SUPERSAMPLE = 2
 LAST_FRAME_MS = 3000  # the final frame lingers, so the result can be read before the loop restarts
+MAX_PATH_POINTS = 1500  # per racer: a longer scribble is thinned (it costs drawing time, not visible detail)
 PALETTE_COLORS = 255  # one palette slot stays free for the transparent "unchanged" pixels of delta frames
 _FONT_FILES = {
     False: ("DejaVuSans.ttf", "LiberationSans-Regular.ttf", "Arial.ttf"),
@@ -91,8 +92,7 @@ class Painter:
         self.plot_size = (plot_width * scale * SUPERSAMPLE, plot_height * scale * SUPERSAMPLE)
         self.base = self._base()
         self.plot_base = self._plot_base()
-        k = scale * SUPERSAMPLE
-        self._trails = [_Trail(racer.path, self.layout, k, self.plot_size) for racer in figure.racers]
+        self._trails = _Trails(figure, self.layout, scale * SUPERSAMPLE, self.plot_size, theme)
         self._painted = self.plot_base.copy()  # background and the paths drawn so far
 
     # -- static parts ---------------------------------------------------------------------------
@@ -192,9 +192,9 @@ class Painter:
             mx, my = placed.point_px(x, y)
             star = star_points((mx - left) * k, (my - top) * k, radius * (1.45 if kind == "global" else 1.0))
             draw.polygon(star, fill="#ffffff", outline="#1b1f24", width=max(1, round(radius * 0.16)))
-        for racer, trail in zip(self.figure.racers, self._trails, strict=True):
-            if len(trail.pixels):
-                hx, hy = trail.pixels[racer.head(step)]
+        for racer, pixels in zip(self.figure.racers, self._trails.pixels, strict=True):
+            if len(pixels):
+                hx, hy = pixels[racer.head(step)]
                 self._marker(draw, racer.marker, float(hx), float(hy), radius, racer.color, k)
         image = self.base.copy()
         image.paste(plot.reduce(SUPERSAMPLE), (left * self.scale, top * self.scale))
@@ -215,26 +215,12 @@ class Painter:
         return image
 
     def _grow(self, step: int) -> None:
-        """Extend every path to ``step`` and repaint only the rectangle the new segments touch."""
+        """Extend every path to ``step`` and repaint only the rectangles the new segments touch."""
         k = self.scale * SUPERSAMPLE
-        line_width, halo_width = round(self.layout.line_width * k), round(self.layout.halo_width * k)
-        boxes = [
-            box
-            for racer, trail in zip(self.figure.racers, self._trails, strict=True)
-            if (box := trail.grow(racer.head(step), line_width, halo_width))
-        ]
-        width, height = self.plot_size
-        for box in boxes:  # one small rectangle per racer that moved, rather than one that spans them all
-            box = (max(0, box[0]), max(0, box[1]), min(width, box[2]), min(height, box[3]))
-            if box[0] >= box[2] or box[1] >= box[3]:
-                continue
-            patch = self.plot_base.crop(box)
-            whole = (0, 0, *patch.size)
-            for racer, trail in zip(self.figure.racers, self._trails, strict=True):
-                if trail.drawn:
-                    patch.paste(halo_color(racer.color, self.theme), whole, trail.halo.crop(box))
-                    patch.paste(racer.color, whole, trail.line.crop(box))
-            self._painted.paste(patch, box[:2])
+        heads = [racer.head(step) for racer in self.figure.racers]
+        boxes = self._trails.grow(heads, round(self.layout.line_width * k), round(self.layout.halo_width * k))
+        for box in boxes:
+            self._painted.paste(self._trails.paint(self.plot_base, box), box[:2])
 
     # -- primitives -----------------------------------------------------------------------------
 
@@ -259,50 +245,83 @@ class Painter:
             draw.polygon(points, fill=color, outline=outline, width=width)
 
 
-class _Trail:
-    """One racer's path so far as two masks, its casing and its line, grown step by step.
+class _Trails:
+    """Every racer's path so far, grown frame by frame, as two "owner" maps over the plot's pixels.
 
-    A frame paints the casing mask in the halo colour and the line mask in the racer's colour, so
-    each racer's line lies on its own casing and on every earlier racer, as if the whole path were
-    drawn at once; but each frame only draws the segments added since the previous one.
+    Drawing the paths whole, racer after racer (casing, then line), leaves at each pixel the paint
+    of the last racer whose casing covers it: its line colour if its line covers the pixel too,
+    else its casing colour. So two maps say it all: ``top_casing`` (1 + the last racer whose casing
+    covers the pixel, 0 for none) and ``top_line`` (the same for lines). Both only grow: a frame
+    draws its new segments into them with a maximum, and repaints just the rectangles touched.
+    Memory stays two bytes a pixel, however many racers.
     """
 
-    def __init__(self, path: np.ndarray, placed: Layout, k: int, size: tuple[int, int]):
+    def __init__(self, figure: Figure, placed: Layout, k: int, size: tuple[int, int], theme: Theme):
         left, top, _, _ = placed.plot
-        pixels = (placed.to_px(path) - np.array([left, top])) * k
-        # Far-off points of a diverging racer only need to leave the picture.
-        self.pixels = np.clip(pixels, -4 * max(size), 5 * max(size))
-        self.kept = decimate(self.pixels, spacing=k)
         self.size = size
+        self.pixels: list[np.ndarray] = []
+        self.kept: list[np.ndarray] = []
+        for racer in figure.racers:
+            pixels = (placed.to_px(racer.path) - np.array([left, top])) * k
+            # Far-off points of a diverging racer only need to leave the picture.
+            pixels = np.clip(pixels, -4 * max(size), 5 * max(size))
+            self.pixels.append(pixels)
+            # Round joints hide the corners of points closer than the line is wide.
+            self.kept.append(decimate(pixels, spacing=max(k, 0.6 * placed.line_width * k), most=MAX_PATH_POINTS))
+        colors = [racer.color for racer in figure.racers]
+        self.line_colors = np.array([(0, 0, 0)] + [hex_to_rgb(c) for c in colors], dtype=np.uint8)
+        self.casing_colors = np.array([(0, 0, 0)] + [hex_to_rgb(halo_color(c, theme)) for c in colors], dtype=np.uint8)
         self._reset()
 
     def _reset(self) -> None:
-        self.halo = Image.new("L", self.size, 0)
-        self.line = Image.new("L", self.size, 0)
-        self.drawn = 0  # the path is drawn up to this point index
-        self.before = 0  # the point drawn before it (so the next stretch joins with a round joint)
+        width, height = self.size
+        self.top_casing = np.zeros((height, width), dtype=np.uint8)
+        self.top_line = np.zeros((height, width), dtype=np.uint8)
+        self.drawn = [0] * len(self.pixels)  # each path is drawn up to this point index
+        self.before = [0] * len(self.pixels)  # and the point before it, for a round joint with the next stretch
 
-    def grow(self, head: int, line_width: int, halo_width: int) -> tuple[int, int, int, int] | None:
-        """Draw the path on to point ``head``; the rectangle that changed, if any.
+    def grow(self, heads: list[int], line_width: int, casing_width: int) -> list[tuple[int, int, int, int]]:
+        """Draw each path on to its point ``heads[i]``; the rectangles that changed.
 
-        Frames usually go forward; going back starts over (and everything changed).
+        Frames usually go forward; going back starts over.
         """
-        if head < self.drawn:
+        boxes = []
+        if any(head < drawn for head, drawn in zip(heads, self.drawn, strict=True)):
             self._reset()
-            return (0, 0, *self.size)
-        if head <= self.drawn or not len(self.pixels):
-            return None
-        kept = self.kept[(self.kept > self.drawn) & (self.kept < head)]
-        indices = [self.before, self.drawn, *kept.tolist(), head] if self.drawn else [0, *kept.tolist(), head]
-        points = [tuple(p) for p in self.pixels[indices].tolist()]
-        ImageDraw.Draw(self.halo).line(points, fill=255, width=halo_width, joint="curve")
-        ImageDraw.Draw(self.line).line(points, fill=255, width=line_width, joint="curve")
-        self.before = indices[-2]
-        self.drawn = head
-        xy = self.pixels[indices]
-        reach = halo_width / 2 + 2
-        low, high = np.floor(xy.min(axis=0) - reach), np.ceil(xy.max(axis=0) + reach)
-        return int(low[0]), int(low[1]), int(high[0]), int(high[1])
+            boxes.append((0, 0, *self.size))
+        width, height = self.size
+        reach = casing_width / 2 + 2
+        for racer, head in enumerate(heads):
+            pixels, kept, drawn = self.pixels[racer], self.kept[racer], self.drawn[racer]
+            if head <= drawn or not len(pixels):
+                continue
+            middle = kept[(kept > drawn) & (kept < head)].tolist()
+            indices = [self.before[racer], drawn, *middle, head] if drawn else [0, *middle, head]
+            self.before[racer], self.drawn[racer] = indices[-2], head
+            xy = pixels[indices]
+            low, high = np.floor(xy.min(axis=0) - reach), np.ceil(xy.max(axis=0) + reach)
+            x0, y0 = max(0, int(low[0])), max(0, int(low[1]))
+            x1, y1 = min(width, int(high[0])), min(height, int(high[1]))
+            if x0 >= x1 or y0 >= y1:
+                continue  # off the picture
+            points = [tuple(p) for p in (xy - [x0, y0]).tolist()]
+            for owners, stroke in ((self.top_casing, casing_width), (self.top_line, line_width)):
+                stretch = Image.new("L", (x1 - x0, y1 - y0), 0)
+                ImageDraw.Draw(stretch).line(points, fill=racer + 1, width=stroke, joint="curve")
+                np.maximum(owners[y0:y1, x0:x1], np.asarray(stretch), out=owners[y0:y1, x0:x1])
+            boxes.append((x0, y0, x1, y1))
+        return boxes
+
+    def paint(self, background: Image.Image, box: tuple[int, int, int, int]) -> Image.Image:
+        """The rectangle ``box`` of the plot: ``background`` under the paths drawn so far."""
+        x0, y0, x1, y1 = box
+        patch = np.array(background.crop(box))
+        top_casing, top_line = self.top_casing[y0:y1, x0:x1], self.top_line[y0:y1, x0:x1]
+        covered = top_casing > 0
+        patch[covered] = self.casing_colors[top_casing[covered]]
+        on_line = covered & (top_line == top_casing)
+        patch[on_line] = self.line_colors[top_line[on_line]]
+        return Image.fromarray(patch)
 
 
 def png(figure: Figure, width: int, height: int, theme: Theme, scale: int = 1) -> bytes:

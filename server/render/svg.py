@@ -34,6 +34,7 @@ from server.render.figure import (
 from server.render.raster import measure
 
 FONT_FAMILY = "'DejaVu Sans', Verdana, 'Bitstream Vera Sans', sans-serif"
+MAX_PATH_POINTS = 3000  # per racer, so a noisy 20 000-step race stays a reasonable file
 _ANCHORS = {"start": "start", "middle": "middle", "end": "end"}
 
 
@@ -59,7 +60,7 @@ def svg(figure: Figure, width: int, height: int, theme: Theme) -> bytes:
         pixels = placed.to_px(racer.path if len(racer.path) else np.array([figure.start], dtype=float))
         # Far-off points of a diverging racer only need to leave the picture.
         pixels = np.clip(pixels, -4 * max(width, height), 5 * max(width, height))
-        kept = decimate(pixels, spacing=0.5)
+        kept = decimate(pixels, spacing=0.5, most=MAX_PATH_POINTS)
         head = racer.head(figure.steps)
         racers.append(
             {

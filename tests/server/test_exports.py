@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -13,6 +14,7 @@ from core.landscapes import LANDSCAPES
 from core.race import run
 from core.scene_url import scene_from_query
 from server.render import FORMATS
+from server.render.raster import encode_gif
 
 SVG = "{http://www.w3.org/2000/svg}"
 # A small, quick race: three racers, 60 steps, one of them with a label that needs escaping.
@@ -54,6 +56,26 @@ def test_gif_defaults_are_800_by_600_with_120_frames(client: TestClient) -> None
     assert Image.open(io.BytesIO(reply.content)).size == (800, 600)
     assert len(frames_of(reply.content)) == 120
     assert len(reply.content) < 600_000
+
+
+def test_gif_encoder_round_trips_frames_and_merges_repeats() -> None:
+    """Delta frames (changed rectangle, unchanged pixels transparent) decode to exactly the frames given."""
+    rng = np.random.default_rng(0)
+    palette = [channel for index in range(6) for channel in (40 * index, 255 - 40 * index, 7 * index)]
+    frames = [rng.integers(0, 6, size=(30, 40), dtype=np.uint8)]
+    for _ in range(4):
+        frame = frames[-1].copy()
+        frame[5:9, 10:25] = rng.integers(0, 6, size=(4, 15))
+        frames.append(frame)
+    frames.insert(3, frames[2].copy())  # a repeat: lengthens frame 2
+    body = encode_gif(((frame, 40) for frame in frames), palette, (40, 30))
+    image = Image.open(io.BytesIO(body))
+    assert image.n_frames == 5
+    assert frames_of(body) == [40, 40, 80, 40, 40]
+    colors = np.array(palette, dtype=np.uint8).reshape(-1, 3)
+    for index, frame in enumerate(frames[:3] + frames[4:]):
+        image.seek(index)
+        assert np.array_equal(np.asarray(image.convert("RGB")), colors[frame])
 
 
 def test_png_is_exactly_the_size_asked(client: TestClient) -> None:
@@ -156,6 +178,7 @@ def test_rendering_is_deterministic(fmt: str) -> None:
         ("race.gif?colour=red", ["query", "colour"], "landscape, start, steps"),
         ("race.gif?width=800&width=900", ["query", "width"], "once"),
         ("race.gif?width=1600&height=1600&frames=300", ["query", "frames"], "at most 30 frames"),
+        ("race.png?width=1600&height=1200&scale=2", ["query", "scale"], "use scale=1"),
         ("race.gif?landscape=nope", ["query", "landscape"], "rosenbrock"),
         ("race.svg?steps=abc", ["query", "steps"], "integer"),
         ("race.svg?steps=0", ["query", "steps"], "greater than or equal to 1"),
