@@ -61,9 +61,14 @@ def font(size: int, bold: bool = False) -> Font:
     return ImageFont.load_default(size)
 
 
+def _builtin() -> bool:
+    """True when no TrueType font was found and Pillow's built-in font (a font in memory) stands in."""
+    return not isinstance(getattr(font(12), "path", None), str)
+
+
 def font_identity() -> str:
     """Which font files the images use (part of an export's ETag: another font, other pixels)."""
-    return "|".join(str(getattr(font(12, bold), "path", "built-in")) for bold in (False, True))
+    return "built-in" if _builtin() else "|".join(str(getattr(font(12, bold), "path", "")) for bold in (False, True))
 
 
 def measure(text: str, size: float, bold: bool) -> float:
@@ -71,11 +76,14 @@ def measure(text: str, size: float, bold: bool) -> float:
     return float(font(max(1, round(size)), bold).getlength(_glyphs(text)))
 
 
+# What Pillow's built-in font lacks (the formulas' superscripts and Greek letters), in plain text.
+_PLAIN = str.maketrans(
+    {"−": "-", "–": "-", "²": "^2", "³": "^3", "⁴": "^4", "½": "1/2", "α": "a", "κ": "k", "π": "pi", "σ": "s", "λ": "l"}
+)
+
+
 def _glyphs(text: str) -> str:
-    """Pillow's built-in font lacks typographic minus signs and the like: use ASCII then."""
-    if getattr(font(12), "path", None):
-        return text
-    return text.translate(str.maketrans({"−": "-", "·": "*", "…": "...", "²": "^2", "³": "^3", "κ": "k", "α": "a"}))
+    return text.translate(_PLAIN) if _builtin() else text
 
 
 class Painter:
