@@ -12,7 +12,7 @@ them apart and refuses anything else, naming the key and what is allowed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.contours import contour_data
@@ -111,6 +111,7 @@ class Format:
     options: tuple[OptionSpec, ...]
     render: Callable[[Scene, Mapping[str, Any]], bytes]
     check: Callable[[Mapping[str, Any]], None] | None = None  # options that are fine alone but not together
+    headers: Mapping[str, str] = field(default_factory=dict)  # extra reply headers, e.g. a CSP for documents
 
     def parse_options(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """Every option of this format, given ones parsed and checked, the rest at their defaults."""
@@ -213,6 +214,8 @@ FORMATS: dict[str, Format] = {
         "the race's final frame as a vector figure for papers and crisp slides",
         (WIDTH, HEIGHT, THEME),
         _svg,
+        # An SVG opened on its own is a document of this origin: it has no script and no style sheet, so none runs.
+        headers={"Content-Security-Policy": "default-src 'none'"},
     ),
 }
 OPTION_NAMES = tuple(dict.fromkeys(spec.name for fmt in FORMATS.values() for spec in fmt.options))

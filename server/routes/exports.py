@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -65,10 +65,18 @@ class _ByteCache:
 _cache = _ByteCache(CACHE_BYTES, CACHE_ITEM_BYTES)
 
 
-def cached_bytes(request: Request, key: str, render: Callable[[], bytes], media_type: str, filename: str) -> Response:
+def cached_bytes(
+    request: Request,
+    key: str,
+    render: Callable[[], bytes],
+    media_type: str,
+    filename: str,
+    extra_headers: Mapping[str, str] | None = None,
+) -> Response:
     """A deterministic GET reply of bytes: ETag from ``key`` (what decides the bytes), 304 on a match."""
     etag = '"' + hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + '"'
     headers = {
+        **(extra_headers or {}),
         "ETag": etag,
         "Cache-Control": f"public, max-age={get_settings().cache_seconds}",
         "Content-Disposition": f'inline; filename="{filename}"',
@@ -114,7 +122,9 @@ def _export_route(fmt: Format) -> Callable[[Request], Response]:
                 ],
             )
         key = "|".join([fingerprint(), fmt.name, scene_to_query(scene), repr(sorted(options.items()))])
-        return cached_bytes(request, key, lambda: fmt.render(scene, options), fmt.media_type, fmt.filename(scene))
+        return cached_bytes(
+            request, key, lambda: fmt.render(scene, options), fmt.media_type, fmt.filename(scene), fmt.headers
+        )
 
     export.__name__ = f"export_{fmt.name}"
     return export

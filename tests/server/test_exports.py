@@ -95,6 +95,7 @@ def test_svg_is_xml_with_one_path_per_racer_and_the_legend(client: TestClient) -
     reply = client.get(f"/export/race.svg?{SCENE}&width=640&height=480")
     assert reply.status_code == 200
     assert reply.headers["content-type"].startswith("image/svg+xml")
+    assert reply.headers["content-security-policy"] == "default-src 'none'"
     root = ET.fromstring(reply.content)
     assert (root.get("width"), root.get("height")) == ("640", "480")
     racers = root.findall(f".//{SVG}path[@class='racer']")
