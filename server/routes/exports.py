@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from core.scene import Scene
 from core.scene_url import SCENE_KEYS, scene_to_query
 from server.render import FORMATS, ExportError, Format, fingerprint, split_query
+from server.responses import GET_ERRORS, NOT_MODIFIED, etag_matches
 from server.settings import get_settings
 
 router = APIRouter(prefix="/export", tags=["exports"])
@@ -81,8 +82,7 @@ def cached_bytes(
         "Cache-Control": f"public, max-age={get_settings().cache_seconds}",
         "Content-Disposition": f'inline; filename="{filename}"',
     }
-    tags = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
-    if etag in tags or "*" in tags:
+    if etag_matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
     body = _cache.get(etag)
     if body is None:
@@ -188,8 +188,8 @@ for _fmt in FORMATS.values():
         response_class=Response,
         responses={
             200: {"content": {_fmt.media_type: {}}, "description": f"the {_fmt.name.upper()} file"},
-            304: {"description": "not modified (If-None-Match matched the ETag)"},
-            422: {"description": "a bad scene or option; detail[].loc names the query key"},
+            **NOT_MODIFIED,
+            **GET_ERRORS,
         },
         openapi_extra={"parameters": _parameters(_fmt)},
     )
