@@ -8,18 +8,31 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
 import PIL
 
+import core
+from server.paths import TEMPLATES
 from server.render.formats import FORMATS, ExportError, Format, OptionSpec, scene_from_pairs, split_query
 from server.render.raster import font_identity
 
-# Bump when a change to the drawing changes the bytes of an export: ETags (and caches) then change too.
-RENDER_VERSION = "1"
 
-
+@lru_cache(maxsize=1)
 def fingerprint() -> str:
-    """What, besides the request, decides an export's bytes: this code, Pillow and the fonts found."""
-    return f"{RENDER_VERSION}|{PIL.__version__}|{font_identity()}"
+    """What, besides the request, decides an export's bytes: the code that races and draws, Pillow, the fonts.
+
+    The code is hashed (core's and this package's modules, the templates), so a change to an
+    optimizer or to the drawing changes every ETag without anyone remembering to bump a version.
+    """
+    digest = hashlib.blake2b(digest_size=8)
+    sources = [*Path(core.__file__).parent.glob("*.py"), *Path(__file__).parent.glob("*.py"), *TEMPLATES.glob("*")]
+    for path in sorted(sources):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{digest.hexdigest()}|{PIL.__version__}|{font_identity()}"
 
 
 __all__ = ["FORMATS", "ExportError", "Format", "OptionSpec", "fingerprint", "scene_from_pairs", "split_query"]
