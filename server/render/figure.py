@@ -68,12 +68,19 @@ class Theme:
     band_mix_amount: float
     contour: str
     contour_alpha: float
+    track: str  # the progress bar's empty part
 
 
 THEMES: dict[str, Theme] = {
-    "light": Theme("light", "#ffffff", "#1b1f24", "#57606a", "#6e7781", "#ffffff", 0.3, "#ffffff", 0.55),
-    "dark": Theme("dark", "#0f1419", "#e6edf3", "#a1abb5", "#8b949e", "#0f1419", 0.35, "#0f1419", 0.45),
-}
+    "light": Theme(
+        name="light", background="#ffffff", foreground="#1b1f24", muted="#57606a", frame="#6e7781",
+        band_mix="#ffffff", band_mix_amount=0.3, contour="#ffffff", contour_alpha=0.55, track="#d0d7de",
+    ),
+    "dark": Theme(
+        name="dark", background="#0f1419", foreground="#e6edf3", muted="#a1abb5", frame="#8b949e",
+        band_mix="#0f1419", band_mix_amount=0.35, contour="#0f1419", contour_alpha=0.45, track="#30363d",
+    ),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 ImageDraw does not anti-alias lines or polygons, so the plot and the chrome are drawn at
 ``SUPERSAMPLE`` times the size and reduced (a box filter). The chrome (title, ticks, legend
 swatches) and the plot's background (filled contour bands and contour lines) are drawn once; each
-frame copies the background, draws the paths up to its step, the start, the minima and a ball at
-each racer's head, and writes the changing text (step, losses, arrivals) straight at the output
-size, where FreeType anti-aliases it anyway.
+frame extends the paths drawn so far to its step (``_Trails``: only the new segments are drawn),
+adds the start, the minima and a ball at each racer's head, and writes the changing text (step,
+losses, arrivals) straight at the output size, where FreeType anti-aliases it anyway.
 
 A GIF holds one adaptive 255-colour palette, made from the last frame (which shows every path and
 every colour) and applied to every frame without dithering, so flat bands stay flat and each frame
@@ -131,13 +131,13 @@ class Painter:
             self._text(draw, label, k)
         if placed.bar:
             x, y, bar_width, bar_height = placed.bar
-            draw.rectangle([x * k, y * k, (x + bar_width) * k, (y + bar_height) * k], fill=self._track_color())
+            draw.rectangle([x * k, y * k, (x + bar_width) * k, (y + bar_height) * k], fill=self.theme.track)
         for racer, entry in zip(self.figure.racers, placed.legend, strict=False):  # the legend may be left out
             x0, x1, y = entry.swatch
             halo = halo_color(racer.color, self.theme)
             draw.line([(x0 * k, y * k), (x1 * k, y * k)], fill=halo, width=round(placed.halo_width * k))
             draw.line([(x0 * k, y * k), (x1 * k, y * k)], fill=racer.color, width=round(placed.line_width * k))
-            self._marker(draw, racer.marker, (x0 + x1) / 2 * k, y * k, placed.legend_marker_radius * k, racer.color, k)
+            self._marker(draw, racer.marker, (x0 + x1) / 2 * k, y * k, placed.legend_marker_radius * k, racer.color)
             self._text(draw, entry.label, k)
         return image.reduce(SUPERSAMPLE)
 
@@ -170,9 +170,6 @@ class Painter:
         image.paste(overlay, (0, 0), overlay)
         return image
 
-    def _track_color(self) -> str:
-        return "#d0d7de" if self.theme.name == "light" else "#30363d"
-
     # -- frames ---------------------------------------------------------------------------------
 
     def frame(self, step: int) -> Image.Image:
@@ -203,7 +200,7 @@ class Painter:
         for racer, pixels in zip(self.figure.racers, self._trails.pixels, strict=True):
             if len(pixels):
                 hx, hy = pixels[racer.head(step)]
-                self._marker(draw, racer.marker, float(hx), float(hy), radius, racer.color, k)
+                self._marker(draw, racer.marker, float(hx), float(hy), radius, racer.color)
         image = self.base.copy()
         image.paste(plot.reduce(SUPERSAMPLE), (left * self.scale, top * self.scale))
 
@@ -241,9 +238,7 @@ class Painter:
             anchor=_ANCHORS[text.align],
         )
 
-    def _marker(
-        self, draw: ImageDraw.ImageDraw, shape: str, x: float, y: float, r: float, color: str, k: float
-    ) -> None:
+    def _marker(self, draw: ImageDraw.ImageDraw, shape: str, x: float, y: float, r: float, color: str) -> None:
         outline = self.theme.foreground
         width = max(1, round(r * 0.22))
         points = marker_points(shape, x, y, r)
