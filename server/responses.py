@@ -191,9 +191,14 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries for these error statuses, each with the ErrorReply model and an example."""
     return {
         status: {
-            "model": ErrorReply,
+            "model": ErrorReply,  # registers the schema; the stream's route would file it under its own media type
             "description": _ERROR_EXAMPLES[status][0],
-            "content": {"application/json": {"example": _ERROR_EXAMPLES[status][1]}},
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/ErrorReply"},
+                    "example": _ERROR_EXAMPLES[status][1],
+                }
+            },
         }
         for status in statuses
     }
