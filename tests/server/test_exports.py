@@ -13,7 +13,7 @@ from PIL import Image
 from core.landscapes import LANDSCAPES
 from core.race import run
 from core.scene_url import scene_from_query
-from server.render import FORMATS
+from server.render import FORMATS, raster
 from server.render.raster import encode_gif
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -162,6 +162,22 @@ def test_rendering_is_deterministic(fmt: str) -> None:
     scene = scene_from_query(SCENE)
     options = FORMATS[fmt].parse_options({"width": 320, "height": 240, **({"frames": 6} if fmt == "gif" else {})})
     assert FORMATS[fmt].render(scene, options) == FORMATS[fmt].render(scene, options)
+
+
+def test_raster_exports_work_without_any_truetype_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server without fonts installed falls back on Pillow's built-in font (formulas in plain text)."""
+    monkeypatch.setattr(raster, "_FONT_FILES", {False: ("no-such-font.ttf",), True: ("no-such-font-bold.ttf",)})
+    raster.font.cache_clear()
+    try:
+        assert raster.font_identity() == "built-in"
+        scene = scene_from_query(SCENE)
+        png = FORMATS["png"].render(scene, FORMATS["png"].parse_options({"width": 320, "height": 240}))
+        assert Image.open(io.BytesIO(png)).size == (320, 240)
+        gif = FORMATS["gif"].render(scene, FORMATS["gif"].parse_options({"width": 320, "height": 240, "frames": 3}))
+        assert len(frames_of(gif)) == 3
+    finally:
+        monkeypatch.undo()
+        raster.font.cache_clear()
 
 
 @pytest.mark.parametrize(
