@@ -111,8 +111,9 @@ def test_newton_reaches_a_quadratic_minimum_in_one_step() -> None:
 def test_newton_damping_shortens_the_step() -> None:
     hessian = np.array([[[2.0, 0.0], [0.0, 2.0]]])
     opt = make_optimizer("newton", {"damping": 2.0})
-    new, _ = opt.update(np.array([[1.0, 1.0]]), np.array([[2.0, 2.0]]), opt.init(np.zeros((1, 2))), 1.0,
-                        hessians=hessian)
+    new, _ = opt.update(
+        np.array([[1.0, 1.0]]), np.array([[2.0, 2.0]]), opt.init(np.zeros((1, 2))), 1.0, hessians=hessian
+    )
     np.testing.assert_allclose(new, [[0.5, 0.5]])
 
 
