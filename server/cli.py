@@ -78,7 +78,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise SystemExit("optirace serve: --workers must be at least 1")
-    uvicorn.run("server.app:app", host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    uvicorn.run(
+        "server.app:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        http="server.protocol:NoDelayHTTPProtocol",  # Nagle off, or 40 ms stalls with --workers > 1
+    )
     return 0
 
 
