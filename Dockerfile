@@ -1,0 +1,30 @@
+# optirace: the page, the slide embed, the exports and the JSON API, served by `optirace serve`.
+#   docker build -t optirace . && docker run --rm -p 8000:8000 optirace
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH="/opt/optirace/bin:$PATH"
+
+# As on a fresh machine (README: python3 -m venv .venv && .venv/bin/pip install -e .), but not editable:
+# the wheel carries core/, server/, templates/ and static/, so the source is not needed afterwards.
+WORKDIR /build
+COPY pyproject.toml README.md ./
+COPY core/ core/
+COPY server/ server/
+COPY templates/ templates/
+COPY static/ static/
+RUN python3 -m venv /opt/optirace \
+    && /opt/optirace/bin/pip install . \
+    && rm -rf /build
+
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin optirace
+USER optirace
+WORKDIR /home/optirace
+
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
+CMD ["optirace", "serve", "--host", "0.0.0.0"]

@@ -1,0 +1,187 @@
+"""Load test: races per second against a real ``optirace serve`` (uvicorn, 2 workers) that this script starts.
+
+Run from the repository root:  python bench/load.py [--concurrency 1,4,8,16] [--requests 2000] [--seconds 20]
+
+Loopback only: the server listens on 127.0.0.1 on a free port and is stopped at the end. Each level of
+concurrency runs until ``--requests`` races or ``--seconds`` have passed, whichever comes first, after a
+short warm-up. Every client thread keeps one HTTP/1.1 connection open and POSTs /api/race with the page's
+first scene (the lecture's four × 500 steps, gzip accepted, as a browser sends it), reading each reply
+whole. An error is any reply but 200, or a failed connection. The client runs on the same machine as the
+server, so it takes a share of the CPU too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+LECTURE_SCENE: dict = {}  # the default scene: the lecture's four (SGD, Momentum, RMSProp, Adam) × 500 steps
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(workers: int = 2, port: int | None = None) -> Iterator[int]:
+    """``optirace serve --workers N`` on 127.0.0.1 and a free port, up until the block ends; yields the port."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "server.cli", "serve", "--host", HOST, "--port", str(port)]
+    command += ["--workers", str(workers), "--log-level", "warning"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(port):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"optirace serve did not come up on port {port}")
+            time.sleep(0.1)
+        _wait_for_workers(port, workers)
+        yield port
+    finally:
+        server.terminate()  # uvicorn's supervisor stops its workers
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)  # the group this script started, and nothing else
+            server.wait()
+
+
+def _healthy(port: int) -> bool:
+    try:
+        connection = http.client.HTTPConnection(HOST, port, timeout=1)
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+
+
+def _wait_for_workers(port: int, workers: int) -> None:
+    """A few requests on fresh connections, so that every worker has imported the app before timing starts."""
+    for _ in range(4 * workers):
+        post(http.client.HTTPConnection(HOST, port, timeout=30), "/api/race", {"steps": 10})
+
+
+def post(connection: http.client.HTTPConnection, path: str, body: dict, gzip: bool = True) -> tuple[int, bytes]:
+    headers = {"Content-Type": "application/json"}
+    if gzip:
+        headers["Accept-Encoding"] = "gzip"
+    connection.request("POST", path, body=json.dumps(body), headers=headers)
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+@dataclass
+class Level:
+    concurrency: int
+    latencies: list[float] = field(default_factory=list)  # seconds, successful races only
+    errors: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run_level(port: int, concurrency: int, requests: int, seconds: float, scene: dict, gzip: bool) -> Level:
+    """``concurrency`` threads, each on its own connection, until ``requests`` races or ``seconds`` pass."""
+    level = Level(concurrency)
+    lock = threading.Lock()
+    issued = 0
+    clock = {"began": 0.0, "deadline": 0.0}
+
+    def start_clock() -> None:  # run by one thread as the barrier releases them all
+        clock["began"] = time.perf_counter()
+        clock["deadline"] = clock["began"] + seconds
+
+    def client() -> None:
+        nonlocal issued
+        connection = http.client.HTTPConnection(HOST, port, timeout=30)
+        for _ in range(2):  # warm-up, not counted
+            post(connection, "/api/race", scene, gzip)
+        barrier.wait()
+        while True:
+            with lock:
+                if issued >= requests or time.perf_counter() >= clock["deadline"]:
+                    return
+                issued += 1
+            began = time.perf_counter()
+            try:
+                status, _ = post(connection, "/api/race", scene, gzip)
+            except (OSError, http.client.HTTPException):
+                status = 0
+                connection.close()
+                connection = http.client.HTTPConnection(HOST, port, timeout=30)
+            took = time.perf_counter() - began
+            with lock:
+                if status == 200:
+                    level.latencies.append(took)
+                else:
+                    level.errors += 1
+
+    barrier = threading.Barrier(concurrency, action=start_clock)
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    level.seconds = time.perf_counter() - clock["began"]
+    return level
+
+
+def print_table(levels: list[Level]) -> None:
+    columns = ("concurrency", "races", "seconds", "races/s", "p50 ms", "p99 ms", "max ms", "errors")
+    widths = (11, 6, 7, 8, 7, 7, 7, 6)
+    print(" ".join(f"{name:>{width}}" for name, width in zip(columns, widths, strict=True)))
+    for level in levels:
+        print(
+            f"{level.concurrency:>11} {len(level.latencies):>6} {level.seconds:>7.1f} {level.rate:>8.1f} "
+            f"{level.percentile(0.5) * 1e3:>7.1f} {level.percentile(0.99) * 1e3:>7.1f} "
+            f"{level.percentile(1.0) * 1e3:>7.1f} {level.errors:>6}"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", default="8", help="comma-separated client threads per level (default 8)")
+    parser.add_argument("--requests", type=int, default=2000, help="races per level at most (default 2000)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="seconds per level at most (default 20)")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
+    parser.add_argument("--steps", type=int, default=500, help="steps of the raced scene (default 500)")
+    parser.add_argument("--no-gzip", action="store_true", help="do not send Accept-Encoding: gzip")
+    args = parser.parse_args()
+    concurrencies = [int(c) for c in args.concurrency.split(",")]
+    if min(concurrencies) < 1 or max(concurrencies) > 64 or args.requests < 1 or not 0 < args.seconds <= 300:
+        parser.error("concurrency in [1, 64], requests >= 1, seconds in (0, 300]")
+    scene = {**LECTURE_SCENE, "steps": args.steps}
+    print(f"POST /api/race, lecture's four × {args.steps} steps, {args.workers} workers, gzip {not args.no_gzip}")
+    with serving(args.workers) as port:
+        levels = [run_level(port, c, args.requests, args.seconds, scene, not args.no_gzip) for c in concurrencies]
+    print_table(levels)
+    return 1 if any(level.errors for level in levels) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
