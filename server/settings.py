@@ -16,7 +16,7 @@ class Settings:
     max_json_depth: int = 16
     max_evaluate_points: int = 10_000
     cache_seconds: int = 3600
-    stream_chunk_steps: int = 250
+    stream_chunk_steps: int = 100  # steps per NDJSON line: the first reaches the page after ~100 steps of work
 
 
 @lru_cache
