@@ -133,10 +133,14 @@ export function createPathRenderer() {
     inked = k;
   }
 
-  /** Draw the race at step k onto ctx (CSS px units). */
-  function draw(ctx, race, k, theme) {
+  /** Draw the race at step k onto ctx (CSS px units), clipped to the plot's frame `box`. */
+  function draw(ctx, race, k, theme, box) {
     if (!projected) return;
     inkTo(race, k, theme);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(box.left, box.top, box.width, box.height);
+    ctx.clip();
     ctx.save();
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.globalAlpha = theme.inkAlpha;
@@ -159,10 +163,11 @@ export function createPathRenderer() {
         const strength = (b + 1) / bands;
         ctx.beginPath();
         tracePath(ctx, p, from, to);
-        ctx.globalAlpha = 0.25 + 0.75 * strength;
+        ctx.globalAlpha = 0.5 * strength;
         ctx.strokeStyle = theme.halo;
-        ctx.lineWidth = theme.pathWidth + 3 + strength;
+        ctx.lineWidth = theme.pathWidth + 2.5;
         ctx.stroke();
+        ctx.globalAlpha = 0.25 + 0.75 * strength;
         ctx.strokeStyle = racer.color;
         ctx.lineWidth = theme.pathWidth + strength * 1.5;
         ctx.stroke();
@@ -170,17 +175,22 @@ export function createPathRenderer() {
     });
     ctx.globalAlpha = 1;
     // arrival ✓ and divergence ✕ where they happened, then the balls on top
+    ctx.restore();
     race.racers.forEach((racer, r) => {
       const p = projected[r];
       if (racer.divergedAt != null && k >= racer.divergedAt && p.length > 0) {
-        const i = p.length - 1;
-        cross(ctx, p.xy[2 * i], p.xy[2 * i + 1], racer.color, theme);
+        const [x, y] = exitPoint(p, box);
+        cross(ctx, x, y, racer.color, theme);
       }
       if (racer.arrivedAt != null && k >= racer.arrivedAt && racer.arrivedAt < p.length) {
         const i = racer.arrivedAt;
         flag(ctx, p.xy[2 * i], p.xy[2 * i + 1], racer.color, theme);
       }
     });
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(box.left, box.top, box.width, box.height);
+    ctx.clip();
     race.racers.forEach((racer, r) => {
       const p = projected[r];
       if (!p.length || (racer.divergedAt != null && k >= racer.divergedAt)) return;
@@ -192,9 +202,28 @@ export function createPathRenderer() {
       ctx.strokeStyle = theme.halo;
       ctx.stroke();
     });
+    ctx.restore();
   }
 
   return { reset, draw, get projected() { return projected; } };
+}
+
+/** Where a path ends, or, if it ends off the map, where it last left the frame. */
+function exitPoint(p, box) {
+  const { xy } = p;
+  const inside = (i) => xy[2 * i] >= box.left && xy[2 * i] <= box.left + box.width
+    && xy[2 * i + 1] >= box.top && xy[2 * i + 1] <= box.top + box.height;
+  let i = p.length - 1;
+  if (inside(i)) return [xy[2 * i], xy[2 * i + 1]];
+  while (i > 0 && !inside(i - 1)) i--;
+  if (i === 0) return [Math.min(box.left + box.width, Math.max(box.left, xy[0])), Math.min(box.top + box.height, Math.max(box.top, xy[1]))];
+  // the segment (i − 1 → i) crosses the frame: cut it there
+  const [x0, y0, x1, y1] = [xy[2 * i - 2], xy[2 * i - 1], xy[2 * i], xy[2 * i + 1]];
+  let t = 1;
+  for (const [edge, a, b] of [[box.left, x0, x1], [box.left + box.width, x0, x1], [box.top, y0, y1], [box.top + box.height, y0, y1]]) {
+    if (b !== a) { const s = (edge - a) / (b - a); if (s >= 0 && s < t) t = s; }
+  }
+  return [x0 + (x1 - x0) * t, y0 + (y1 - y0) * t];
 }
 
 function cross(ctx, x, y, color, theme) {

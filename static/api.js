@@ -21,8 +21,8 @@ export async function getJSON(url, signal) {
   return (await reply(await fetch(url, { signal }))).json();
 }
 
-/** POST /api/race: the whole result. */
-export const fetchRace = (scene, signal) => postJSON("/api/race", scene, signal);
+/** GET /api/race?<scene query>: the whole result (the page preloads the first one; the browser caches them). */
+export const fetchRace = (query, signal) => getJSON(`/api/race?${query}`, signal);
 
 /** POST /api/race/stream: calls onFrame(frame) for each NDJSON line (header, chunks, summary) as it arrives. */
 export async function streamRace(scene, onFrame, signal) {
@@ -48,13 +48,19 @@ export async function streamRace(scene, onFrame, signal) {
 
 const contourCache = new Map();
 
-/** GET /api/landscapes/{name}/contours at the page's resolution, cached per landscape, params and penalty. */
-export function fetchContours({ name, params }, l1, l2, { resolution = 112, levels = 18 } = {}, signal) {
-  const query = new URLSearchParams({ resolution, levels, l1, l2 });
-  for (const [key, value] of Object.entries(params || {})) query.set(key, value);
-  const url = `/api/landscapes/${encodeURIComponent(name)}/contours?${query}`;
+/**
+ * GET /api/landscapes/{name}/contours for a scene query written out by toQuery: its penalty and landscape
+ * parameters, verbatim, after the page's resolution and levels (server/routes/pages.py preloads this URL).
+ */
+export function fetchContours(name, query, { resolution, levels }) {
+  const pieces = query.split("&");
+  const url = `/api/landscapes/${encodeURIComponent(name)}/contours?${[
+    `resolution=${resolution}`, `levels=${levels}`,
+    ...pieces.filter((p) => p.startsWith("l1=") || p.startsWith("l2=")),
+    ...pieces.filter((p) => p.startsWith("landscape.")).map((p) => p.slice(10)),
+  ].join("&")}`;
   if (!contourCache.has(url)) {
-    const pending = getJSON(url, signal);
+    const pending = getJSON(url);
     contourCache.set(url, pending);
     pending.catch(() => contourCache.delete(url));
     if (contourCache.size > 48) contourCache.delete(contourCache.keys().next().value);
@@ -71,12 +77,11 @@ export const evaluate = (landscape, l1, l2, points, signal) =>
 export const fetchSweep = (scene, options, signal) => postJSON("/api/sweep", { scene, ...options }, signal);
 
 let catalogues = null;
-/** The full catalogues (update rules and formulas included), fetched once when first wanted. */
+/** The full catalogues (update rules, formulas, parameter help), fetched once when first wanted. */
 export function fetchCatalogues() {
-  catalogues ??= Promise.all([getJSON("/api/optimizers"), getJSON("/api/schedules")]).then(([o, s]) => ({
-    optimizers: Object.fromEntries(o.optimizers.map((x) => [x.name, x])),
-    schedules: Object.fromEntries(s.schedules.map((x) => [x.name, x])),
-  }));
+  const byName = (list) => Object.fromEntries(list.map((x) => [x.name, x]));
+  catalogues ??= Promise.all(["landscapes", "optimizers", "schedules"].map((c) => getJSON(`/api/${c}`)))
+    .then(([l, o, s]) => ({ landscapes: byName(l.landscapes), optimizers: byName(o.optimizers), schedules: byName(s.schedules) }));
   catalogues.catch(() => { catalogues = null; });
   return catalogues;
 }

@@ -5,7 +5,6 @@ import { markerCanvas, markerPath } from "./animate.js";
 import { niceTicks, readTheme, tickLabel } from "./plot.js";
 import { gapAt } from "./race.js";
 
-const PAD = { left: 52, right: 12, top: 10, bottom: 30 };
 const FLOOR = 1e-16;
 
 /** A canvas chart kept crisp and sized to its box; draw(ctx, width, height) is called on demand. */
@@ -18,21 +17,10 @@ function canvasChart(canvas, drawBase, drawCursor) {
   let dpr = 1;
   let stale = true;
 
-  function fit() {
-    const rect = canvas.getBoundingClientRect();
-    const w = Math.max(50, Math.round(rect.width));
-    const h = Math.max(50, Math.round(rect.height));
-    const d = window.devicePixelRatio || 1;
-    if (w === width && h === height && d === dpr) return false;
-    width = w; height = h; dpr = d;
-    for (const c of [canvas, cache]) { c.width = Math.round(w * d); c.height = Math.round(h * d); }
-    return true;
-  }
   const api = {
     invalidate() { stale = true; api.draw(); },
     draw() {
-      if (!canvas.isConnected || canvas.offsetParent === null) return;
-      if (fit()) stale = true;
+      if (!width || !height) return; // hidden or not laid out yet: the ResizeObserver calls back
       if (stale) {
         cctx.setTransform(dpr, 0, 0, dpr, 0, 0);
         cctx.clearRect(0, 0, width, height);
@@ -46,7 +34,16 @@ function canvasChart(canvas, drawBase, drawCursor) {
       drawCursor(ctx, width, height);
     },
   };
-  new ResizeObserver(() => api.draw()).observe(canvas);
+  new ResizeObserver(([entry]) => {
+    const w = Math.round(entry.contentRect.width);
+    const h = Math.round(entry.contentRect.height);
+    const d = window.devicePixelRatio || 1;
+    if (w === width && h === height && d === dpr) return;
+    width = w; height = h; dpr = d;
+    for (const c of [canvas, cache]) { c.width = Math.round(w * d); c.height = Math.round(h * d); }
+    stale = true;
+    api.draw();
+  }).observe(canvas);
   return api;
 }
 
@@ -100,8 +97,11 @@ function logScale(lo, hi, a, b, count) {
   return { ticks, px: (v) => a + ((Math.log10(Math.max(v, lo)) - l0) / span) * (b - a) };
 }
 
-function boxOf(width, height) {
-  return { left: PAD.left, top: PAD.top, width: width - PAD.left - PAD.right, height: height - PAD.top - PAD.bottom };
+/** The plotting box inside a chart of width × height, leaving room for the axes' labels. */
+function boxOf(width, height, fontSize) {
+  const left = Math.round(fontSize * 4);
+  const bottom = Math.round(fontSize * 2.4);
+  return { left, top: 10, width: width - left - 12, height: height - 10 - bottom, bottom };
 }
 
 /** Draw a series (values[0..n)) as one line, skipping sub-pixel steps; returns nothing. */
@@ -117,72 +117,12 @@ function line(ctx, n, xAt, yAt) {
   ctx.stroke();
 }
 
-/** Loss gap f − f* against the step, log scale, with the current step and each racer's marker. */
-export function createLossChart(canvas) {
-  let race = null;
-  let step = 0;
-  let scales = null;
-  let theme = null;
-  const chart = canvasChart(canvas, (ctx, w, h) => {
-    scales = null;
-    if (!race) return;
-    theme = readTheme(canvas);
-    const box = boxOf(w, h);
-    let lo = Infinity;
-    let hi = 0;
-    for (let r = 0; r < race.racers.length; r++) {
-      const racer = race.racers[r];
-      for (let i = 0; i < racer.length; i++) {
-        const g = Math.max(FLOOR, racer.loss[i] - race.minValue);
-        if (g < lo) lo = g;
-        if (g > hi) hi = g;
-      }
-    }
-    if (!(hi > 0)) return;
-    lo = 10 ** Math.floor(Math.log10(Math.max(lo, hi * 1e-14)));
-    hi = 10 ** Math.ceil(Math.log10(hi));
-    const xs = linearScale(0, race.steps, box.left, box.left + box.width, Math.max(2, Math.floor(box.width / 70)));
-    const ys = logScale(lo, hi, box.top + box.height, box.top, Math.max(2, Math.floor(box.height / 30)));
-    scales = { xs, ys, box };
-    axes(ctx, box, xs, ys, theme, { yLog: true });
-    ctx.lineWidth = 1.8;
-    ctx.lineJoin = "round";
-    race.racers.forEach((racer) => {
-      ctx.strokeStyle = racer.color;
-      line(ctx, racer.length, (i) => xs.px(i), (i) => ys.px(Math.max(FLOOR, racer.loss[i] - race.minValue)));
-    });
-  }, (ctx) => {
-    if (!race || !scales) return;
-    const { xs, ys, box } = scales;
-    const x = xs.px(step);
-    ctx.strokeStyle = theme.text;
-    ctx.lineWidth = 1;
-    ctx.setLineDash([4, 3]);
-    ctx.beginPath();
-    ctx.moveTo(x, box.top);
-    ctx.lineTo(x, box.top + box.height);
-    ctx.stroke();
-    ctx.setLineDash([]);
-    race.racers.forEach((racer, r) => {
-      if (!racer.length || (racer.divergedAt != null && step >= racer.divergedAt)) return;
-      const i = Math.min(step, racer.length - 1);
-      markerPath(ctx, racer.shape, xs.px(i), ys.px(Math.max(FLOOR, gapAt(race, r, i))), 4.5);
-      ctx.fillStyle = racer.color;
-      ctx.fill();
-      ctx.strokeStyle = theme.halo;
-      ctx.lineWidth = 1.2;
-      ctx.stroke();
-    });
-  });
-  return {
-    setRace(next) { race = next; chart.invalidate(); },
-    setStep(k) { step = k; chart.draw(); },
-    redraw: () => chart.invalidate(),
-  };
-}
-
-/** The learning rate of every update (the schedule times the base lr); log scale when lrs differ widely. */
-export function createLrChart(canvas) {
+/**
+ * A per-step chart of every racer: value(race, racer, i) for i < count(race, racer), against the step,
+ * with the current step marked (and, with markers, each racer's marker on its line). The y scale is
+ * logarithmic when `log(lo, hi)` says so; values ≤ 0 sit on a log axis's floor.
+ */
+function createStepChart(canvas, { value, count, log, markers = false, dashed = false }) {
   let race = null;
   let step = 0;
   let scales = null;
@@ -191,41 +131,55 @@ export function createLrChart(canvas) {
     scales = null;
     if (!race || race.steps < 1) return;
     theme = readTheme(canvas);
-    const box = boxOf(w, h);
+    const box = boxOf(w, h, theme.fontSize);
     let lo = Infinity;
     let hi = 0;
     for (const racer of race.racers) {
-      for (let i = 0; i < race.steps; i++) {
-        const v = racer.lr[i];
+      for (let i = 0, n = count(race, racer); i < n; i++) {
+        const v = value(race, racer, i);
         if (v > 0 && v < lo) lo = v;
         if (v > hi) hi = v;
       }
     }
-    if (!(hi > 0)) { lo = 0; hi = 1; }
-    const log = hi / lo > 30;
+    if (!(hi > 0)) { lo = 0.1; hi = 1; }
+    const isLog = log(lo, hi);
+    const yTicks = Math.max(2, Math.floor(box.height / 30));
     const xs = linearScale(0, race.steps, box.left, box.left + box.width, Math.max(2, Math.floor(box.width / 70)));
-    const ys = log
-      ? logScale(10 ** Math.floor(Math.log10(lo)), 10 ** Math.ceil(Math.log10(hi)), box.top + box.height, box.top, 4)
-      : linearScale(0, hi * 1.08, box.top + box.height, box.top, Math.max(2, Math.floor(box.height / 30)));
+    const ys = isLog
+      ? logScale(10 ** Math.floor(Math.log10(Math.max(lo, hi * 1e-14))), 10 ** Math.ceil(Math.log10(hi)), box.top + box.height, box.top, yTicks)
+      : linearScale(0, hi * 1.08, box.top + box.height, box.top, yTicks);
     scales = { xs, ys, box };
-    axes(ctx, box, xs, ys, theme, { yLog: log });
+    axes(ctx, box, xs, ys, theme, { yLog: isLog });
     ctx.lineWidth = 1.8;
+    ctx.lineJoin = "round";
     race.racers.forEach((racer, r) => {
       ctx.strokeStyle = racer.color;
-      ctx.setLineDash(r % 2 ? [6, 3] : []);
-      line(ctx, race.steps, (i) => xs.px(i), (i) => ys.px(racer.lr[i]));
+      ctx.setLineDash(dashed && r % 2 ? [6, 3] : []);
+      line(ctx, count(race, racer), (i) => xs.px(i), (i) => ys.px(value(race, racer, i)));
     });
     ctx.setLineDash([]);
   }, (ctx) => {
     if (!scales) return;
-    const { xs, box } = scales;
+    const { xs, ys, box } = scales;
     ctx.strokeStyle = theme.text;
+    ctx.lineWidth = 1;
     ctx.setLineDash([4, 3]);
     ctx.beginPath();
     ctx.moveTo(xs.px(step), box.top);
     ctx.lineTo(xs.px(step), box.top + box.height);
     ctx.stroke();
     ctx.setLineDash([]);
+    if (!markers) return;
+    for (const racer of race.racers) {
+      if (!racer.length || (racer.divergedAt != null && step >= racer.divergedAt)) continue;
+      const i = Math.min(step, racer.length - 1);
+      markerPath(ctx, racer.shape, xs.px(i), ys.px(value(race, racer, i)), 4.5);
+      ctx.fillStyle = racer.color;
+      ctx.fill();
+      ctx.strokeStyle = theme.halo;
+      ctx.lineWidth = 1.2;
+      ctx.stroke();
+    }
   });
   return {
     setRace(next) { race = next; chart.invalidate(); },
@@ -233,6 +187,22 @@ export function createLrChart(canvas) {
     redraw: () => chart.invalidate(),
   };
 }
+
+/** Loss gap f − f* against the step, log scale, with each racer's marker at the current step. */
+export const createLossChart = (canvas) => createStepChart(canvas, {
+  value: (race, racer, i) => Math.max(FLOOR, racer.loss[i] - race.minValue),
+  count: (race, racer) => racer.length,
+  log: () => true,
+  markers: true,
+});
+
+/** The learning rate of every update (schedule × base lr); log scale when the racers' lrs differ widely. */
+export const createLrChart = (canvas) => createStepChart(canvas, {
+  value: (race, racer, i) => racer.lr[i],
+  count: (race) => race.steps,
+  log: (lo, hi) => hi / lo > 30,
+  dashed: true,
+});
 
 export function formatGap(g) {
   if (g == null || !Number.isFinite(g)) return "—";
@@ -251,7 +221,10 @@ export function createLeaderboard(tbody) {
     rows = race.racers.map((racer) => {
       const name = document.createElement("th");
       name.scope = "row";
-      name.append(markerCanvas(racer.shape, racer.color), document.createTextNode(racer.label));
+      const who = document.createElement("span");
+      who.className = "who";
+      who.append(markerCanvas(racer.shape, racer.color), document.createTextNode(racer.label));
+      name.append(who);
       const status = document.createElement("td");
       const gap = document.createElement("td");
       gap.className = "num";
@@ -269,11 +242,18 @@ export function createLeaderboard(tbody) {
       const diverged = racer.divergedAt != null && k >= racer.divergedAt;
       const gap = gapAt(race, r, k);
       let text = "running";
+      let words = "running";
       let rank = 1e9 + (gap ?? 1e300);
-      if (arrived) { text = `✓ arrived at step ${racer.arrivedAt}`; rank = racer.arrivedAt; }
-      if (diverged) { text = `✕ diverged at step ${racer.divergedAt}`; rank = 1e300 - racer.divergedAt; }
+      if (arrived) { text = `✓ step ${racer.arrivedAt}`; words = `arrived at step ${racer.arrivedAt}`; rank = racer.arrivedAt; }
+      if (diverged) { text = `✕ step ${racer.divergedAt}`; words = `diverged at step ${racer.divergedAt}`; rank = 1e300 - racer.divergedAt; }
       const row = rows[r];
-      if (row.text !== text) { row.status.textContent = text; row.text = text; row.tr.dataset.status = diverged ? "diverged" : arrived ? "arrived" : "running"; }
+      if (row.text !== text) {
+        row.status.textContent = text;
+        row.status.title = words;
+        row.status.setAttribute("aria-label", words);
+        row.text = text;
+        row.tr.dataset.status = diverged ? "diverged" : arrived ? "arrived" : "running";
+      }
       const gapText = formatGap(gap);
       if (row.gapText !== gapText) { row.gap.textContent = gapText; row.gapText = gapText; }
       return { r, rank };
@@ -293,7 +273,7 @@ export function drawSweep(canvas, sweep, race, currentLrs) {
   const ctx = canvas.getContext("2d");
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   const theme = readTheme(canvas);
-  const box = boxOf(rect.width, rect.height);
+  const box = boxOf(rect.width, rect.height, theme.fontSize);
   const gaps = sweep.racers.flatMap((r) => r.final_gap.filter((g) => g != null).map((g) => Math.max(FLOOR, g)));
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...gaps, 1e-12)));
   const lo = 10 ** Math.floor(Math.log10(Math.max(Math.min(...gaps, hi / 10), hi * 1e-16)));
@@ -326,9 +306,4 @@ export function drawSweep(canvas, sweep, race, currentLrs) {
       ctx.fill();
     }
   });
-  ctx.fillStyle = theme.muted;
-  ctx.textAlign = "right";
-  ctx.textBaseline = "bottom";
-  ctx.font = `${theme.fontSize}px ${theme.font}`;
-  ctx.fillText("learning rate →", box.left + box.width, box.top + box.height + PAD.bottom);
 }

@@ -9,6 +9,7 @@ import { checkParam, sliderRange } from "./scene-url.js";
 
 const LOG_POSITIONS = 1000;
 let uid = 0;
+const labelled = new Map(); // label → its spec, so help that arrives later becomes a tooltip
 
 function el(tag, props = {}, children = []) {
   const node = Object.assign(document.createElement(tag), props);
@@ -43,6 +44,7 @@ export function paramControl(spec, label, { steps = 500, onValue, describedBy = 
   row.dataset.param = spec.name;
   const title = el("label", { htmlFor: id, textContent: label });
   if (spec.help) title.title = spec.help;
+  labelled.set(title, spec);
   if (kind === "bool") {
     const box = el("input", { type: "checkbox", id });
     box.addEventListener("change", () => onValue(box.checked, "push"));
@@ -282,6 +284,10 @@ export function createControls(root, codec, handlers) {
   }
 
   return {
+    /** Parameter help arrived (written into the specs): show it as tooltips. */
+    refreshHelp() {
+      for (const [label, spec] of labelled) if (spec.help) label.title = spec.help;
+    },
     /** Show `next`: rebuild what changed shape, set every value. */
     render(next) {
       const key = structureKey(next);
@@ -290,14 +296,16 @@ export function createControls(root, codec, handlers) {
         const open = new Set([...root.querySelectorAll("details[open]")].map((d) => d.dataset.key).filter(Boolean));
         const focused = document.activeElement && root.contains(document.activeElement) ? focusPath(document.activeElement) : null;
         bound = [];
-        root.replaceChildren(landscapeGroup(), raceGroup(), racersGroup());
+        labelled.clear();
+        root.replaceChildren(racersGroup(), landscapeGroup(), raceGroup());
         for (const d of root.querySelectorAll("details.more")) if (open.has(d.dataset.key)) d.open = true;
         if (focused) restoreFocus(focused);
         structure = key;
       }
-      for (const { control, get } of bound) {
-        const v = get(next);
-        if (v !== undefined) control.set(v);
+      for (const binding of bound) {
+        const v = binding.get(next);
+        const key = Array.isArray(v) ? v.join(",") : v;
+        if (v !== undefined && key !== binding.last) { binding.last = key; binding.control.set(v); }
       }
     },
   };

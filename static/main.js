@@ -1,5 +1,5 @@
 // The race page's boot sequence; the only module with top-level effects.
-// The URL is the single source of UI state: input → new scene → history → render(scene from URL).
+// The URL is the single source of UI state: input → new scene → history → render(scene).
 
 import { ApiError, evaluate, fetchCatalogues, fetchContours, fetchRace, fetchSweep, streamRace } from "./api.js";
 import { createLeaderboard, createLossChart, createLrChart, drawSweep, formatGap } from "./charts.js";
@@ -10,7 +10,6 @@ import { addChunk, createRace, finish, raceFromResult } from "./race.js";
 import { createCodec } from "./scene-url.js";
 import { torchCode } from "./torch-code.js";
 
-const STREAM_ABOVE = 6000; // racers × steps beyond which the race is streamed
 const $ = (id) => document.getElementById(id);
 const data = JSON.parse($("page-data").textContent);
 const codec = createCodec(data);
@@ -18,6 +17,11 @@ const presetQueries = new Map(PRESETS.map((p) => [codec.toQuery(codec.parse(p.qu
 const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 // --- the scene in the URL -------------------------------------------------------------------
+// Every change is written to the address: a new history entry for a discrete change and for the
+// first move of a drag, replaced while the drag goes on (at most every URL_EVERY ms, and always at
+// its end). What is on screen is always the scene of the address, or of the one about to be written.
+const URL_EVERY = 120;
+
 function currentQuery() {
   return location.search.replace(/^\?/, "");
 }
@@ -29,16 +33,26 @@ function sceneFromUrl() {
 }
 
 let dragging = false;
-/** Write `next` to the address: a new history entry for a discrete change (or a drag's first move). */
-function writeUrl(next, mode, preset = history.state?.preset ?? null) {
-  const query = codec.toQuery(codec.fill(next));
-  const url = `${location.pathname}?${query}`;
-  if (query === currentQuery() && mode !== "push") return false;
-  const push = (mode === "push" && query !== currentQuery()) || (mode === "drag" && !dragging);
-  if (push) history.pushState({ preset }, "", url);
-  else history.replaceState({ preset }, "", url);
+let lastUrlWrite = 0;
+let urlTimer = 0;
+function writeUrl(query, mode) {
+  clearTimeout(urlTimer);
+  const now = performance.now();
+  if (mode === "drag" && dragging && now - lastUrlWrite < URL_EVERY) {
+    urlTimer = setTimeout(() => putUrl(query, false), URL_EVERY - (now - lastUrlWrite));
+    return;
+  }
+  putUrl(query, mode === "push" || (mode === "drag" && !dragging));
   dragging = mode === "drag";
-  return true;
+}
+
+function putUrl(query, push) {
+  if (query !== currentQuery()) {
+    const state = { preset: history.state?.preset ?? null };
+    if (push) history.pushState(state, "", `${location.pathname}?${query}`);
+    else history.replaceState(state, "", `${location.pathname}?${query}`);
+  }
+  lastUrlWrite = performance.now();
 }
 
 // --- page parts -----------------------------------------------------------------------------
@@ -46,7 +60,7 @@ const player = createPlayer($("player"), {
   maxHeight: () => (innerWidth >= 760 ? Math.max(320, innerHeight - ($("player").getBoundingClientRect().top + scrollY) - 96) : Infinity),
   onStart(x, y, final) { commit({ ...shown, start: [round4(x), round4(y)] }, final ? "push" : "drag", { replay: final, showAll: !final }); },
   onHover: hovered,
-  onStep(k) { lossChart.setStep(k); lrChart.setStep(k); leaderboard.setStep(k); },
+  onStep: (k) => showStep(k),
 });
 const lossChart = createLossChart($("loss-chart"));
 const lrChart = createLrChart($("lr-chart"));
@@ -74,34 +88,37 @@ function replayKey(scene) {
 }
 
 function commit(next, mode, { replay, showAll = false } = {}) {
-  const before = shown;
-  writeUrl(next, mode);
-  if (mode !== "drag") dragging = false;
-  render({ replay: replay ?? (mode === "push" && replayKey(next) !== replayKey(before)), showAll, urgent: mode === "push" });
+  const scene = codec.fill(next);
+  const query = codec.toQuery(scene);
+  writeUrl(query, mode);
+  const discrete = mode === "push";
+  render(scene, query, { replay: replay ?? (discrete && replayKey(scene) !== replayKey(shown)), showAll, urgent: discrete });
 }
 
-function render({ replay = false, showAll = false, urgent = true } = {}) {
-  const scene = sceneFromUrl();
+/** Show `scene` (whose query is `query`): controls, caption, contours, race. */
+function render(scene, query = codec.toQuery(scene), { replay = false, showAll = false, urgent = true } = {}) {
   const previous = shown;
   shown = scene;
   const meta = codec.landscapes[scene.landscape.name];
-  player.setLandscape(meta);
-  player.setStart(scene.start);
-  controls.render(scene);
-  showCaption(scene);
-  // contours: one per landscape, parameters and penalty
+  if (previous?.landscape.name !== scene.landscape.name) player.setLandscape(meta);
+  // the requests first, so they run while the page updates
+  const key = raceKey(scene);
+  const raceChanged = key !== shownRaceKey || !previous;
+  if (raceChanged) {
+    shownRaceKey = key;
+    requestRace(scene, query, { replay: replay || !previous, showAll, urgent });
+  }
   const cKey = JSON.stringify([scene.landscape, scene.l1, scene.l2]);
   if (cKey !== contourKey) {
     contourKey = cKey;
-    fetchContours(scene.landscape, scene.l1, scene.l2).then((contours) => {
+    fetchContours(scene.landscape.name, query, data.contours).then((contours) => {
       if (cKey === contourKey) player.setContours(contours);
     }, (error) => showError(error));
   }
-  const key = raceKey(scene);
-  if (key !== shownRaceKey || !previous) {
-    shownRaceKey = key;
-    requestRace(scene, { replay: replay || !previous, showAll, urgent });
-  } else if (previous && JSON.stringify(previous.racers.map((r) => [r.label, r.color])) !== JSON.stringify(scene.racers.map((r) => [r.label, r.color]))) {
+  player.setStart(scene.start);
+  if (booted) controls.render(scene);
+  showCaption(scene, query);
+  if (!raceChanged && JSON.stringify(previous.racers.map((r) => [r.label, r.color])) !== JSON.stringify(scene.racers.map((r) => [r.label, r.color]))) {
     restyle(scene);
   }
   if ($("sweep-panel").open) scheduleSweep();
@@ -120,20 +137,20 @@ let inFlight = null;
 let queued = null;
 let racesDrawn = 0;
 
-function requestRace(scene, options) {
-  if (inFlight && !options.urgent) { queued = { scene, options }; return; }
+function requestRace(scene, query, options) {
+  if (inFlight && !options.urgent) { queued = { scene, query, options }; return; }
   if (inFlight) inFlight.abort();
   queued = null;
-  runRace(scene, options);
+  runRace(scene, query, options);
 }
 
-async function runRace(scene, { replay, showAll }) {
+async function runRace(scene, query, { replay, showAll }) {
   const controller = new AbortController();
   inFlight = controller;
   const requested = performance.now();
   const busy = setTimeout(() => player.setStatus("computing…", "busy"), 250);
   try {
-    if (scene.steps * scene.racers.length >= STREAM_ABOVE) {
+    if (scene.steps * scene.racers.length >= data.stream_above) {
       let race = null;
       let pending = 0;
       await streamRace(scene, (frame) => {
@@ -154,7 +171,7 @@ async function runRace(scene, { replay, showAll }) {
       player.setStatus("");
       drawn(requested);
     } else {
-      const race = raceFromResult(await fetchRace(scene, controller.signal));
+      const race = raceFromResult(await fetchRace(query, controller.signal));
       if (controller.signal.aborted) return;
       player.setStatus("");
       showRace(race, { replay, showAll });
@@ -166,27 +183,56 @@ async function runRace(scene, { replay, showAll }) {
     clearTimeout(busy);
     if (inFlight === controller) {
       inFlight = null;
-      if (queued) { const { scene: s, options } = queued; queued = null; runRace(s, options); }
+      if (queued) { const next = queued; queued = null; runRace(next.scene, next.query, next.options); }
     }
   }
 }
 
+// The controls are built once the first race is on screen (or after a moment, whatever comes first).
+let booted = false;
+function boot() {
+  if (booted) return;
+  booted = true;
+  controls.render(shown);
+  // parameter help for the tooltips comes with the full catalogues, after the first race
+  fetchCatalogues().then((full) => {
+    for (const kind of ["landscapes", "optimizers", "schedules"]) {
+      for (const [name, entry] of Object.entries(codec[kind])) {
+        for (const spec of entry.params) spec.help = full[kind][name]?.params.find((p) => p.name === spec.name)?.help;
+      }
+    }
+    controls.refreshHelp();
+  }, () => {});
+}
+
 function drawn(requested) {
+  if (!booted) requestAnimationFrame(boot);
   racesDrawn += 1;
   document.body.dataset.races = String(racesDrawn);
   performance.mark("optirace:race-drawn");
   document.dispatchEvent(new CustomEvent("optirace:drawn", { detail: { requested, drawn: performance.now() } }));
 }
 
+/** The paths now; the charts and the leaderboard in the next frame, so the race shows first. */
+let chartsFrame = 0;
 function showRace(race, { replay, showAll }) {
   player.setRace(race, { replay: replay && !showAll, autoplay: !reducedMotion });
   if (showAll || (replay && reducedMotion)) { player.pause(); player.seek(race.steps); }
-  lossChart.setRace(race);
-  lrChart.setRace(race);
-  leaderboard.setRace(race);
-  leaderboard.setStep(player.step);
-  lossChart.setStep(player.step);
-  lrChart.setStep(player.step);
+  cancelAnimationFrame(chartsFrame);
+  chartsFrame = requestAnimationFrame(() => {
+    chartsFrame = 0;
+    lossChart.setRace(race);
+    lrChart.setRace(race);
+    leaderboard.setRace(race);
+    showStep(player.step);
+  });
+}
+
+function showStep(k) {
+  if (chartsFrame) return;
+  lossChart.setStep(k);
+  lrChart.setStep(k);
+  leaderboard.setStep(k);
 }
 
 function updateRace(race) {
@@ -206,8 +252,8 @@ const presetSelect = $("preset");
 presetSelect.append(new Option("Custom scene", ""), ...PRESETS.map((p) => new Option(p.title, p.id)));
 presetSelect.options[0].disabled = true;
 
-function showCaption(scene) {
-  const preset = presetQueries.get(codec.toQuery(scene)) || PRESETS.find((p) => p.id === history.state?.preset);
+function showCaption(scene, query) {
+  const preset = presetQueries.get(query) || PRESETS.find((p) => p.id === history.state?.preset);
   presetSelect.value = preset ? preset.id : "";
   const meta = codec.landscapes[scene.landscape.name];
   $("caption-title").textContent = preset ? preset.title : meta.title;
@@ -217,12 +263,19 @@ function showCaption(scene) {
 presetSelect.addEventListener("change", () => {
   const preset = PRESETS.find((p) => p.id === presetSelect.value);
   if (!preset) return;
-  history.pushState({ preset: preset.id }, "", `${location.pathname}?${codec.toQuery(codec.parse(preset.query).scene)}`);
+  const scene = codec.parse(preset.query).scene;
+  const query = codec.toQuery(scene);
+  clearTimeout(urlTimer);
+  history.pushState({ preset: preset.id }, "", `${location.pathname}?${query}`);
   dragging = false;
-  render({ replay: true });
+  render(scene, query, { replay: true });
 });
 
-window.addEventListener("popstate", () => { dragging = false; render({ replay: false }); });
+window.addEventListener("popstate", () => {
+  clearTimeout(urlTimer);
+  dragging = false;
+  render(sceneFromUrl(), undefined, { replay: false });
+});
 
 // --- hover read-out: point, loss, gradient (throttled: one request in flight) -------------
 let hoverWanted = null;
@@ -323,7 +376,7 @@ async function runSweep() {
   try {
     lastSweep = await fetchSweep(scene, { lr_min: 1e-4, lr_max: 10, count, steps: Math.min(scene.steps, 2000) }, controller.signal);
     drawSweep($("sweep-chart"), lastSweep, player.race, scene.racers.map((r) => r.params.lr));
-    $("sweep-status").textContent = `Final loss gap after ${Math.min(scene.steps, 2000)} steps at ${count} learning rates; ✕ diverged, marker: each racer's lr.`;
+    $("sweep-status").textContent = `Final loss gap (log) against the learning rate (log, 1e−4 to 10) after ${Math.min(scene.steps, 2000)} steps, ${count} rates per racer; ✕ diverged; markers: each racer's own lr.`;
   } catch (error) {
     if (error.name !== "AbortError") $("sweep-status").textContent = error.message;
   }
@@ -353,20 +406,19 @@ document.addEventListener("keydown", (event) => {
       break;
     case "ArrowRight": event.preventDefault(); player.stepBy(event.shiftKey ? 10 : 1); break;
     case "ArrowLeft": event.preventDefault(); player.stepBy(event.shiftKey ? -10 : -1); break;
-    case "Home": player.reset(); break;
-    case "End": player.pause(); player.seek(shown.steps); break;
+    case "Home": event.preventDefault(); player.reset(); break;
+    case "End": event.preventDefault(); player.pause(); player.seek(shown.steps); break;
     case "r": case "R": player.reset(); break;
     default: return;
   }
 });
 
 // --- boot ---------------------------------------------------------------------------------------
-if (!currentQuery()) {
-  const preset = PRESETS[0];
-  history.replaceState({ preset: preset.id }, "", `${location.pathname}?${codec.toQuery(codec.parse(preset.query).scene)}`);
-} else {
-  history.replaceState({ preset: history.state?.preset ?? null }, "", `${location.pathname}?${codec.toQuery(sceneFromUrl())}`);
-}
+// No query: the server's default scene (the first demo). Either way the address is written out.
+const first = currentQuery() ? sceneFromUrl() : codec.fill(data.default_scene);
+const firstQuery = codec.toQuery(first);
+history.replaceState({ preset: history.state?.preset ?? null }, "", `${location.pathname}?${firstQuery}`);
 applyTheme(themeMode);
+render(first, firstQuery, { replay: true });
+setTimeout(boot, 600);
 hovered(null);
-render({ replay: true });

@@ -8,7 +8,7 @@
 // frame) and an overlay (start point, hover cross-hair). Crisp at any devicePixelRatio.
 
 import { createClock, createPathRenderer, projectPaths } from "./animate.js";
-import { drawMap, drawMinima, heatmapCanvas, makeTransform, plotHeightFor, readTheme } from "./plot.js";
+import { drawMap, drawMinima, heatmapCanvas, makeTransform, marginFor, plotHeightFor, readTheme } from "./plot.js";
 
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
 
@@ -71,7 +71,8 @@ export function createPlayer(container, options = {}) {
   function resize() {
     if (!meta) return;
     const width = Math.max(120, Math.floor(plot.clientWidth));
-    const height = Math.max(120, Math.min(plotHeightFor(meta.domain, width), Math.floor(opts.maxHeight())));
+    const margin = marginFor(readTheme(container).scaledFont(width));
+    const height = Math.max(120, Math.min(plotHeightFor(meta.domain, width, margin), Math.floor(opts.maxHeight())));
     const dpr = window.devicePixelRatio || 1;
     if (width === size.width && height === size.height && dpr === size.dpr) return;
     size = { width, height, dpr };
@@ -83,7 +84,7 @@ export function createPlayer(container, options = {}) {
       canvas.style.height = `${height}px`;
     }
     for (const ctx of [mapCtx, raceCtx, overlayCtx]) ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    T = makeTransform(meta.domain, width, height);
+    T = makeTransform(meta.domain, width, height, margin);
     drawMapLayer();
     reproject();
     drawOverlay();
@@ -104,8 +105,14 @@ export function createPlayer(container, options = {}) {
   // --- drawing -----------------------------------------------------------------------------
   function drawTheme() {
     const base = readTheme(container);
-    const ball = T ? Math.max(5, Math.min(11, T.width / 90)) : 7;
-    return { ...base, ball, pathWidth: Math.max(1.6, Math.min(3, (T?.width || 500) / 300)), inkAlpha: 0.85 };
+    const w = T ? T.width : 500;
+    return {
+      ...base,
+      fontSize: base.scaledFont(size.width),
+      ball: Math.max(5, Math.min(15, w / 85)),
+      pathWidth: Math.max(1.6, Math.min(4, w / 280)),
+      inkAlpha: 0.85,
+    };
   }
 
   function drawMapLayer() {
@@ -131,7 +138,7 @@ export function createPlayer(container, options = {}) {
   function drawRace() {
     if (!T) return;
     raceCtx.clearRect(0, 0, size.width, size.height);
-    if (race && race.received > 0) paths.draw(raceCtx, race, visibleStep(), theme);
+    if (race && race.received > 0) paths.draw(raceCtx, race, visibleStep(), theme, T);
     updateTransport();
   }
 
@@ -259,10 +266,12 @@ export function createPlayer(container, options = {}) {
     plot,
     /** A landscape's metadata (domain, minima, start) from the catalogue. */
     setLandscape(next) {
-      const same = meta && meta.name === next.name;
+      if (meta && meta.name === next.name) return;
       meta = next;
       plot.setAttribute("aria-label", `Contour map of the ${next.title} landscape, ${next.formula}`);
-      if (!same) { contours = null; heat = null; size = { width: 0, height: 0, dpr: 0 }; }
+      contours = null;
+      heat = null;
+      size = { width: 0, height: 0, dpr: 0 };
       resize();
     },
     /** Contour data for the current landscape (GET /api/landscapes/{name}/contours). */

@@ -16,14 +16,16 @@ export function colormap(t) {
   return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
 }
 
-/** Margins (CSS px) around the plotted domain for the axes. */
-export const MARGIN = { left: 46, right: 10, top: 10, bottom: 34 };
+/** Margins (CSS px) around the plotted domain, room for the axes' labels at a font size. */
+export function marginFor(fontSize) {
+  return { left: Math.round(fontSize * 3.9), right: 10, top: 10, bottom: Math.round(fontSize * 2.7) };
+}
 
 /**
  * The transform from the world (domain, y up) to canvas pixels (CSS px), keeping the aspect ratio:
  * the domain is centred in the box left after the margins.
  */
-export function makeTransform(domain, width, height, margin = MARGIN) {
+export function makeTransform(domain, width, height, margin) {
   const [x0, x1] = domain.x;
   const [y0, y1] = domain.y;
   const boxW = Math.max(10, width - margin.left - margin.right);
@@ -34,7 +36,7 @@ export function makeTransform(domain, width, height, margin = MARGIN) {
   const left = margin.left + (boxW - w) / 2;
   const top = margin.top + (boxH - h) / 2;
   return {
-    domain, scale, left, top, width: w, height: h,
+    domain, margin, scale, left, top, width: w, height: h,
     px: (x) => left + (x - x0) * scale,
     py: (y) => top + (y1 - y) * scale,
     wx: (px) => x0 + (px - left) / scale,
@@ -44,7 +46,7 @@ export function makeTransform(domain, width, height, margin = MARGIN) {
 }
 
 /** The aspect ratio (width / height) a plot of `domain` needs, margins included, for a given width. */
-export function plotHeightFor(domain, width, margin = MARGIN) {
+export function plotHeightFor(domain, width, margin) {
   const w = Math.max(10, width - margin.left - margin.right);
   return Math.round((w * (domain.y[1] - domain.y[0])) / (domain.x[1] - domain.x[0]) + margin.top + margin.bottom);
 }
@@ -155,7 +157,7 @@ function drawAxes(ctx, T, theme) {
   ctx.lineWidth = 1;
   ctx.font = `${theme.fontSize}px ${theme.font}`;
   ctx.strokeRect(T.left - 0.5, T.top - 0.5, T.width + 1, T.height + 1);
-  const perTick = theme.fontSize * 5;
+  const perTick = theme.fontSize * 5.5;
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
   ctx.beginPath();
@@ -178,7 +180,7 @@ function drawAxes(ctx, T, theme) {
   ctx.font = `italic ${theme.fontSize}px ${theme.font}`;
   ctx.textAlign = "right";
   ctx.textBaseline = "bottom";
-  ctx.fillText("x", T.left + T.width, T.top + T.height + MARGIN.bottom);
+  ctx.fillText("x", T.left + T.width, T.top + T.height + T.margin.bottom);
   ctx.textAlign = "left";
   ctx.textBaseline = "top";
   ctx.fillText("y", 2, T.top);
@@ -193,13 +195,14 @@ export function drawMinima(ctx, T, minima, theme) {
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = theme.halo;
     ctx.fillStyle = theme.minimum;
+    const r = theme.ball || 7;
     if (m.kind === "global") {
-      starPath(ctx, x, y, 8, 3.6);
+      starPath(ctx, x, y, r + 2, (r + 2) * 0.45);
       ctx.fill();
       ctx.stroke();
     } else {
       ctx.beginPath();
-      ctx.arc(x, y, 3.5, 0, 2 * Math.PI);
+      ctx.arc(x, y, r * 0.5, 0, 2 * Math.PI);
       ctx.strokeStyle = theme.minimum;
       ctx.stroke();
     }
@@ -235,5 +238,7 @@ export function readTheme(element = document.documentElement) {
     minimum: v("--minimum"),
     font: css.fontFamily,
     fontSize: Math.round(parseFloat(css.fontSize) * 0.8),
+    // Canvas text grows with the plot (a projector's wide window), never below the page's small text.
+    scaledFont: (width) => Math.round(Math.max(parseFloat(css.fontSize) * 0.8, Math.min(26, width / 58))),
   };
 }

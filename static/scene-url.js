@@ -12,7 +12,9 @@ const HEX_COLOR = /^#[0-9a-fA-F]{6}$/;
 const MAX_LABEL = 40;
 
 /** urllib.parse.quote: UTF-8, unreserved characters and `safe` kept, the rest %XX (upper case). */
+const PLAIN = /^[A-Za-z0-9_.~-]*$/;
 export function pyQuote(text, safe = "") {
+  if (PLAIN.test(text)) return text;
   let out = "";
   for (const byte of new TextEncoder().encode(text)) {
     const ch = String.fromCharCode(byte);
@@ -133,12 +135,7 @@ export function createCodec(data) {
   const schedules = byName(data.schedules);
   const defaults = data.default_scene;
   const limits = data.limits;
-  const palette = ["#d55e00", "#0072b2", "#009e73", "#e69f00", "#56b4e9", "#cc79a7", "#000000", "#f0e442",
-    "#882255", "#44aa99", "#999933", "#aa4499", "#332288", "#117733", "#88ccee", "#661100"];
-  // core.scene.OPTIMIZER_COLORS, as the server fills them for the default racers.
-  const optimizerColors = { sgd: "#d55e00", momentum: "#0072b2", rmsprop: "#009e73", adam: "#e69f00",
-    nesterov: "#56b4e9", adagrad: "#cc79a7", adamw: "#882255", amsgrad: "#44aa99", nadam: "#999933",
-    radam: "#aa4499", adamax: "#332288", adadelta: "#117733", lion: "#000000", newton: "#661100" };
+  const { palette, optimizers: optimizerColors } = data.colors; // core.scene.PALETTE, OPTIMIZER_COLORS
 
   function resolve(specs, given, owner, warn) {
     const out = {};

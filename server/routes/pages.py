@@ -12,7 +12,8 @@ from fastapi.templating import Jinja2Templates
 
 from core.landscapes import LANDSCAPES
 from core.optimizers import OPTIMIZERS
-from core.scene import MAX_NOISE, MAX_RACERS, MAX_REGULARIZATION, MAX_STEPS, Scene
+from core.scene import MAX_NOISE, MAX_RACERS, MAX_REGULARIZATION, MAX_STEPS, OPTIMIZER_COLORS, PALETTE, Scene
+from core.scene_url import scene_from_query, scene_to_query
 from core.schedules import SCHEDULES
 from server.paths import TEMPLATES
 from server.routes.catalog import landscape_json, optimizer_json, schedule_json
@@ -20,17 +21,33 @@ from server.routes.catalog import landscape_json, optimizer_json, schedule_json
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES)
 
-# Long texts the page fetches from /api/optimizers and /api/schedules only when asked for them.
-_LAZY_KEYS = {"optimizers": ("rule",), "schedules": ("formula",), "landscapes": ()}
-# Parameter-spec keys the page can do without: "allowed" is derived, and None/False are the JS defaults.
-_SPEC_KEEP = ("name", "default")
+# The page's contour request (GET /api/landscapes/{name}/contours): coarser than the API's default,
+# which is plenty for a heat map under the paths and a few times smaller to send.
+CONTOUR_RESOLUTION = 96
+CONTOUR_LEVELS = 16
+# Races with at least this many racer-steps are streamed (POST /api/race/stream); smaller ones are
+# fetched whole with GET /api/race?<the page's query>, which the browser can preload and cache.
+STREAM_ABOVE = 6000
+
+# Keys the page does without: long texts it fetches from /api/optimizers only when asked for them,
+# and what it never shows.
+_LEFT_OUT = {
+    "optimizers": ("rule", "summary", "fixed"),
+    "schedules": ("formula",),
+    "landscapes": ("tolerance", "radius", "log_scale"),
+}
+# Values the page assumes when a parameter spec leaves a key out (besides None and False).
+_ASSUMED = {"kind": "float", "scale": "linear"}
 
 
 def _compact_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """A spec without "allowed" (derived), "help" (the page fetches it with the catalogues, for
+    tooltips, once the race is drawn) and the values the page assumes for a missing key."""
     return {
         key: value
         for key, value in spec.items()
-        if key in _SPEC_KEEP or (key != "allowed" and value is not None and value is not False)
+        if key in ("name", "default")
+        or (key not in ("allowed", "help") and value is not None and value is not False and _ASSUMED.get(key) != value)
     }
 
 
@@ -42,7 +59,7 @@ def page_data() -> str:
     """
 
     def trimmed(entry: dict[str, Any], catalogue: str) -> dict[str, Any]:
-        entry = {key: value for key, value in entry.items() if key not in _LAZY_KEYS[catalogue]}
+        entry = {key: value for key, value in entry.items() if key not in _LEFT_OUT[catalogue]}
         entry["params"] = [_compact_spec(spec) for spec in entry["params"]]
         return entry
 
@@ -51,6 +68,9 @@ def page_data() -> str:
         "optimizers": [trimmed(optimizer_json(spec), "optimizers") for spec in OPTIMIZERS.values()],
         "schedules": [trimmed(schedule_json(schedule), "schedules") for schedule in SCHEDULES.values()],
         "default_scene": Scene().filled().model_dump(mode="json"),
+        "colors": {"palette": list(PALETTE), "optimizers": OPTIMIZER_COLORS},
+        "contours": {"resolution": CONTOUR_RESOLUTION, "levels": CONTOUR_LEVELS},
+        "stream_above": STREAM_ABOVE,
         "limits": {
             "max_steps": MAX_STEPS,
             "max_racers": MAX_RACERS,
@@ -64,10 +84,36 @@ def page_data() -> str:
     return text.replace("<", "\\u003c")
 
 
+def contours_query(canonical: str) -> str:
+    """The page's contour query for a scene query written out by scene_to_query (static/api.js builds the same)."""
+    pieces = canonical.split("&")
+    penalty = [piece for piece in pieces if piece.startswith(("l1=", "l2="))]
+    params = [piece.removeprefix("landscape.") for piece in pieces if piece.startswith("landscape.")]
+    return "&".join([f"resolution={CONTOUR_RESOLUTION}", f"levels={CONTOUR_LEVELS}", *penalty, *params])
+
+
+def preloads(query: str) -> list[str]:
+    """The first requests the page will make for this query, so the browser starts them with the HTML.
+
+    The page writes every scene out as scene_to_query does, and asks for exactly these URLs; a query
+    the server cannot read gets no preload (the page falls back to defaults and says so).
+    """
+    try:
+        scene = scene_from_query(query) if query else Scene()
+    except ValueError:
+        return []
+    canonical = scene_to_query(scene)
+    urls = [f"/api/landscapes/{scene.landscape.name}/contours?{contours_query(canonical)}"]
+    if scene.steps * len(scene.racers) < STREAM_ABOVE:
+        urls.append(f"/api/race?{canonical}")
+    return urls
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> HTMLResponse:
     """The race page: contour plot, race, controls, charts; the scene lives in the query string."""
-    return templates.TemplateResponse(request, "index.html", {"page_data": page_data()})
+    context = {"page_data": page_data(), "preloads": preloads(request.url.query)}
+    return templates.TemplateResponse(request, "index.html", context)
 
 
 @router.get("/docs", response_class=HTMLResponse)

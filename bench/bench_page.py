@@ -1,0 +1,224 @@
+"""Benchmark the race page in a real Chromium: medians over several runs.
+
+Run from the repository root:  python bench/bench_page.py [--runs 7] [--url http://127.0.0.1:8000]
+
+Without --url it serves server.app:app with uvicorn on a free localhost port. Four numbers (the
+page issue's targets in brackets):
+  1. navigation to the first drawn race, fresh browser context each run (cold cache)   [≤ 500 ms]
+  2. an lr slider's input event to the redrawn paths, default scene, one input at a time [≤ 50 ms]
+     (and, for a continuous 60 Hz drag, how many races are drawn per second)
+  3. work per animation frame while 8 racers × 5000 steps play, p50 and p95           [≤ 16 ms p95]
+     (every requestAnimationFrame callback timed; frame intervals reported beside)
+  4. bytes of HTML + JS + CSS the page loads, uncompressed                            [≤ 150 KB]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+EIGHT = ("landscape=rosenbrock&steps=5000&racer=sgd;lr=0.001&racer=momentum;lr=0.001&racer=rmsprop;lr=0.003"
+         "&racer=adam;lr=0.05&racer=nesterov;lr=0.001&racer=adagrad;lr=0.5&racer=adamw;lr=0.05&racer=nadam;lr=0.05")
+# Times every requestAnimationFrame callback and the gaps between frames.
+FRAME_PROBE = """
+(() => {
+  const raf = window.requestAnimationFrame.bind(window);
+  window.__frames = { work: [], starts: [] };
+  window.requestAnimationFrame = (callback) => raf((now) => {
+    const t0 = performance.now();
+    callback(now);
+    window.__frames.work.push(performance.now() - t0);
+    window.__frames.starts.push(now);
+  });
+})();
+"""
+
+
+def serve() -> tuple[str, subprocess.Popen]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "server.app:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"],
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
+            return url, process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("uvicorn did not start")
+
+
+def wait_for_race(page: Page) -> None:
+    page.wait_for_function("() => Number(document.body.dataset.races || 0) > 0", timeout=20_000)
+
+
+def first_race(browser: Browser, url: str) -> float:
+    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    wait_for_race(page)
+    ms = page.evaluate("performance.getEntriesByName('optirace:race-drawn')[0].startTime")
+    context.close()
+    return ms
+
+
+def slider_latency(browser: Browser, url: str, inputs: int) -> tuple[list[list[float]], float]:
+    """Input event → paths redrawn, one input at a time; and races drawn per second in a 60 Hz drag."""
+    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    wait_for_race(page)
+    page.keyboard.press("End")
+    latencies = page.evaluate(
+        """async (inputs) => {
+            const slider = document.querySelector('.racer [data-param=lr] input[type=range]');
+            const out = [];
+            performance.clearResourceTimings();
+            for (let i = 0; i < inputs; i++) {
+                const drawn = new Promise((resolve) => document.addEventListener('optirace:drawn',
+                    (e) => resolve(e.detail.drawn), { once: true }));
+                slider.value = String(450 + (i % 2 ? i : -i));
+                const t0 = performance.now();
+                slider.dispatchEvent(new Event('input', { bubbles: true }));
+                const t1 = await drawn;
+                const fetches = performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/race'));
+                const last = fetches[fetches.length - 1];
+                out.push([t1 - t0, last ? last.responseEnd - last.startTime : 0]);
+            }
+            slider.dispatchEvent(new Event('change', { bubbles: true }));
+            return out;
+        }""",
+        inputs,
+    )
+    per_second = page.evaluate(
+        """async () => {
+            const slider = document.querySelectorAll('.racer [data-param=lr] input[type=range]')[3];
+            let drawn = 0;
+            const count = () => { drawn += 1; };
+            document.addEventListener('optirace:drawn', count);
+            const t0 = performance.now();
+            for (let i = 0; performance.now() - t0 < 2000; i++) {
+                slider.value = String(400 + (i % 200));
+                slider.dispatchEvent(new Event('input', { bubbles: true }));
+                await new Promise((resolve) => setTimeout(resolve, 16));
+            }
+            const seconds = (performance.now() - t0) / 1000;
+            slider.dispatchEvent(new Event('change', { bubbles: true }));
+            document.removeEventListener('optirace:drawn', count);
+            return drawn / seconds;
+        }"""
+    )
+    context.close()
+    return latencies, per_second
+
+
+def frame_times(browser: Browser, url: str) -> tuple[list[float], list[float]]:
+    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    context.add_init_script(FRAME_PROBE)
+    page = context.new_page()
+    page.goto(f"{url}/?{EIGHT}")
+    page.wait_for_function("() => document.querySelectorAll('#leaderboard-body tr').length === 8", timeout=30_000)
+    page.wait_for_function("() => Number(document.body.dataset.races || 0) > 0", timeout=30_000)
+    page.keyboard.press("r")
+    page.evaluate("window.__frames.work.length = 0; window.__frames.starts.length = 0")
+    page.keyboard.press("Space")
+    page.wait_for_function("() => document.querySelector('.player').dataset.playing === 'false'", timeout=60_000)
+    frames = page.evaluate("window.__frames")
+    context.close()
+    # callbacks of one frame share its timestamp: a frame's work is their sum
+    work: dict[float, float] = {}
+    for start, ms in zip(frames["starts"], frames["work"], strict=True):
+        work[start] = work.get(start, 0.0) + ms
+    starts = sorted(work)
+    return list(work.values()), [b - a for a, b in itertools.pairwise(starts)]
+
+
+def page_bytes(browser: Browser, url: str) -> dict[str, int]:
+    context = browser.new_context()
+    page = context.new_page()
+    sizes: dict[str, int] = {}
+
+    def record(response) -> None:
+        kind = response.request.resource_type
+        if kind in ("document", "script", "stylesheet"):
+            sizes[response.url] = len(response.body())
+
+    page.on("response", record)
+    page.goto(url)
+    wait_for_race(page)
+    context.close()
+    return sizes
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--inputs", type=int, default=40)
+    parser.add_argument("--url", help="a running server; default: start one")
+    args = parser.parse_args()
+    process = None
+    url = args.url
+    if url is None:
+        url, process = serve()
+    executable = shutil.which("chromium")
+    if executable is None:
+        raise SystemExit("bench_page.py needs Chromium (apt-get install -y chromium)")
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
+            with open("/proc/loadavg") as load:
+                print(f"load average: {load.read().split()[0]} on {__import__('os').cpu_count()} CPUs")
+            first_race(browser, url)  # warm the server's caches and the OS
+            firsts = [first_race(browser, url) for _ in range(args.runs)]
+            print(f"1. navigation → first drawn race:  median {statistics.median(firsts):6.1f} ms  "
+                  f"(min {min(firsts):.1f}, max {max(firsts):.1f}, {args.runs} cold loads)   [≤ 500 ms]")
+            pairs, per_second = slider_latency(browser, url, args.inputs)
+            latencies = [total for total, _ in pairs]
+            fetches = [fetch for _, fetch in pairs]
+            page_part = [total - fetch for total, fetch in pairs]
+            print(f"2. lr slider input → redrawn paths: median {statistics.median(latencies):6.1f} ms  "
+                  f"(p95 {p95(latencies):.1f}, {len(latencies)} inputs)   [≤ 50 ms]")
+            print(f"   of which GET /api/race (request to last byte) median {statistics.median(fetches):.1f} ms, "
+                  f"the page's own work median {statistics.median(page_part):.1f} ms")
+            print(f"   continuous 60 Hz drag: {per_second:.1f} races drawn per second")
+            work, intervals = frame_times(browser, url)
+            print(f"3. 8 racers × 5000 steps playing:  frame work p50 {statistics.median(work):5.2f} ms, "
+                  f"p95 {p95(work):5.2f} ms, max {max(work):.2f} ms ({len(work)} frames)   [≤ 16 ms p95]")
+            print(f"   frame intervals p50 {statistics.median(intervals):5.2f} ms, p95 {p95(intervals):5.2f} ms")
+            sizes = page_bytes(browser, url)
+            total = sum(sizes.values())
+            print(f"4. HTML + JS + CSS: {total / 1000:.1f} kB ({total} bytes, {len(sizes)} files)   [≤ 150 KB]")
+            for name, size in sorted(sizes.items(), key=lambda item: -item[1]):
+                print(f"     {size:7d}  {name.removeprefix(url)}")
+            browser.close()
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
