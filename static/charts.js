@@ -207,7 +207,7 @@ export const createLrChart = (canvas) => createStepChart(canvas, {
 export function formatGap(g) {
   if (g == null || !Number.isFinite(g)) return "—";
   if (g === 0) return "0";
-  return Math.abs(g) >= 1e4 || Math.abs(g) < 1e-3 ? g.toExponential(2).replace("-", "−") : String(+g.toPrecision(3));
+  return (Math.abs(g) >= 1e4 || Math.abs(g) < 1e-3 ? g.toExponential(2) : String(+g.toPrecision(3))).replaceAll("-", "−");
 }
 
 /** The leaderboard: arrived (by step), then running (by loss gap), then diverged; updated as the race plays. */

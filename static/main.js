@@ -282,7 +282,7 @@ let hoverWanted = null;
 let hoverBusy = false;
 function hovered(x, y) {
   const out = $("readout");
-  if (x == null) { hoverWanted = null; out.textContent = "Hover over the map for the loss and gradient at a point."; return; }
+  if (x == null) { hoverWanted = null; out.textContent = "Hover over the map for the loss and gradient there; click to start the race from there."; return; }
   hoverWanted = [x, y];
   out.textContent = `x = ${fmt(x)}, y = ${fmt(y)}`;
   if (!hoverBusy) pollHover();

@@ -24,7 +24,7 @@ export function torchCode(scene, index, codec) {
   const landscape = codec.landscapes[scene.landscape.name];
   const kinds = Object.fromEntries(optimizer.params.map((p) => [p.name, p.kind]));
   const lines = [
-    `# ${racer.label}: ${optimizer.title} on ${landscape.title}, ${scene.steps} steps (optirace)`,
+    `# ${racer.label === optimizer.title ? racer.label : `${racer.label}: ${optimizer.title}`} on ${landscape.title}, ${scene.steps} steps (optirace)`,
     `# f(x, y) = ${landscape.formula}`,
   ];
   if (scene.l1 || scene.l2) lines.push(`#   + ${pyRepr(scene.l1)}·(|x| + |y|) + ${pyRepr(scene.l2)}·(x² + y²)`);

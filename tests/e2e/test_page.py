@@ -55,6 +55,20 @@ def test_page_loads_and_draws_the_default_race(page: Page) -> None:
     expect(page.locator(".plot-status")).to_be_hidden()
 
 
+def test_the_first_race_and_contours_come_from_the_preloads(page: Page, watch) -> None:
+    page.goto("/?landscape=saddle&steps=300&racer=sgd;lr=0.01&racer=adam;lr=1e-5")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    requests = page.evaluate(
+        "() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/api/'))"
+    )
+    requests = [r for r in requests if "/api/race?" in r or "/contours?" in r]
+    assert len([r for r in requests if "/api/race?" in r]) == 1, requests
+    assert len([r for r in requests if "/contours?" in r]) == 1, requests
+    links = page.eval_on_selector_all("link[rel=preload]", "links => links.map((l) => l.href)")
+    assert sorted(links) == sorted(requests), (links, requests)
+    assert not [w for w in watch.warnings if "preload" in w]
+
+
 def test_play_runs_the_race_to_the_end(page: Page) -> None:
     open_scene(page)
     player = page.locator(".player")
