@@ -1,7 +1,9 @@
 """Schemathesis against the app's own OpenAPI schema: no 5xx, and every reply as documented.
 
 Each operation gets its documented examples, the boundary cases of its schema and a bounded number of
-generated requests, valid and invalid, derandomized so a run is the same on every machine. Every reply
+generated requests, valid and invalid, derandomized so a run is the same on every machine: 30 for the JSON
+API; for the exports, their examples and 10 generated requests, without the boundary-case phase (each GIF is
+rendered, and their own tests live in test_exports.py: here they are only held to the schema). Every reply
 must carry a documented status and content type and match that status's schema (the 200 models of
 server/schemas.py, the ErrorReply of every 4xx); the NDJSON stream is read line by line for that.
 
@@ -19,20 +21,28 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from core.scene import MAX_STEPS
 from server.app import app
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+CONFIG = SchemathesisConfig.from_dict(
+    {"operations": [{"include-path-regex": "^/export/", "phases": {"coverage": {"enabled": False}}}]}
+)
+schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
 
-# Cost knobs, capped when valid so that a hundred races and grids stay within seconds; values outside the
-# documented range are left alone, so a request meant to be rejected still is.
+# Cost knobs (for every operation: the subsets below share the hook), capped when valid so that a hundred races
+# and grids stay within seconds; values outside the documented range are left alone, so a request meant to be
+# rejected still is.
 CAPS: dict[str, tuple[int, int, int]] = {  # name: (lowest valid, highest valid, cap)
     "steps": (1, MAX_STEPS, 120),
     "count": (2, 256, 6),
     "resolution": (16, 512, 48),
     "levels": (2, 200, 12),
+    "frames": (2, 300, 12),  # exports
+    "width": (160, 1600, 320),
+    "height": (160, 1600, 240),
 }
 
 
@@ -79,13 +89,24 @@ def finite_json(ctx: Any, response: Any, case: Any) -> None:
                 json.loads(line, parse_constant=_reject_constant)
 
 
-@schema.parametrize()
-@settings(
-    max_examples=30,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-)
+FUZZ_SETTINGS = {
+    "derandomize": True,
+    "database": None,
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+}
+# exclude(), as include() would be OR-ed with the filter the CONFIG's [[operations]] entry installs
+api = schema.exclude(path_regex="^/export/")
+exports = schema.exclude(path_regex="^/(?!export/)")
+
+
+@api.parametrize()
+@settings(max_examples=30, **FUZZ_SETTINGS)
 def test_api_conforms_to_its_schema(case: Any) -> None:
     case.call_and_validate(additional_checks=[finite_json], excluded_checks=[positive_data_acceptance])
+
+
+@exports.parametrize()
+@settings(max_examples=10, **FUZZ_SETTINGS)
+def test_exports_conform_to_their_schema(case: Any) -> None:
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])
