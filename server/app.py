@@ -20,6 +20,7 @@ from server.responses import (
     model_validation_error_handler,
     not_found_handler,
     request_validation_error_handler,
+    server_error_handler,
     value_error_handler,
 )
 from server.routes import exports, health, landscapes, optimizers, pages, race
@@ -45,6 +46,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(ValueError, value_error_handler)
     app.add_exception_handler(NotFound, not_found_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
+    app.add_exception_handler(Exception, server_error_handler)  # then re-raised, so it is logged
     routers = (health.router, landscapes.router, optimizers.router, race.router, exports.router, pages.router)
     for router in routers:
         app.include_router(router)

@@ -112,6 +112,11 @@ def allowed_methods(request: Request) -> list[str]:
     ]  # not OPTIONS: it only answers CORS preflights
 
 
+async def server_error_handler(request: Request, error: Exception) -> JSONResponse:
+    """A bug, not bad input: 500 in the same shape (the traceback goes to the log, not to the client)."""
+    return error_reply(500, "internal error: the server failed on a valid request; please report it", [], "internal")
+
+
 async def not_found_handler(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, NotFound)
     return error_reply(404, error.message, error.loc, kind="not_found")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from server.app import app
 from server.middleware import json_too_deep
 from server.routes import race
 from server.settings import get_settings
@@ -115,3 +116,13 @@ def test_a_sweep_runs_at_most_2000_steps(client: TestClient, monkeypatch: pytest
     body = {"scene": {"steps": 20_000, "racers": [{"optimizer": "adam"}]}, "count": 2}
     assert client.post("/api/sweep", json=body).status_code == 200
     assert steps == [2000]
+
+
+def test_a_bug_is_a_500_in_the_error_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(scene: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(race, "run", broken)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        reply = assert_error(client.post("/api/race", json={"steps": 5}), 500, "internal error")
+    assert "a bug" not in reply["error"]
