@@ -58,7 +58,11 @@ function putUrl(query, push) {
 // --- page parts -----------------------------------------------------------------------------
 const player = createPlayer($("player"), {
   maxHeight: () => (innerWidth >= 760 ? Math.max(320, innerHeight - ($("player").getBoundingClientRect().top + scrollY) - 96) : Infinity),
-  onStart(x, y, final) { commit({ ...shown, start: [round4(x), round4(y)] }, final ? "push" : "drag", { replay: final, showAll: !final }); },
+  // a click starts a new race from there; dragging the start marker redraws the whole paths as it moves
+  onStart(x, y, how) {
+    const mode = { click: "push", drag: "drag", drop: "commit" }[how];
+    commit({ ...shown, start: [round4(x), round4(y)] }, mode, { replay: how === "click", showAll: how !== "click" });
+  },
   onHover: hovered,
   onStep: (k) => showStep(k),
 });
@@ -257,6 +261,7 @@ function showCaption(scene, query) {
   presetSelect.value = preset ? preset.id : "";
   const meta = codec.landscapes[scene.landscape.name];
   $("caption-title").textContent = preset ? preset.title : meta.title;
+  document.title = `${preset ? preset.title : meta.title} · optirace`;
   $("caption-text").textContent = preset ? preset.caption : `${meta.lesson[0].toUpperCase()}${meta.lesson.slice(1)}.`;
 }
 

@@ -1,7 +1,8 @@
 // The player: contour map + animated race + transport (Play/Pause, Step, Reset, speed, scrubber),
 // reusable without the page's controls (the embed and the offline export build on it).
 //
-//   const player = createPlayer(element, { onStart(x, y, final) {}, onHover(x, y) {}, onStep(k) {} });
+//   const player = createPlayer(element, { onStart(x, y, how) {}, onHover(x, y) {}, onStep(k) {} });
+//   (how: "click" for a click or tap on the map, "drag" while the start marker moves, "drop" when it is let go)
 //   player.setLandscape(meta); player.setContours(contours); player.setRace(race, { replay: true });
 //
 // Three stacked canvases: the map (redrawn on a new landscape, theme or size), the race (every
@@ -152,6 +153,7 @@ export function createPlayer(container, options = {}) {
     if (start) {
       const x = T.px(start[0]);
       const y = T.py(start[1]);
+      plot.dataset.startPx = `${x.toFixed(1)},${y.toFixed(1)}`;
       overlayCtx.lineWidth = 2;
       for (const [color, width] of [[theme.halo, 4.5], [theme.text, 2]]) {
         overlayCtx.strokeStyle = color;
@@ -231,7 +233,7 @@ export function createPlayer(container, options = {}) {
           press.dragging = true;
           start = [w.x, w.y];
           drawOverlay();
-          opts.onStart?.(w.x, w.y, false);
+          opts.onStart?.(w.x, w.y, "drag");
         }
       }
       hover = w.inside ? [w.px, w.py] : null;
@@ -253,7 +255,7 @@ export function createPlayer(container, options = {}) {
       if ((press.dragging || !moved) && (w.inside || press.dragging)) {
         start = [w.x, w.y];
         drawOverlay();
-        opts.onStart?.(w.x, w.y, true);
+        opts.onStart?.(w.x, w.y, press.dragging ? "drop" : "click");
       }
       press = null;
     });

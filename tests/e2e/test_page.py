@@ -119,6 +119,27 @@ def test_clicking_the_map_moves_the_start_and_reruns(page: Page) -> None:
     expect(page.locator("[data-param=x] input.value")).to_have_value(str(query_of(page)["start"][0].split(",")[0]))
 
 
+def test_dragging_the_start_marker_redraws_the_race_as_it_moves(page: Page) -> None:
+    open_scene(page)
+    before = races_drawn(page)
+    length = page.evaluate("history.length")
+    plot = page.locator(".plot")
+    box = plot.bounding_box()
+    assert box is not None
+    sx, sy = (float(v) for v in plot.get_attribute("data-start-px").split(","))
+    page.mouse.move(box["x"] + sx, box["y"] + sy)
+    page.mouse.down()
+    for k in range(1, 9):
+        page.mouse.move(box["x"] + sx + 10 * k, box["y"] + sy - 5 * k)
+    page.mouse.up()
+    wait_for_new_race(page, before)
+    expect(page.locator("[data-param=x] input.value")).not_to_have_value("-4")
+    x, y = (float(v) for v in query_of(page)["start"][0].split(","))
+    assert x > -4 and y > 1.5, (x, y)
+    assert page.evaluate("history.length") == length + 1  # one entry for the whole drag
+    expect(page.locator(".player")).to_have_attribute("data-step", "60")  # the whole paths, not a replay
+
+
 def test_switching_landscapes_rebuilds_the_controls_and_back_returns(page: Page) -> None:
     open_scene(page, "landscape=beale&steps=80&racer=adam;lr=0.1")
     before = races_drawn(page)
