@@ -1,9 +1,10 @@
 """Run a race: every racer steps on the same surface from the same start, all at once.
 
-Racers whose optimizers share a factory (``sgd``, ``momentum`` and ``nesterov``; ``adam``,
-``amsgrad`` and ``adamw``; …) form a group and advance together in one NumPy expression, so the
-Python work per step is one gradient evaluation for everyone plus one update per group, whatever
-the number of racers.
+Racers advance in groups, each group in one NumPy expression: every racer whose rule fits the
+fused moment update (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, AMSGrad, NAdam; see
+core.fused) in one group, and the others by optimizer factory (``rmsprop`` with momentum, ``radam``,
+``lion``, …). The Python work per step is one gradient evaluation for everyone plus one update per
+group, whatever the number of racers.
 
 Arrival and divergence are found after the fact, vectorized over the recorded steps:
 
@@ -27,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from core.fused import fused_optimizer, moment_form
 from core.landscapes import Surface, get_landscape
 from core.optimizers import Optimizer, get_optimizer, make_group_optimizer
 from core.scene import Scene
@@ -121,9 +123,8 @@ class Tracker:
 @dataclass(frozen=True)
 class _Group:
     optimizer: Optimizer
-    members: npt.NDArray[np.intp]  # racer indices, in engine order
-    slice: slice  # where they sit in the engine's arrays
-    lr: FloatArray | list[float]  # (steps, n, 2), or a list (steps,) when every member has the same schedule
+    slice: slice  # where its racers sit in the engine's arrays
+    lr: Any  # (steps, n, 2), or a list (steps,) when every member has the same schedule (None: baked in)
 
 
 def simulate(
@@ -134,14 +135,16 @@ def simulate(
     noise: float = 0.0,
     seed: int = 0,
     chunk_steps: int = DEFAULT_CHUNK,
+    fuse: bool = True,
 ) -> Iterator[Chunk]:
     """Step every entrant ``steps`` times from ``start``; yield the race in chunks of ``chunk_steps`` points.
 
     The first chunk starts with the start point (step 0), so the chunks hold steps + 1 points in all.
+    ``fuse=False`` steps every optimizer family with its own update pair (the same paths, slower).
     """
     if chunk_steps < 1:
         raise ValueError(f"chunk_steps must be >= 1, got {chunk_steps}")
-    groups, order = _groups(entrants, steps)
+    groups, order = _groups(entrants, steps, fuse)
     count = len(entrants)
     start_points = np.tile(np.asarray(start, dtype=float), (count, 1))
     # Each group keeps its own (n, 2) array; the gradient is taken once per step on all of them.
@@ -185,13 +188,29 @@ def simulate(
         step += size
 
 
-def _groups(entrants: Sequence[Entrant], steps: int) -> tuple[list[_Group], npt.NDArray[np.intp]]:
-    """Racers grouped by optimizer factory, each group contiguous; ``order`` maps engine rows back to racers."""
+def _groups(entrants: Sequence[Entrant], steps: int, fuse: bool) -> tuple[list[_Group], npt.NDArray[np.intp]]:
+    """Racers grouped, each group contiguous; ``order`` maps engine rows back to racers.
+
+    With ``fuse``, every racer whose rule fits the fused moment update (core.fused) joins one group,
+    whatever its optimizer; the others are grouped by optimizer factory.
+    """
+    fused: list[int] = []
+    forms = []
     by_factory: dict[Callable[..., Optimizer], list[int]] = {}
     for index, entrant in enumerate(entrants):
-        by_factory.setdefault(get_optimizer(entrant.optimizer).factory, []).append(index)
+        spec = get_optimizer(entrant.optimizer)
+        form = moment_form(spec.factory, spec.factory_kwargs(entrant.params)) if fuse else None
+        if form is not None:
+            fused.append(index)
+            forms.append(form)
+        else:
+            by_factory.setdefault(spec.factory, []).append(index)
     groups = []
     engine_order: list[int] = []
+    if fused:
+        lr_table = np.stack([entrants[i].lr for i in fused], axis=1)  # (steps, n), baked into the coefficients
+        engine_order.extend(fused)
+        groups.append(_Group(fused_optimizer(forms, lr_table), slice(0, len(fused)), [None] * steps))
     for factory, members in by_factory.items():
         specs = [get_optimizer(entrants[i].optimizer) for i in members]
         kwargs = [spec.factory_kwargs(entrants[i].params) for spec, i in zip(specs, members, strict=True)]
@@ -200,9 +219,7 @@ def _groups(entrants: Sequence[Entrant], steps: int) -> tuple[list[_Group], npt.
         lr = lrs[:, 0].tolist() if same_schedule else np.repeat(lrs[:, :, None], 2, axis=2)  # (steps, n, 2)
         first = len(engine_order)
         engine_order.extend(members)
-        groups.append(
-            _Group(make_group_optimizer(factory, kwargs), np.array(members), slice(first, len(engine_order)), lr)
-        )
+        groups.append(_Group(make_group_optimizer(factory, kwargs), slice(first, len(engine_order)), lr))
     order = np.argsort(np.array(engine_order))
     return groups, order
 
