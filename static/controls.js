@@ -5,7 +5,7 @@
 // "commit" when it is let go, "push" for a discrete change.
 
 import { markerCanvas, SHAPES } from "./animate.js";
-import { checkParam, sliderRange } from "./scene-url.js";
+import { allowedText, checkParam, sliderRange } from "./scene-url.js";
 
 const LOG_POSITIONS = 1000;
 let uid = 0;
@@ -37,7 +37,7 @@ export function formatValue(value, spec) {
  * One labelled control for a parameter spec: a slider (log or linear) with a text field for the exact
  * value, a checkbox for a bool, a text field for a list. onValue(value, mode).
  */
-export function paramControl(spec, label, { steps = 500, onValue, describedBy = "" }) {
+export function paramControl(spec, label, { steps = 500, onValue }) {
   const id = `p${++uid}`;
   const kind = spec.kind || "float";
   const row = el("div", { className: `param param-${kind}` });
@@ -58,8 +58,8 @@ export function paramControl(spec, label, { steps = 500, onValue, describedBy = 
   text.addEventListener("change", () => {
     const checked = checkParam(spec, text.value.trim());
     text.setAttribute("aria-invalid", String(!checked.ok));
+    text.title = checked.ok ? "" : `${spec.name} must be ${allowedText(spec)}`;
     if (checked.ok) onValue(checked.value, "push");
-    else text.title = `${spec.name} must be ${spec.allowed || "in range"}`;
   });
   if (kind === "int_list") {
     text.id = id;
@@ -72,7 +72,6 @@ export function paramControl(spec, label, { steps = 500, onValue, describedBy = 
   let step = 1;
   let decimals = 0;
   const slider = el("input", { type: "range", id });
-  if (describedBy) slider.setAttribute("aria-describedby", describedBy);
   const applyRange = () => {
     step = linearStep(lo, hi, integer);
     decimals = Math.max(0, -Math.round(Math.log10(step)));
@@ -97,6 +96,10 @@ export function paramControl(spec, label, { steps = 500, onValue, describedBy = 
     onValue(current, "drag");
   });
   slider.addEventListener("change", () => onValue(toValue(Number(slider.value)), "commit"));
+  // while the pointer holds the thumb, the scene follows the slider, not the other way round
+  let held = false;
+  slider.addEventListener("pointerdown", () => { held = true; });
+  for (const type of ["pointerup", "pointercancel", "change"]) slider.addEventListener(type, () => { held = false; });
   row.append(title, slider, text);
   return {
     row,
@@ -107,9 +110,9 @@ export function paramControl(spec, label, { steps = 500, onValue, describedBy = 
       if (a !== lo || b !== hi) { lo = a; hi = b; applyRange(); current = null; }
     },
     set(v) {
-      if (v === current && document.activeElement === slider) return;
+      if (v === current && held) return;
       current = v;
-      if (document.activeElement !== slider) slider.value = String(toPosition(v));
+      if (!held) slider.value = String(toPosition(v));
       if (document.activeElement !== text) text.value = formatValue(v, spec);
       slider.setAttribute("aria-valuetext", formatValue(v, spec));
     },

@@ -119,6 +119,17 @@ function checkNumber(spec, raw, integer) {
   return n;
 }
 
+/** What `spec` allows, in words (core.params.ParamSpec.allowed): "a number in [0, 1)". */
+export function allowedText(spec) {
+  const kind = spec.kind || "float";
+  if (kind === "bool") return "true or false";
+  const noun = { float: "a number", int: "an integer", int_list: "a list of integers, each" }[kind];
+  if (spec.minimum == null && spec.maximum == null) return noun;
+  const left = spec.minimum == null || spec.minimum_exclusive ? "(" : "[";
+  const right = spec.maximum == null || spec.maximum_exclusive ? ")" : "]";
+  return `${noun} in ${left}${spec.minimum ?? "-inf"}, ${spec.maximum ?? "inf"}${right}`;
+}
+
 /** The lowest and highest values a slider for `spec` offers (ints that default from steps: capped at steps). */
 export function sliderRange(spec, steps) {
   let lo = spec.slider_min ?? spec.minimum ?? 0;
@@ -148,7 +159,7 @@ export function createCodec(data) {
       const checked = checkParam(spec, raw);
       if (checked.ok) out[spec.name] = checked.value;
       else {
-        warn(`${owner}.${spec.name}=${JSON.stringify(raw)} is out of range; using the default`);
+        warn(`${owner}.${spec.name}=${JSON.stringify(raw)} must be ${allowedText(spec)}; using the default`);
         out[spec.name] = spec.default;
       }
     }
