@@ -209,4 +209,3 @@ def _colors(racers: list[Racer]) -> list[str]:
         taken.add(color)
         colors.append(color.lower())
     return colors
-
