@@ -97,6 +97,8 @@ async def http_error_handler(request: Request, error: Exception) -> JSONResponse
         body = error_body(message, ["method"], "method_not_allowed")
     elif status == 400:
         body = error_body("the body must be JSON in UTF-8", ["body"], "json_invalid")
+    elif status == 415:
+        body = error_body(str(error.detail), ["header", "content-type"], "unsupported_media_type")
     else:
         body = error_body(str(error.detail), [], "http_error")
     return JSONResponse(status_code=status, content=body, headers=headers)
@@ -175,6 +177,14 @@ _ERROR_EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
         "The query string is too long",
         error_body("query string must be at most 8192 bytes", ["query"], "query_too_long"),
     ),
+    415: (
+        "The body is not sent as JSON",
+        error_body(
+            "the body must be sent as Content-Type: application/json, got 'text/plain'",
+            ["header", "content-type"],
+            "unsupported_media_type",
+        ),
+    ),
     422: (
         "Invalid input: each problem names the field, the value and what is allowed",
         {
@@ -210,7 +220,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified: the If-None-Match ETag matches"}}
-POST_ERRORS = error_responses(400, 413, 422)
+POST_ERRORS = error_responses(400, 413, 415, 422)
 NOT_FOUND = error_responses(404)
 GET_ERRORS = error_responses(414, 422)
 

@@ -126,3 +126,18 @@ def test_a_bug_is_a_500_in_the_error_shape(monkeypatch: pytest.MonkeyPatch) -> N
     with TestClient(app, raise_server_exceptions=False) as client:
         reply = assert_error(client.post("/api/race", json={"steps": 5}), 500, "internal error")
     assert "a bug" not in reply["error"]
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+@pytest.mark.parametrize("path", ["/api/race", "/api/race/stream", "/api/sweep", "/api/landscapes/bowl/evaluate"])
+def test_a_body_not_sent_as_json_is_a_415_naming_the_header(
+    client: TestClient, path: str, content_type: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    response = client.post(path, content=b'{"points": [[0, 0]]}', headers=headers)
+    assert_error(response, 415, "application/json", loc=["header", "content-type"])
+
+
+def test_json_with_a_charset_or_a_json_suffix_is_json(client: TestClient) -> None:
+    for content_type in ("application/json; charset=utf-8", "application/scene+json"):
+        assert client.post("/api/race", content=b'{"steps": 3}', headers={"content-type": content_type}).is_success
