@@ -317,12 +317,19 @@ async function copyText(text) {
 }
 
 async function copyTorch(index) {
-  const code = torchCode(shown, index, codec);
-  $("code-title").textContent = `${shown.racers[index].label} in PyTorch`;
-  $("code-text").textContent = code;
+  const scene = shown;
+  $("code-title").textContent = `${scene.racers[index].label} in PyTorch`;
+  $("code-text").textContent = "…";
+  $("code-status").textContent = "";
   const dialog = $("code-dialog");
   if (!dialog.open) dialog.showModal();
-  $("code-status").textContent = (await copyText(code)) ? "Copied to the clipboard." : "Select the code and copy it.";
+  try {
+    const code = torchCode(scene, index, await fetchCatalogues());
+    $("code-text").textContent = code;
+    $("code-status").textContent = (await copyText(code)) ? "Copied to the clipboard." : "Select the code and copy it.";
+  } catch (error) {
+    $("code-status").textContent = `Could not load the torch templates (${error.message}).`;
+  }
 }
 $("code-copy").addEventListener("click", async () => {
   $("code-status").textContent = (await copyText($("code-text").textContent)) ? "Copied to the clipboard." : "Select the code and copy it.";

@@ -16,12 +16,12 @@ export function fillTemplate(template, values, kinds) {
     name in values ? pyLiteral(values[name], kinds[name]) : whole);
 }
 
-/** The Python lines for racer `index` of a filled scene. */
-export function torchCode(scene, index, codec) {
+/** The Python lines for racer `index` of a filled scene; `catalogues`: GET /api/optimizers, … by name. */
+export function torchCode(scene, index, catalogues) {
   const racer = scene.racers[index];
-  const optimizer = codec.optimizers[racer.optimizer];
-  const schedule = codec.schedules[racer.schedule.name];
-  const landscape = codec.landscapes[scene.landscape.name];
+  const optimizer = catalogues.optimizers[racer.optimizer];
+  const schedule = catalogues.schedules[racer.schedule.name];
+  const landscape = catalogues.landscapes[scene.landscape.name];
   const kinds = Object.fromEntries(optimizer.params.map((p) => [p.name, p.kind]));
   const lines = [
     `# ${racer.label === optimizer.title ? racer.label : `${racer.label}: ${optimizer.title}`} on ${landscape.title}, ${scene.steps} steps (optirace)`,

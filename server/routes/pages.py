@@ -29,11 +29,11 @@ CONTOUR_LEVELS = 16
 # fetched whole with GET /api/race?<the page's query>, which the browser can preload and cache.
 STREAM_ABOVE = 6000
 
-# Keys the page does without: long texts it fetches from /api/optimizers only when asked for them,
-# and what it never shows.
+# Keys the page does without at first: what it fetches with the full catalogues once the first race
+# is drawn (update rules, torch templates for "Copy as PyTorch"), and what it never shows.
 _LEFT_OUT = {
-    "optimizers": ("rule", "summary", "fixed"),
-    "schedules": ("formula",),
+    "optimizers": ("rule", "summary", "fixed", "torch"),
+    "schedules": ("formula", "torch"),
     "landscapes": ("tolerance", "radius", "log_scale"),
 }
 # Values the page assumes when a parameter spec leaves a key out (besides None and False).
@@ -61,6 +61,11 @@ def page_data() -> str:
     def trimmed(entry: dict[str, Any], catalogue: str) -> dict[str, Any]:
         entry = {key: value for key, value in entry.items() if key not in _LEFT_OUT[catalogue]}
         entry["params"] = [_compact_spec(spec) for spec in entry["params"]]
+        if "minima" in entry:  # markers on the map only; a race's reply carries the exact minima
+            entry["minima"] = [
+                {**m, "point": [round(v, 6) for v in m["point"]], "value": round(m["value"], 9)}
+                for m in entry["minima"]
+            ]
         return entry
 
     data = {
