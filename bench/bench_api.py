@@ -97,7 +97,8 @@ def main() -> int:
 
     print(f"optirace serve --workers {args.workers} on {HOST}; medians of {args.rounds} rounds")
     report("in process: lecture 4 × 500, run + JSON", rounds_of(in_process_ms, args.rounds, args.repeats))
-    with serving(args.workers) as port:
+    with serving(args.workers) as server:
+        port = server.port
         connection = http.client.HTTPConnection(HOST, port, timeout=30)
         for gzip in (True, False):
             medians = rounds_of(lambda gzip=gzip: race_latency(connection, gzip) * 1e3, args.rounds, args.repeats)

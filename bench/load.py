@@ -7,7 +7,8 @@ concurrency runs until ``--requests`` races or ``--seconds`` have passed, whiche
 short warm-up. Every client thread keeps one HTTP/1.1 connection open and POSTs /api/race with the page's
 first scene (the lecture's four × 500 steps, gzip accepted, as a browser sends it), reading each reply
 whole. An error is any reply but 200, or a failed connection. The client runs on the same machine as the
-server, so it takes a share of the CPU too.
+server, so it takes a share of the CPU too; on a shared machine, the server's CPU time per race (read from
+/proc) is the steadier number, and cores / that time the ceiling it sets.
 """
 
 from __future__ import annotations
@@ -38,9 +39,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's worker processes, from /proc (Linux)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.pid:  # ppid: a worker of this server
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
+
 @contextmanager
-def serving(workers: int = 2, port: int | None = None) -> Iterator[int]:
-    """``optirace serve --workers N`` on 127.0.0.1 and a free port, up until the block ends; yields the port."""
+def serving(workers: int = 2, port: int | None = None) -> Iterator[Server]:
+    """``optirace serve --workers N`` on 127.0.0.1 and a free port, up until the block ends."""
     port = port or free_port()
     command = [sys.executable, "-m", "server.cli", "serve", "--host", HOST, "--port", str(port)]
     command += ["--workers", str(workers), "--log-level", "warning"]
@@ -53,7 +73,7 @@ def serving(workers: int = 2, port: int | None = None) -> Iterator[int]:
                 raise RuntimeError(f"optirace serve did not come up on port {port}")
             time.sleep(0.1)
         _wait_for_workers(port, workers)
-        yield port
+        yield Server(port, server.pid)
     finally:
         server.terminate()  # uvicorn's supervisor stops its workers
         try:
@@ -93,6 +113,11 @@ class Level:
     latencies: list[float] = field(default_factory=list)  # seconds, successful races only
     errors: int = 0
     seconds: float = 0.0
+    server_cpu: float = 0.0  # seconds of the workers' CPU time over the level
+
+    @property
+    def cpu_per_race(self) -> float:
+        return self.server_cpu / len(self.latencies) if self.latencies else float("nan")
 
     @property
     def rate(self) -> float:
@@ -105,14 +130,16 @@ class Level:
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run_level(port: int, concurrency: int, requests: int, seconds: float, scene: dict, gzip: bool) -> Level:
+def run_level(server: Server, concurrency: int, requests: int, seconds: float, scene: dict, gzip: bool) -> Level:
     """``concurrency`` threads, each on its own connection, until ``requests`` races or ``seconds`` pass."""
+    port = server.port
     level = Level(concurrency)
     lock = threading.Lock()
     issued = 0
     clock = {"began": 0.0, "deadline": 0.0}
 
     def start_clock() -> None:  # run by one thread as the barrier releases them all
+        clock["cpu"] = server.cpu_seconds()
         clock["began"] = time.perf_counter()
         clock["deadline"] = clock["began"] + seconds
 
@@ -148,19 +175,33 @@ def run_level(port: int, concurrency: int, requests: int, seconds: float, scene:
     for thread in threads:
         thread.join()
     level.seconds = time.perf_counter() - clock["began"]
+    level.server_cpu = server.cpu_seconds() - clock["cpu"]
     return level
 
 
 def print_table(levels: list[Level]) -> None:
-    columns = ("concurrency", "races", "seconds", "races/s", "p50 ms", "p99 ms", "max ms", "errors")
-    widths = (11, 6, 7, 8, 7, 7, 7, 6)
+    columns = (
+        "concurrency",
+        "races",
+        "seconds",
+        "races/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "server CPU ms/race",
+    )
+    widths = (11, 6, 7, 8, 7, 7, 7, 6, 18)
     print(" ".join(f"{name:>{width}}" for name, width in zip(columns, widths, strict=True)))
     for level in levels:
         print(
             f"{level.concurrency:>11} {len(level.latencies):>6} {level.seconds:>7.1f} {level.rate:>8.1f} "
             f"{level.percentile(0.5) * 1e3:>7.1f} {level.percentile(0.99) * 1e3:>7.1f} "
-            f"{level.percentile(1.0) * 1e3:>7.1f} {level.errors:>6}"
+            f"{level.percentile(1.0) * 1e3:>7.1f} {level.errors:>6} {level.cpu_per_race * 1e3:>18.1f}"
         )
+    cores = os.cpu_count() or 1
+    best = min(level.cpu_per_race for level in levels)
+    print(f"CPU-bound ceiling on {cores} cores, the load client aside: {cores / best:.0f} races/s")
 
 
 def main() -> int:
@@ -177,8 +218,8 @@ def main() -> int:
         parser.error("concurrency in [1, 64], requests >= 1, seconds in (0, 300]")
     scene = {**LECTURE_SCENE, "steps": args.steps}
     print(f"POST /api/race, lecture's four × {args.steps} steps, {args.workers} workers, gzip {not args.no_gzip}")
-    with serving(args.workers) as port:
-        levels = [run_level(port, c, args.requests, args.seconds, scene, not args.no_gzip) for c in concurrencies]
+    with serving(args.workers) as server:
+        levels = [run_level(server, c, args.requests, args.seconds, scene, not args.no_gzip) for c in concurrencies]
     print_table(levels)
     return 1 if any(level.errors for level in levels) else 0
 
