@@ -23,7 +23,7 @@ from server.responses import (
     server_error_handler,
     value_error_handler,
 )
-from server.routes import exports, health, landscapes, optimizers, pages, race
+from server.routes import embed, exports, health, landscapes, optimizers, pages, race
 
 DESCRIPTION = """
 Optimizers (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, …) race from one start point to the
@@ -47,7 +47,15 @@ def create_app() -> FastAPI:
     app.add_exception_handler(NotFound, not_found_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
     app.add_exception_handler(Exception, server_error_handler)  # then re-raised, so it is logged
-    routers = (health.router, landscapes.router, optimizers.router, race.router, exports.router, pages.router)
+    routers = (
+        health.router,
+        landscapes.router,
+        optimizers.router,
+        race.router,
+        exports.router,
+        embed.router,
+        pages.router,
+    )
     for router in routers:
         app.include_router(router)
     app.openapi = _as_declared(app, routers)  # type: ignore[method-assign]

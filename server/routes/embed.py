@@ -1,0 +1,85 @@
+"""The slide embed: GET /embed?<scene>&<options>, the race alone, filling its iframe.
+
+The scene is the page's query string (core.scene_url); the embed's options (autoplay, loop, controls,
+theme, speed: static/embed-snippet.js) go alongside and are stripped before the scene is read. The
+race, the contours and the landscape come inlined in the HTML (server.render.offline.embed_payload),
+so the first frame needs no second request. The options are read by the page itself: a bad value
+falls back to its default with a console warning (the frame is for people, not programs).
+
+A scene the server cannot run answers 422 with an HTML page, inside the frame, that says what is wrong
+and links to the full page, where the teacher can see what the link should be. Framing is allowed for
+/embed (server/middleware.py: frame-ancestors *).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from core.scene import Scene
+from core.scene_url import parse_query, scene_json_from_query
+from server.render.offline import embed_payload, json_block, module_order, render_page, theme_attribute
+
+router = APIRouter(include_in_schema=False)
+
+EMBED_OPTIONS = ("autoplay", "loop", "controls", "theme", "speed")
+
+
+@lru_cache(maxsize=1)
+def modules() -> tuple[str, ...]:
+    """The modules embed.js imports, for <link rel="modulepreload"> (read once per process)."""
+    return tuple(module.name for module in module_order())
+
+
+def start_theme(theme: str) -> str | None:
+    """The <html data-theme> to start with: light, dark, or none for auto; a bad value starts light."""
+    return theme_attribute(theme) if theme in ("light", "dark", "auto") else "light"
+
+
+def problem_text(error: ValueError) -> str:
+    """A scene's problems, one a line, each naming its field (``racers.0.params.lr: …``)."""
+    if isinstance(error, ValidationError):
+        return "\n".join(
+            f"{'.'.join(str(part) for part in problem['loc'])}: {_message(problem['msg'])}"
+            if problem["loc"]
+            else _message(problem["msg"])
+            for problem in error.errors(include_url=False)
+        )
+    return str(error)
+
+
+def _message(text: str) -> str:
+    return text.removeprefix("Value error, ")
+
+
+@router.get("/embed", response_class=HTMLResponse)
+def embed(request: Request) -> HTMLResponse:
+    """The race of the query's scene, with minimal chrome, sized to its frame."""
+    pairs = parse_query(request.url.query)
+    theme = next((value for key, value in reversed(pairs) if key == "theme"), "light")
+    scene_pairs = [(key, value) for key, value in pairs if key not in EMBED_OPTIONS]
+    try:
+        scene = Scene.model_validate(scene_json_from_query(scene_pairs))
+        payload = embed_payload(scene)
+    except ValueError as error:
+        page_query = "&".join(
+            part for part in request.url.query.split("&") if part.split("=", 1)[0] not in EMBED_OPTIONS
+        )
+        html = render_page(
+            title="This race cannot be shown",
+            theme=start_theme(theme),
+            error=problem_text(error),
+            page_href=f"/?{page_query}",
+        )
+        return HTMLResponse(html, status_code=422)
+    html = render_page(
+        title=payload["landscape"]["title"],
+        theme=start_theme(theme),
+        data=json_block(payload),
+        page_href=f"/?{payload['query']}",
+        modules=modules(),
+    )
+    return HTMLResponse(html)

@@ -1,0 +1,69 @@
+// The embed's options (/embed?<scene>&autoplay=1&theme=dark…): their specs, reading them (embed.js) and
+// writing an <iframe> snippet for a scene (the page's Embed button). Pure: no DOM, no fetch.
+//
+//   embedSnippet("landscape=bowl&racer=adam;lr=0.1", { origin: location.origin, width: 960, height: 540, autoplay: true })
+//
+// The options are not part of the scene: /embed strips them before parsing the scene.
+
+/** name → default, what is allowed, how a query value is read (undefined: not allowed). */
+export const EMBED_OPTIONS = {
+  autoplay: { default: false, allowed: "0 or 1", read: flag },
+  loop: { default: false, allowed: "0 or 1", read: flag },
+  controls: { default: true, allowed: "0 or 1", read: flag },
+  theme: { default: "light", allowed: "light, dark or auto", read: (v) => (["light", "dark", "auto"].includes(v) ? v : undefined) },
+  speed: { default: 1, allowed: "a number from 0.25 to 8", read: (v) => {
+    const x = /^\s*\d*\.?\d+\s*$/.test(v) ? Number(v) : NaN;
+    return x >= 0.25 && x <= 8 ? x : undefined;
+  } },
+};
+
+function flag(value) {
+  if (value === "1" || value === "true") return true;
+  if (value === "0" || value === "false") return false;
+  return undefined;
+}
+
+/**
+ * The embed's options from a query string (scene keys are ignored). Total: a bad value falls back to
+ * its default (or to `defaults`) and adds a warning naming the key and what is allowed.
+ */
+export function parseEmbedOptions(search, defaults = {}) {
+  const options = {};
+  for (const [name, spec] of Object.entries(EMBED_OPTIONS)) options[name] = name in defaults ? defaults[name] : spec.default;
+  const warnings = [];
+  for (const [key, value] of new URLSearchParams(search)) {
+    const spec = EMBED_OPTIONS[key];
+    if (!spec) continue;
+    const read = spec.read(value);
+    if (read === undefined) warnings.push(`${key}=${value} is not allowed (${key} must be ${spec.allowed}); using ${key}=${options[key] === true ? 1 : options[key] === false ? 0 : options[key]}`);
+    else options[key] = read;
+  }
+  return { options, warnings };
+}
+
+/** The option pairs of `options` that differ from the defaults, as a query string (no leading &). */
+export function embedOptionsQuery(options = {}) {
+  const parts = [];
+  for (const [name, spec] of Object.entries(EMBED_OPTIONS)) {
+    if (!(name in options) || options[name] === undefined || options[name] === spec.default) continue;
+    const value = options[name];
+    parts.push(`${name}=${value === true ? 1 : value === false ? 0 : encodeURIComponent(String(value))}`);
+  }
+  return parts.join("&");
+}
+
+const escapeAttribute = (text) => text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/**
+ * An <iframe> for the scene, ready to paste into a slide: `sceneQuery` is the page's query string (as
+ * written by the page, without "?"); `origin` where optirace is served (e.g. location.origin); width and
+ * height in px (default 960 × 540, 16:9); the embed's options (autoplay, loop, controls, theme, speed),
+ * written only where they differ from the defaults.
+ */
+export function embedSnippet(sceneQuery, { origin = "", width = 960, height = 540, title = "optirace: optimizer race", ...options } = {}) {
+  const extra = embedOptionsQuery(options);
+  const query = [sceneQuery.replace(/^\?/, ""), extra].filter(Boolean).join("&");
+  const src = `${origin.replace(/\/$/, "")}/embed?${query}`;
+  return `<iframe src="${escapeAttribute(src)}" width="${Math.round(width)}" height="${Math.round(height)}" `
+    + `title="${escapeAttribute(title)}" style="border:0" loading="lazy" allow="fullscreen" allowfullscreen></iframe>`;
+}

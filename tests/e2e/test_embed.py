@@ -1,0 +1,301 @@
+"""The slide embed in a real Chromium: alone, in a plain iframe and in a reveal.js deck; its options and keys."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import statistics
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import Frame, Page, expect
+
+DECK = Path(__file__).parent / "deck"
+# Short races: 60 steps play in 6 s at 1×, 0.75 s at speed=8.
+SCENE = "landscape=bowl&landscape.condition=10&steps=60&racer=sgd;lr=0.1&racer=momentum;lr=0.05&racer=adam;lr=0.3"
+STEPS = 60
+
+
+def open_embed(page: Page, options: str = "", scene: str = SCENE) -> None:
+    page.goto(f"/embed?{scene}{'&' + options if options else ''}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+
+
+def step_of(target: Page | Frame) -> str:
+    return target.locator(".player").get_attribute("data-step") or ""
+
+
+def host_page(page: Page, base_url: str, deck_url: str, options: str = "") -> Frame:
+    """A plain page of another origin (tests/e2e/deck/plain.html) holding the embed in an iframe; its frame."""
+    src = f"{base_url}/embed?{SCENE}{'&' + options if options else ''}"
+    page.goto(f"{deck_url}/plain.html?embed={quote(src, safe='')}")
+    frame = page.frame_locator("#race")
+    expect(frame.locator("body")).to_have_attribute("data-ready", "1")
+    found = page.frame(url=re.compile(r"/embed\?"))
+    assert found is not None
+    return found
+
+
+@pytest.fixture(scope="module")
+def deck_url() -> Iterator[str]:
+    """tests/e2e/deck served on loopback by a tiny static server (another origin than the app's)."""
+    handler = functools.partial(_QuietHandler, directory=str(DECK))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+# --- sizing -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (800, 600), (480, 270), (400, 700)])
+def test_embed_fills_its_frame_without_scrollbars(page: Page, width: int, height: int) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    open_embed(page)
+    sizes = page.evaluate(
+        """() => {
+          const el = document.scrollingElement, plot = document.querySelector('.plot').getBoundingClientRect();
+          const bar = document.querySelector('#bar').getBoundingClientRect();
+          return { sw: el.scrollWidth, sh: el.scrollHeight, plotW: plot.width, plotBottom: plot.bottom, barTop: bar.top,
+                   barBottom: bar.bottom, canvas: document.querySelector('.layer-map').getBoundingClientRect().width };
+        }"""
+    )
+    assert (sizes["sw"], sizes["sh"]) == (width, height)
+    assert sizes["plotW"] == width and sizes["canvas"] == width
+    assert sizes["plotBottom"] <= sizes["barTop"] + 0.5
+    assert sizes["barBottom"] <= height + 0.5
+
+
+def test_embed_draws_the_race_and_a_legend(page: Page) -> None:
+    open_embed(page)
+    expect(page.locator("#legend li")).to_have_text(["SGD", "Momentum", "Adam"])
+    expect(page.locator("#counter")).to_have_text(f"0 / {STEPS}")
+    assert page.evaluate("document.querySelector('.layer-race').toDataURL().length") > 5000  # balls at the start
+    expect(page).to_have_title(re.compile("optirace"))
+
+
+def test_open_in_optirace_links_to_the_page_with_the_same_scene(page: Page, base_url: str) -> None:
+    open_embed(page, "autoplay=1&theme=dark&speed=2")
+    link = page.get_by_role("link", name=re.compile("open in optirace"))
+    expect(link).to_have_attribute("target", "_blank")
+    href = link.get_attribute("href") or ""
+    assert href.startswith("/?landscape=bowl&landscape.condition=10&")
+    assert "autoplay" not in href and "theme" not in href and "speed" not in href
+    with page.context.expect_page() as opened:
+        link.click()
+    full = opened.value
+    expect(full.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    assert full.url == f"{base_url}{href}"
+
+
+# --- transport and keys -------------------------------------------------------------------------------------
+
+
+def test_buttons_play_step_and_reset(page: Page) -> None:
+    open_embed(page, "speed=8")
+    player = page.locator(".player")
+    page.get_by_role("button", name="Step").click()
+    expect(player).to_have_attribute("data-step", "1")
+    page.get_by_role("button", name="Play").click()
+    expect(player).to_have_attribute("data-step", str(STEPS))
+    expect(page.locator("body")).to_have_attribute("data-playing", "false")
+    expect(page.locator("#counter")).to_have_text(f"{STEPS} / {STEPS}")
+    page.get_by_role("button", name="Reset").click()
+    expect(player).to_have_attribute("data-step", "0")
+
+
+def test_keys_work_in_a_plain_iframe_and_stay_in_the_frame(page: Page, base_url: str, deck_url: str) -> None:
+    frame = host_page(page, base_url, deck_url)
+    page.evaluate("window.seen = []; document.addEventListener('keydown', (e) => window.seen.push(e.key))")
+    page.locator("#race").click()  # the frame takes the focus (a click on the map also toggles play)
+    body = frame.locator("body")
+    player = frame.locator(".player")
+    if body.get_attribute("data-playing") == "true":
+        page.keyboard.press("r")
+    expect(body).to_have_attribute("data-playing", "false")
+    expect(player).to_have_attribute("data-step", "0")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(player).to_have_attribute("data-step", "2")
+    page.keyboard.press("Space")
+    expect(body).to_have_attribute("data-playing", "true")
+    page.keyboard.press("Space")
+    expect(body).to_have_attribute("data-playing", "false")
+    page.keyboard.press("R")
+    expect(player).to_have_attribute("data-step", "0")
+    page.keyboard.press("End")
+    expect(player).to_have_attribute("data-step", str(STEPS))
+    assert page.evaluate("window.seen") == []  # nothing reached the host page
+    assert page.evaluate("scrollY") == 0
+
+
+def test_space_on_the_focused_play_button_toggles_once(page: Page) -> None:
+    open_embed(page)
+    page.get_by_role("button", name="Play").focus()
+    page.keyboard.press("Space")
+    expect(page.locator("body")).to_have_attribute("data-playing", "true")
+    page.keyboard.press("Space")
+    expect(page.locator("body")).to_have_attribute("data-playing", "false")
+
+
+# --- the reveal.js deck ---------------------------------------------------------------------------------------
+
+
+def open_deck(page: Page, base_url: str, deck_url: str) -> Frame:
+    embed = f"{base_url}/embed?{SCENE}"
+    page.goto(f"{deck_url}/index.html?embed={quote(embed, safe='')}")
+    page.wait_for_function("window.Reveal && Reveal.isReady()")
+    page.evaluate("Reveal.slide(1)")
+    expect(page.locator("section#race-slide")).to_have_class(re.compile(r"\bpresent\b"))
+    expect(page.frame_locator("#race").locator("body")).to_have_attribute("data-ready", "1")
+    frame = page.frame(url=re.compile(r"/embed\?"))
+    assert frame is not None
+    return frame
+
+
+def test_embed_in_a_reveal_deck_plays_and_keeps_its_keys(page: Page, base_url: str, deck_url: str) -> None:
+    frame = open_deck(page, base_url, deck_url)
+    slide = "Reveal.getIndices().h"
+    page.locator("#race").click(position={"x": 480, "y": 200})  # focus the frame (and toggle play)
+    frame.locator("body").evaluate("() => {}")
+    page.keyboard.press("r")  # whatever the click did: paused at step 0
+    expect(frame.locator(".player")).to_have_attribute("data-step", "0")
+    expect(frame.locator("body")).to_have_attribute("data-playing", "false")
+    page.keyboard.press("ArrowRight")
+    expect(frame.locator(".player")).to_have_attribute("data-step", "1")
+    page.keyboard.press("Space")
+    expect(frame.locator("body")).to_have_attribute("data-playing", "true")
+    page.keyboard.press("Space")
+    expect(frame.locator("body")).to_have_attribute("data-playing", "false")
+    assert page.evaluate(slide) == 1, "a key pressed in the frame moved the deck"
+    # and the deck does answer keys when the frame does not have the focus
+    page.locator("#race-slide h3").click()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"{slide} === 2")
+
+
+def test_embed_in_a_reveal_deck_draws_at_the_slides_scale(page: Page, base_url: str, deck_url: str) -> None:
+    frame = open_deck(page, base_url, deck_url)
+    width = frame.evaluate("document.querySelector('.layer-map').getBoundingClientRect().width")
+    assert width == 960
+    page.screenshot(path=_shot("deck-slide.png"))
+
+
+# --- options ----------------------------------------------------------------------------------------------
+
+
+def test_controls_0_hides_the_transport_and_keys_still_work(page: Page) -> None:
+    open_embed(page, "controls=0")
+    expect(page.locator("#bar")).to_be_hidden()
+    expect(page.get_by_role("button", name="Play")).to_have_count(0)
+    page.locator(".plot").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator(".player")).to_have_attribute("data-step", "1")
+    plot_height = page.evaluate("document.querySelector('.plot').getBoundingClientRect().height")
+    assert plot_height == page.viewport_size["height"]
+
+
+@pytest.mark.parametrize(
+    ("options", "scheme", "dark"),
+    [
+        ("", "dark", False),  # light by default, whatever the laptop's setting
+        ("theme=dark", "light", True),
+        ("theme=auto", "dark", True),
+        ("theme=auto", "light", False),
+    ],
+)
+def test_theme_option(page: Page, options: str, scheme: str, dark: bool) -> None:
+    page.emulate_media(color_scheme=scheme)
+    open_embed(page, options)
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    channels = [int(c) for c in re.findall(r"\d+", background)[:3]]
+    assert (sum(channels) / 3 < 80) == dark, background
+
+
+def test_autoplay_1_plays_on_load(page: Page) -> None:
+    open_embed(page, "autoplay=1&speed=8")
+    expect(page.locator(".player")).to_have_attribute("data-step", str(STEPS))
+
+
+def test_without_autoplay_the_race_waits_at_the_start(page: Page) -> None:
+    open_embed(page)
+    expect(page.locator("body")).to_have_attribute("data-playing", "false")
+    expect(page.locator(".player")).to_have_attribute("data-step", "0")
+
+
+def test_loop_1_plays_again_after_the_end(page: Page) -> None:
+    open_embed(page, "autoplay=1&loop=1&speed=8")
+    player = page.locator(".player")
+    expect(player).to_have_attribute("data-step", str(STEPS))
+    expect(page.locator("body")).to_have_attribute("data-playing", "true", timeout=5000)  # after the 1.5 s hold
+    page.keyboard.press("Space")
+    expect(page.locator("body")).to_have_attribute("data-playing", "false")
+
+
+def test_speed_changes_how_long_the_race_takes(page: Page) -> None:
+    timings = {}
+    for speed in ("8", "4"):
+        open_embed(page, f"speed={speed}")
+        page.evaluate("window.t0 = performance.now()")
+        page.keyboard.press("Space")
+        expect(page.locator(".player")).to_have_attribute("data-step", str(STEPS))
+        timings[speed] = page.evaluate("performance.now() - window.t0")
+    assert 600 < timings["8"] < 1400, timings
+    assert timings["4"] > 1.5 * timings["8"], timings
+
+
+def test_bad_option_values_fall_back_to_defaults_with_a_warning(page: Page, watch) -> None:
+    page.emulate_media(color_scheme="light")
+    open_embed(page, "theme=purple&speed=99&autoplay=yes&controls=2")
+    warnings = " ".join(watch.warnings)
+    for key in ("theme=purple", "speed=99", "autoplay=yes", "controls=2"):
+        assert key in warnings, watch.warnings
+    expect(page.locator("html")).to_have_attribute("data-theme", "light")
+    expect(page.locator("#bar")).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-playing", "false")
+
+
+def test_a_bad_scene_shows_a_readable_message_in_the_frame(browser, base_url: str, deck_url: str) -> None:
+    context = browser.new_context()  # not the watched page: the 422 is logged as a console error, by design
+    page = context.new_page()
+    page.goto(f"{deck_url}/plain.html?embed={quote(f'{base_url}/embed?landscape=nope&racer=adam;lr=-1', safe='')}")
+    frame = page.frame_locator("#race")
+    expect(frame.get_by_role("alert")).to_contain_text("This race cannot be shown")
+    expect(frame.locator(".message")).to_contain_text("landscape")
+    expect(frame.locator(".message")).to_contain_text("nope")
+    expect(frame.get_by_role("link", name=re.compile("Open it in optirace"))).to_have_attribute(
+        "href", "/?landscape=nope&racer=adam;lr=-1"
+    )
+    context.close()
+
+
+# --- speed ------------------------------------------------------------------------------------------------------
+
+
+def test_first_frame_is_drawn_fast(page: Page) -> None:
+    """Time to the first drawn frame (navigation start → the frame after the race is set), median of 5."""
+    times = []
+    for _ in range(5):
+        open_embed(page)
+        times.append(page.evaluate("performance.getEntriesByName('optirace:embed-drawn')[0].startTime"))
+    median = statistics.median(times)
+    print(f"embed: first frame drawn {median:.0f} ms after navigation (median of {times})")
+    assert median < 2000
+
+
+def _shot(name: str) -> str:
+    folder = Path("/tmp/shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / name)
