@@ -10,6 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # As on a fresh machine (README: python3 -m venv .venv && .venv/bin/pip install -e .), but not editable:
 # the wheel carries core/, server/, templates/ and static/, so the source is not needed afterwards.
+# A TrueType font for the GIF, PNG and SVG exports (without one they fall back to Pillow's bitmap font).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /build
 COPY pyproject.toml README.md ./
 COPY core/ core/
