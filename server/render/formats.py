@@ -19,8 +19,9 @@ from core.contours import contour_data
 from core.race import run, surface_of
 from core.scene import Scene
 from core.scene_url import SCENE_KEYS, parse_query, scene_json_from_query
-from server.render import raster, svg
+from server.render import offline, raster, svg
 from server.render.figure import THEMES, Figure, figure_from
+from server.render.offline import offline_html
 
 CONTOUR_LEVELS = 24  # as the page draws them
 CONTOUR_RESOLUTION = 200
@@ -191,6 +192,11 @@ def _check_png_budget(options: Mapping[str, Any]) -> None:
         )
 
 
+AUTOPLAY = OptionSpec("autoplay", 0, "1 starts the race as soon as the file opens", 0, 1)
+LOOP = OptionSpec("loop", 0, "1 plays the race again after its end, the last frame held 1.5 s", 0, 1)
+CONTROLS = OptionSpec("controls", 1, "0 hides Play/Pause, Step and Reset (the keys still work)", 0, 1)
+
+
 FORMATS: dict[str, Format] = {
     "gif": Format(
         "gif",
@@ -216,6 +222,19 @@ FORMATS: dict[str, Format] = {
         _svg,
         # An SVG opened on its own is a document of this origin: it has no script and no style sheet, so none runs.
         headers={"Content-Security-Policy": "default-src 'none'"},
+    ),
+    "html": Format(
+        "html",
+        "text/html; charset=utf-8",
+        "the race as one self-contained HTML file that plays offline (file://, no server, no network): "
+        "for slides that cannot hold an iframe and lecture halls without a connection",
+        (THEME, AUTOPLAY, LOOP, CONTROLS),
+        offline_html,
+        # Its script and style are inline; nothing may be fetched. Saved, not shown: it is a file to keep.
+        headers={
+            "Content-Security-Policy": offline.CSP,
+            "Content-Disposition": "attachment",
+        },
     ),
 }
 OPTION_NAMES = tuple(dict.fromkeys(spec.name for fmt in FORMATS.values() for spec in fmt.options))

@@ -137,6 +137,34 @@ def variable(name: str) -> str:
     return "__m_" + re.sub(r"\W", "_", name.removesuffix(".js"))
 
 
+def _declares_more_than_one(line: str) -> bool:
+    """Whether ``export const a = 1, b = 2`` (a comma outside brackets and strings) is on this line.
+
+    A comma in a regular expression literal counts too: a false alarm fails loudly, which is the point."""
+    depth = 0
+    quote = ""
+    escaped = False
+    for index, char in enumerate(line):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "'\"`":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            return True
+        elif line.startswith("//", index):
+            break
+    return False
+
+
 def parse_module(name: str, source: str) -> Module:
     """One module's imports, exports and rewritten body; raises BundleError at the first line it cannot handle."""
     for pattern, what in _FORBIDDEN:
@@ -167,7 +195,7 @@ def parse_module(name: str, source: str) -> Module:
             pairs = ", ".join(imported if imported == local else f"{imported}: {local}" for imported, local in names)
             lines[number - 1] = f"const {{ {pairs} }} = {variable(match.group(2))};"
         elif match := _EXPORT.match(line):
-            if match.group(1) in ("const", "let") and re.match(r"^export\s+(const|let)\s+[\w$]+\s*[,;]", line):
+            if match.group(1) in ("const", "let") and _declares_more_than_one(line):
                 raise BundleError(f"{where}: declare one name per export statement: {line.strip()!r}")
             exports.append(match.group(2))
             lines[number - 1] = line.removeprefix("export").lstrip()
