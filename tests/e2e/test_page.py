@@ -179,11 +179,54 @@ def test_every_preset_runs_and_shows_its_caption(page: Page) -> None:
         expect(page.locator(".plot-status")).to_be_hidden()
 
 
+# What each demo must show when it has run to the end: every racer's status (and, for the schedules,
+# how much lower the decaying schedules end than the constant one). Races come from the server, so a
+# change in the engine that breaks a story fails here.
+STORIES = {
+    "four-beale": {"SGD": "arrived", "Momentum": "arrived", "RMSProp": "arrived", "Adam": "arrived"},
+    "gd-lr": {"SGD": "arrived"},
+    "valley": {"SGD": "running", "Momentum": "arrived"},
+    "four-rosenbrock": {"SGD": "running", "Momentum": "arrived", "RMSProp": "running", "Adam": "arrived"},
+    "saddle": {"SGD": "running", "Momentum": "arrived", "RMSProp": "arrived", "Adam": "arrived"},
+    "too-large": {"SGD lr 2.1": "diverged", "Adam lr 2.1": "arrived", "SGD lr 1": "arrived"},
+    "schedules": {"constant": "arrived", "step decay": "arrived", "cosine": "arrived", "warm-up + cosine": "arrived"},
+    "adamw": {"Adam": "arrived", "Adam + L2": "running", "AdamW": "running"},
+    "noise": {"SGD lr 0.5": "running", "SGD lr 0.05": "arrived", "Adam": "arrived"},
+    "rotated": {"SGD": "arrived", "AdaGrad": "running", "RMSProp": "running", "Adam": "running"},
+}
+
+
+def test_every_preset_tells_its_story(page: Page) -> None:
+    page.goto("/")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    presets = page.evaluate("() => import('/static/presets.js').then((m) => m.PRESETS.map((p) => [p.id, p.query]))")
+    assert sorted(preset for preset, _ in presets) == sorted(STORIES)
+    for preset, query in presets:
+        open_scene(page, query)
+        page.keyboard.press("End")
+        rows = page.locator("#leaderboard-body tr")
+        expect(rows).to_have_count(len(STORIES[preset]))
+        for label, status in STORIES[preset].items():
+            expect(rows.filter(has=page.get_by_role("rowheader", name=label, exact=True))).to_have_attribute(
+                "data-status", status
+            )
+        if preset == "schedules":
+            gaps = {
+                rows.nth(i).locator("th").inner_text().strip(): float(
+                    rows.nth(i).locator("td.num").inner_text().replace("−", "-")
+                )
+                for i in range(rows.count())
+            }
+            assert all(gaps["constant"] > 100 * gaps[label] for label in ("step decay", "cosine", "warm-up + cosine"))
+
+
 def test_a_shared_url_restores_the_exact_scene(page: Page, browser, base_url: str) -> None:
     open_scene(page, "landscape=bowl&landscape.condition=50&landscape.angle=30&steps=120&noise=0.2&seed=7"
                      "&racer=adam;lr=0.05;beta1=0.8;schedule=cosine;label=Fast %2B furious;color=123456")
     shared = page.url
     other = browser.new_context(base_url=base_url).new_page()
+    errors: list[str] = []
+    other.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     other.goto(shared)
     expect(other.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
     assert other.url == shared
@@ -193,6 +236,7 @@ def test_a_shared_url_restores_the_exact_scene(page: Page, browser, base_url: st
     expect(card.locator("[data-param=T_max] input.value")).to_have_value("120")
     expect(other.locator("[data-param=angle] input.value")).to_have_value("30")
     other.context.close()
+    assert not errors
 
 
 def test_the_page_writes_queries_exactly_as_the_server(page: Page, base_url: str) -> None:
