@@ -299,3 +299,39 @@ def _shot(name: str) -> str:
     folder = Path("/tmp/shots")
     folder.mkdir(parents=True, exist_ok=True)
     return str(folder / name)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="server/middleware.py sends 'frame-ancestors *' for /embed, and '*' does not match a file:// parent: a deck "
+    "opened from disk cannot frame the embed; dropping frame-ancestors for /embed fixes it (see the report)",
+)
+def test_embed_in_a_deck_opened_from_a_file(browser, base_url: str) -> None:
+    context = browser.new_context()  # not the watched page: the refusal is logged as a console error
+    page = context.new_page()
+    try:
+        embed = quote(f"{base_url}/embed?{SCENE}", safe="")
+        page.goto(f"{(DECK / 'plain.html').as_uri()}?embed={embed}")
+        expect(page.frame_locator("#race").locator("body")).to_have_attribute("data-ready", "1", timeout=5000)
+    finally:
+        context.close()
+
+
+def test_embed_snippet_writes_an_iframe_for_the_scene_and_its_options(page: Page) -> None:
+    open_embed(page)
+    snippet, options = page.evaluate(
+        """async () => {
+          const m = await import('/static/embed-snippet.js');
+          const html = m.embedSnippet('?landscape=bowl&racer=adam;lr=0.1', { origin: 'https://race.example.org/',
+            width: 800, height: 450, autoplay: true, loop: false, theme: 'dark', speed: 2,
+            title: 'A "quoted" <race>' });
+          const src = html.match(/src="([^"]+)"/)[1].replaceAll('&amp;', '&');
+          return [html, m.parseEmbedOptions(new URL(src).search).options];
+        }"""
+    )
+    assert snippet == (
+        '<iframe src="https://race.example.org/embed?landscape=bowl&amp;racer=adam;lr=0.1&amp;autoplay=1&amp;theme=dark'
+        '&amp;speed=2" width="800" height="450" title="A &quot;quoted&quot; &lt;race&gt;" style="border:0" '
+        'loading="lazy" allow="fullscreen" allowfullscreen></iframe>'
+    )
+    assert options == {"autoplay": True, "loop": False, "controls": True, "theme": "dark", "speed": 2}
