@@ -3,12 +3,10 @@
 
 import { ApiError, evaluate, fetchCatalogues, fetchContours, fetchRace, fetchSweep, streamRace } from "./api.js";
 import { createLeaderboard, createLossChart, createLrChart, drawSweep, formatGap } from "./charts.js";
-import { createControls } from "./controls.js";
 import { createPlayer } from "./player.js";
 import { PRESETS } from "./presets.js";
 import { addChunk, createRace, finish, raceFromResult } from "./race.js";
 import { createCodec } from "./scene-url.js";
-import { torchCode } from "./torch-code.js";
 
 const $ = (id) => document.getElementById(id);
 const data = JSON.parse($("page-data").textContent);
@@ -69,13 +67,7 @@ const player = createPlayer($("player"), {
 const lossChart = createLossChart($("loss-chart"));
 const lrChart = createLrChart($("lr-chart"));
 const leaderboard = createLeaderboard($("leaderboard-body"));
-const controls = createControls($("controls"), codec, {
-  onChange: (next, mode) => commit(next, mode),
-  onCopyTorch: copyTorch,
-  onShowRule: async (optimizer, pre) => {
-    try { pre.textContent = (await fetchCatalogues()).optimizers[optimizer].rule; } catch { pre.textContent = "(could not load the rule)"; }
-  },
-});
+let controls = null; // built after the first race (controls.js is loaded then, off the critical path)
 
 const round4 = (v) => Number(v.toFixed(Math.max(0, 3 - Math.floor(Math.log10(Math.abs(v) || 1)))));
 
@@ -120,7 +112,7 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
     }, (error) => showError(error));
   }
   player.setStart(scene.start);
-  if (booted) controls.render(scene);
+  controls?.render(scene);
   showCaption(scene, query);
   if (!raceChanged && JSON.stringify(previous.racers.map((r) => [r.label, r.color])) !== JSON.stringify(scene.racers.map((r) => [r.label, r.color]))) {
     restyle(scene);
@@ -194,9 +186,17 @@ async function runRace(scene, query, { replay, showAll }) {
 
 // The controls are built once the first race is on screen (or after a moment, whatever comes first).
 let booted = false;
-function boot() {
+async function boot() {
   if (booted) return;
   booted = true;
+  const { createControls } = await import("./controls.js");
+  controls = createControls($("controls"), codec, {
+    onChange: (next, mode) => commit(next, mode),
+    onCopyTorch: copyTorch,
+    onShowRule: async (optimizer, pre) => {
+      try { pre.textContent = (await fetchCatalogues()).optimizers[optimizer].rule; } catch { pre.textContent = "(could not load the rule)"; }
+    },
+  });
   controls.render(shown);
   // parameter help for the tooltips comes with the full catalogues, after the first race
   fetchCatalogues().then((full) => {
@@ -324,7 +324,8 @@ async function copyTorch(index) {
   const dialog = $("code-dialog");
   if (!dialog.open) dialog.showModal();
   try {
-    const code = torchCode(scene, index, await fetchCatalogues());
+    const [{ torchCode }, catalogues] = await Promise.all([import("./torch-code.js"), fetchCatalogues()]);
+    const code = torchCode(scene, index, catalogues);
     $("code-text").textContent = code;
     $("code-status").textContent = (await copyText(code)) ? "Copied to the clipboard." : "Select the code and copy it.";
   } catch (error) {
