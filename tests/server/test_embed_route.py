@@ -66,8 +66,10 @@ def test_bad_option_values_do_not_stop_the_embed(client: TestClient) -> None:
     assert '<html lang="en" data-theme="light">' in reply.text
 
 
-@pytest.mark.parametrize(("theme", "attribute"), [("dark", ' data-theme="dark"'), ("light", ' data-theme="light"'),
-                                                   ("auto", ""), (None, ' data-theme="light"')])
+@pytest.mark.parametrize(
+    ("theme", "attribute"),
+    [("dark", ' data-theme="dark"'), ("light", ' data-theme="light"'), ("auto", ""), (None, ' data-theme="light"')],
+)
 def test_the_theme_is_set_before_any_script_runs(client: TestClient, theme: str | None, attribute: str) -> None:
     html = client.get(f"/embed?{SCENE}" + (f"&theme={theme}" if theme else "")).text
     assert f'<html lang="en"{attribute}>' in html
