@@ -13,9 +13,11 @@ from server.settings import get_settings
 
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors {ancestors}"
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
 )
+# Pages are never framed, but the embed may be framed by any deck: frame-ancestors has no value for
+# "anywhere, file:// included" ('*' matches network schemes only), so the embed's CSP leaves it out.
+NOT_FRAMED = "; frame-ancestors 'none'"
 FRAMEABLE_PATHS = ("/embed",)  # and below them: /embed/…
 
 
@@ -127,9 +129,10 @@ class SecurityHeadersMiddleware:
                 content_type = dict(headers).get(b"content-type", b"")
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"referrer-policy", b"same-origin"))
-                if content_type.startswith(b"text/html"):
-                    ancestors = "*" if frameable else "'none'"
-                    headers.append((b"content-security-policy", PAGE_CSP.format(ancestors=ancestors).encode()))
+                has_policy = any(name.lower() == b"content-security-policy" for name, _ in headers)
+                if content_type.startswith(b"text/html") and not has_policy:  # a reply's own policy stands
+                    policy = PAGE_CSP if frameable else PAGE_CSP + NOT_FRAMED
+                    headers.append((b"content-security-policy", policy.encode()))
                     if not frameable:
                         headers.append((b"x-frame-options", b"DENY"))
                 message = {**message, "headers": headers}

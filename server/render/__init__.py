@@ -15,7 +15,7 @@ from pathlib import Path
 import PIL
 
 import core
-from server.paths import TEMPLATES
+from server.paths import STATIC, TEMPLATES
 from server.render.formats import FORMATS, ExportError, Format, OptionSpec, scene_from_pairs, split_query
 from server.render.raster import font_identity
 
@@ -24,11 +24,17 @@ from server.render.raster import font_identity
 def fingerprint() -> str:
     """What, besides the request, decides an export's bytes: the code that races and draws, Pillow, the fonts.
 
-    The code is hashed (core's and this package's modules, the templates), so a change to an
-    optimizer or to the drawing changes every ETag without anyone remembering to bump a version.
+    The code is hashed (core's and this package's modules, the templates, the page's scripts and styles),
+    so a change to an optimizer or to the drawing changes every ETag without anyone remembering to bump a version.
     """
     digest = hashlib.blake2b(digest_size=8)
-    sources = [*Path(core.__file__).parent.glob("*.py"), *Path(__file__).parent.glob("*.py"), *TEMPLATES.glob("*")]
+    sources = [
+        *Path(core.__file__).parent.glob("*.py"),
+        *Path(__file__).parent.glob("*.py"),
+        *TEMPLATES.glob("*"),
+        *STATIC.glob("*.js"),  # the html export bundles the player's modules and styles
+        *STATIC.glob("*.css"),
+    ]
     for path in sorted(sources):
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())

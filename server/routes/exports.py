@@ -77,10 +77,10 @@ def cached_bytes(
     """A deterministic GET reply of bytes: ETag from ``key`` (what decides the bytes), 304 on a match."""
     etag = '"' + hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + '"'
     headers = {
-        **(extra_headers or {}),
         "ETag": etag,
         "Cache-Control": f"public, max-age={get_settings().cache_seconds}",
         "Content-Disposition": f'inline; filename="{filename}"',
+        **(extra_headers or {}),  # a format's own headers win (the html export is an attachment)
     }
     if etag_matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)

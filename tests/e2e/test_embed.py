@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import http.server
 import re
-import statistics
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -244,16 +243,21 @@ def test_loop_1_plays_again_after_the_end(page: Page) -> None:
     expect(page.locator("body")).to_have_attribute("data-playing", "false")
 
 
-def test_speed_changes_how_long_the_race_takes(page: Page) -> None:
-    timings = {}
-    for speed in ("8", "4"):
-        open_embed(page, f"speed={speed}")
-        page.evaluate("window.t0 = performance.now()")
-        page.keyboard.press("Space")
-        expect(page.locator(".player")).to_have_attribute("data-step", str(STEPS))
-        timings[speed] = page.evaluate("performance.now() - window.t0")
-    assert 600 < timings["8"] < 1400, timings
-    assert timings["4"] > 1.5 * timings["8"], timings
+@pytest.mark.parametrize(("speed", "finished"), [("8", True), ("4", False)])
+def test_speed_changes_how_long_the_race_takes(browser, base_url: str, speed: str, finished: bool) -> None:
+    """The race lasts 6 s / speed. Playwright's fake clock drives requestAnimationFrame: no wall-clock timing."""
+    context = browser.new_context(base_url=base_url)
+    page = context.new_page()
+    page.clock.install()
+    open_embed(page, f"speed={speed}")
+    page.keyboard.press("Space")
+    page.clock.run_for(1000)  # past 6 s / 8 = 750 ms, short of 6 s / 4 = 1500 ms
+    step = int(step_of(page))
+    if finished:
+        assert step == STEPS
+    else:
+        assert 0 < step < STEPS
+    context.close()
 
 
 def test_bad_option_values_fall_back_to_defaults_with_a_warning(page: Page, watch) -> None:
@@ -284,15 +288,10 @@ def test_a_bad_scene_shows_a_readable_message_in_the_frame(browser, base_url: st
 # --- speed ------------------------------------------------------------------------------------------------------
 
 
-def test_first_frame_is_drawn_fast(page: Page) -> None:
-    """Time to the first drawn frame (navigation start → the frame after the race is set), median of 5."""
-    times = []
-    for _ in range(5):
-        open_embed(page)
-        times.append(page.evaluate("performance.getEntriesByName('optirace:embed-drawn')[0].startTime"))
-    median = statistics.median(times)
-    print(f"embed: first frame drawn {median:.0f} ms after navigation (median of {times})")
-    assert median < 2000
+def test_first_frame_is_marked_when_drawn(page: Page) -> None:
+    """The embed marks its first drawn frame (benchmarks read the time; tests do not judge it)."""
+    open_embed(page)
+    assert page.evaluate("performance.getEntriesByName('optirace:embed-drawn').length") == 1
 
 
 def _shot(name: str) -> str:
@@ -301,11 +300,6 @@ def _shot(name: str) -> str:
     return str(folder / name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/middleware.py sends 'frame-ancestors *' for /embed, and '*' does not match a file:// parent: a deck "
-    "opened from disk cannot frame the embed; dropping frame-ancestors for /embed fixes it (see the report)",
-)
 def test_embed_in_a_deck_opened_from_a_file(browser, base_url: str) -> None:
     context = browser.new_context()  # not the watched page: the refusal is logged as a console error
     page = context.new_page()

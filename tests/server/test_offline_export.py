@@ -59,11 +59,6 @@ def test_html_export_declares_a_csp_without_network_and_is_an_attachment() -> No
     assert headers["Content-Disposition"].startswith("attachment")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/routes/exports.py's cached_bytes sets Content-Disposition: inline after the format's headers, and "
-    "server/middleware.py adds the page CSP (script-src 'self') to every text/html reply: see the report",
-)
 def test_html_export_reply_has_only_its_own_csp_and_is_an_attachment(client: TestClient) -> None:
     reply = client.get(f"/export/race.html?{SCENE}")
     assert reply.headers.get_list("content-security-policy") == [CSP]

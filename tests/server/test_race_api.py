@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import math
 from collections.abc import Iterator
@@ -220,7 +221,9 @@ def test_stream_sends_its_first_chunk_before_the_race_is_computed(monkeypatch: p
         }  # fmt: skip
         await app(scope, receive, send)
 
-    asyncio.run(exchange())
+    # In a thread of its own: Playwright's sync API (the browser tests) leaves an event loop running here.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, exchange()).result()
     assert start["status"] == 200 and b"content-encoding" not in start["headers"]
     assert made_at_first_chunk == [1]
     assert made.count("chunk") == math.ceil((MAX_STEPS + 1) / get_settings().stream_chunk_steps)
