@@ -76,6 +76,9 @@ def first_race(browser: Browser, url: str) -> dict[str, float]:
     context = browser.new_context(viewport={"width": 1600, "height": 900})
     page = context.new_page()
     page.goto(url)
+    # Playwright's own script, injected on its first query of the page, would compete with the page's
+    # boot: wait without querying, then read the marks.
+    page.wait_for_timeout(2500)
     wait_for_race(page)
     times = page.evaluate(
         """() => {
@@ -99,6 +102,7 @@ def slider_latency(browser: Browser, url: str, inputs: int) -> tuple[list[list[f
     page = context.new_page()
     page.goto(url)
     wait_for_race(page)
+    page.wait_for_selector(".racer [data-param=lr] input[type=range]")
     page.keyboard.press("End")
     latencies = page.evaluate(
         """async (inputs) => {

@@ -96,6 +96,7 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
   const previous = shown;
   shown = scene;
   const meta = codec.landscapes[scene.landscape.name];
+  showCaption(scene, query); // first: its height moves the plot, whose size depends on where it sits
   if (previous?.landscape.name !== scene.landscape.name) player.setLandscape(meta);
   // the requests first, so they run while the page updates
   const key = raceKey(scene);
@@ -113,7 +114,6 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
   }
   player.setStart(scene.start);
   controls?.render(scene);
-  showCaption(scene, query);
   if (!raceChanged && JSON.stringify(previous.racers.map((r) => [r.label, r.color])) !== JSON.stringify(scene.racers.map((r) => [r.label, r.color]))) {
     restyle(scene);
   }
