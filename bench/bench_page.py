@@ -28,10 +28,19 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-EIGHT = ("landscape=rosenbrock&steps=5000&racer=sgd;lr=0.001&racer=momentum;lr=0.001&racer=rmsprop;lr=0.003"
-         "&racer=adam;lr=0.05&racer=nesterov;lr=0.001&racer=adagrad;lr=0.5&racer=adamw;lr=0.05&racer=nadam;lr=0.05")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+EIGHT = (
+    "landscape=rosenbrock&steps=5000&racer=sgd;lr=0.001&racer=momentum;lr=0.001&racer=rmsprop;lr=0.003"
+    "&racer=adam;lr=0.05&racer=nesterov;lr=0.001&racer=adagrad;lr=0.5&racer=adamw;lr=0.05&racer=nadam;lr=0.05"
+)
 # Times every requestAnimationFrame callback and the gaps between frames.
 FRAME_PROBE = """
 (() => {
@@ -52,8 +61,18 @@ def serve() -> tuple[str, subprocess.Popen]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "server.app:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "server.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -214,25 +233,35 @@ def main() -> None:
             first_race(browser, url)  # warm the server's caches and the OS
             loads = [first_race(browser, url) for _ in range(args.runs)]
             firsts = [load["drawn"] for load in loads]
-            print(f"1. navigation → first drawn race:  median {statistics.median(firsts):6.1f} ms  "
-                  f"(min {min(firsts):.1f}, max {max(firsts):.1f}, {args.runs} cold loads)   [≤ 500 ms]")
+            print(
+                f"1. navigation → first drawn race:  median {statistics.median(firsts):6.1f} ms  "
+                f"(min {min(firsts):.1f}, max {max(firsts):.1f}, {args.runs} cold loads)   [≤ 500 ms]"
+            )
             code = statistics.median(load["code"] for load in loads)
             race = statistics.median(load["race"] for load in loads)
             after = statistics.median(load["drawn"] - max(load["code"], load["race"]) for load in loads)
-            print(f"   medians: JS + CSS all arrived at {code:.0f} ms, the (preloaded) race reply at {race:.0f} ms; "
-                  f"drawn {after:.0f} ms after both")
+            print(
+                f"   medians: JS + CSS all arrived at {code:.0f} ms, the (preloaded) race reply at {race:.0f} ms; "
+                f"drawn {after:.0f} ms after both"
+            )
             pairs, per_second = slider_latency(browser, url, args.inputs)
             latencies = [total for total, _ in pairs]
             fetches = [fetch for _, fetch in pairs]
             page_part = [total - fetch for total, fetch in pairs]
-            print(f"2. lr slider input → redrawn paths: median {statistics.median(latencies):6.1f} ms  "
-                  f"(p95 {p95(latencies):.1f}, {len(latencies)} inputs)   [≤ 50 ms]")
-            print(f"   of which GET /api/race (request to last byte) median {statistics.median(fetches):.1f} ms, "
-                  f"the page's own work median {statistics.median(page_part):.1f} ms")
+            print(
+                f"2. lr slider input → redrawn paths: median {statistics.median(latencies):6.1f} ms  "
+                f"(p95 {p95(latencies):.1f}, {len(latencies)} inputs)   [≤ 50 ms]"
+            )
+            print(
+                f"   of which GET /api/race (request to last byte) median {statistics.median(fetches):.1f} ms, "
+                f"the page's own work median {statistics.median(page_part):.1f} ms"
+            )
             print(f"   continuous 60 Hz drag: {per_second:.1f} races drawn per second")
             work, intervals = frame_times(browser, url)
-            print(f"3. 8 racers × 5000 steps playing:  frame work p50 {statistics.median(work):5.2f} ms, "
-                  f"p95 {p95(work):5.2f} ms, max {max(work):.2f} ms ({len(work)} frames)   [≤ 16 ms p95]")
+            print(
+                f"3. 8 racers × 5000 steps playing:  frame work p50 {statistics.median(work):5.2f} ms, "
+                f"p95 {p95(work):5.2f} ms, max {max(work):.2f} ms ({len(work)} frames)   [≤ 16 ms p95]"
+            )
             print(f"   frame intervals p50 {statistics.median(intervals):5.2f} ms, p95 {p95(intervals):5.2f} ms")
             sizes = page_bytes(browser, url)
             total = sum(sizes.values())

@@ -44,8 +44,18 @@ def base_url() -> Iterator[str]:
     """The app served by uvicorn in a subprocess on a free port."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "server.app:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "server.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -113,8 +123,14 @@ def page(browser, base_url: str, watch: PageWatch) -> Iterator[object]:
     context.route("**/*", route)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.on("console", lambda message: (watch.errors if message.type == "error" else watch.warnings).append(
-        message.text) if message.type in ("error", "warning") else None)
+    page.on(
+        "console",
+        lambda message: (
+            (watch.errors if message.type == "error" else watch.warnings).append(message.text)
+            if message.type in ("error", "warning")
+            else None
+        ),
+    )
     page.on("pageerror", lambda error: watch.errors.append(f"uncaught: {error}"))
     yield page
     context.close()

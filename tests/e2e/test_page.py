@@ -221,8 +221,11 @@ def test_every_preset_tells_its_story(page: Page) -> None:
 
 
 def test_a_shared_url_restores_the_exact_scene(page: Page, browser, base_url: str) -> None:
-    open_scene(page, "landscape=bowl&landscape.condition=50&landscape.angle=30&steps=120&noise=0.2&seed=7"
-                     "&racer=adam;lr=0.05;beta1=0.8;schedule=cosine;label=Fast %2B furious;color=123456")
+    open_scene(
+        page,
+        "landscape=bowl&landscape.condition=50&landscape.angle=30&steps=120&noise=0.2&seed=7"
+        "&racer=adam;lr=0.05;beta1=0.8;schedule=cosine;label=Fast %2B furious;color=123456",
+    )
     shared = page.url
     other = browser.new_context(base_url=base_url).new_page()
     errors: list[str] = []
@@ -362,8 +365,12 @@ def test_racers_can_be_added_and_removed(page: Page) -> None:
     page.get_by_label("Add", exact=True).select_option("nesterov")
     page.get_by_role("button", name="+ Add racer").click()
     expect(page.locator(".racer")).to_have_count(3)
-    expect(page).to_have_url(re.compile(r"racer=nesterov;lr=0\.001;momentum=0\.9;weight_decay=0;schedule=constant;"
-                                        r"label=Nesterov;color=56b4e9"))
+    expect(page).to_have_url(
+        re.compile(
+            r"racer=nesterov;lr=0\.001;momentum=0\.9;weight_decay=0;schedule=constant;"
+            r"label=Nesterov;color=56b4e9"
+        )
+    )
     page.get_by_role("button", name="Remove racer 1").click()
     expect(page.locator(".racer")).to_have_count(2)
     expect(page).not_to_have_url(re.compile(r"racer=sgd"))
@@ -377,8 +384,11 @@ def test_sweep_panel_draws_the_sensitivity(page: Page) -> None:
 
 @pytest.mark.parametrize("steps", [5000])
 def test_a_long_race_streams_and_draws(page: Page, steps: int) -> None:
-    open_scene(page, f"landscape=rosenbrock&steps={steps}&racer=sgd;lr=0.001&racer=momentum;lr=0.001"
-                     "&racer=rmsprop;lr=0.003&racer=adam;lr=0.05")
+    open_scene(
+        page,
+        f"landscape=rosenbrock&steps={steps}&racer=sgd;lr=0.001&racer=momentum;lr=0.001"
+        "&racer=rmsprop;lr=0.003&racer=adam;lr=0.05",
+    )
     page.keyboard.press("End")
     expect(page.locator(".player")).to_have_attribute("data-step", str(steps))
     expect(page.locator("#leaderboard-body tr[data-status=arrived]")).to_have_count(2)
