@@ -200,10 +200,13 @@ def page_bytes(browser: Browser, url: str) -> dict[str, int]:
     page.on("response", record)
     page.goto(url)
     wait_for_race(page)
-    # the controls load after the first race, the PyTorch code on demand: count them too
+    # the controls load after the first race, the PyTorch code and the embed snippet on demand: count them too
     page.wait_for_selector(".racer .copy")
     page.locator(".racer .copy").first.click()
     page.wait_for_function("() => document.getElementById('code-text').textContent.includes('torch')")
+    page.keyboard.press("Escape")
+    page.locator("#embed").click()  # and the Embed snippet's module
+    page.wait_for_function("() => document.getElementById('code-text').textContent.includes('<iframe')")
     context.close()
     return sizes
 

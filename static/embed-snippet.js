@@ -1,9 +1,5 @@
-// The embed's options (/embed?<scene>&autoplay=1&theme=dark…): their specs, reading them (embed.js) and
-// writing an <iframe> snippet for a scene (the page's Embed button). Pure: no DOM, no fetch.
-//
-//   embedSnippet("landscape=bowl&racer=adam;lr=0.1", { origin: location.origin, width: 960, height: 540, autoplay: true })
-//
-// The options are not part of the scene: /embed strips them before parsing the scene.
+// The embed's options (/embed?<scene>&autoplay=1&theme=dark…, not part of the scene: /embed strips them):
+// reading them (embed.js) and writing an <iframe> for a scene (the page's Embed button). Pure.
 
 /** name → default, what is allowed, how a query value is read (undefined: not allowed). */
 export const EMBED_OPTIONS = {
@@ -23,10 +19,7 @@ function flag(value) {
   return undefined;
 }
 
-/**
- * The embed's options from a query string (scene keys are ignored). Total: a bad value falls back to
- * its default (or to `defaults`) and adds a warning naming the key and what is allowed.
- */
+/** The options in a query string; a bad value falls back to its default with a warning naming the key. */
 export function parseEmbedOptions(search, defaults = {}) {
   const options = {};
   for (const [name, spec] of Object.entries(EMBED_OPTIONS)) options[name] = name in defaults ? defaults[name] : spec.default;
@@ -54,12 +47,7 @@ export function embedOptionsQuery(options = {}) {
 
 const escapeAttribute = (text) => text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/**
- * An <iframe> for the scene, ready to paste into a slide: `sceneQuery` is the page's query string (as
- * written by the page, without "?"); `origin` where optirace is served (e.g. location.origin); width and
- * height in px (default 960 × 540, 16:9); the embed's options (autoplay, loop, controls, theme, speed),
- * written only where they differ from the defaults.
- */
+/** An <iframe> of the scene (the page's query) for a slide; options only where they differ from the defaults. */
 export function embedSnippet(sceneQuery, { origin = "", width = 960, height = 540, title = "optirace: optimizer race", ...options } = {}) {
   const extra = embedOptionsQuery(options);
   const query = [sceneQuery.replace(/^\?/, ""), extra].filter(Boolean).join("&");

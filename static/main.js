@@ -14,7 +14,7 @@ const codec = createCodec(data);
 const presetQueries = new Map(PRESETS.map((p) => [codec.toQuery(codec.parse(p.query).scene), p]));
 const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 
-// --- the scene in the URL -------------------------------------------------------------------
+// --- the scene in the URL ---
 // Every change is written to the address: a new history entry for a discrete change and for the
 // first move of a drag, replaced while the drag goes on (at most every URL_EVERY ms, and always at
 // its end). What is on screen is always the scene of the address, or of the one about to be written.
@@ -53,7 +53,7 @@ function putUrl(query, push) {
   lastUrlWrite = performance.now();
 }
 
-// --- page parts -----------------------------------------------------------------------------
+// --- page parts ---
 const player = createPlayer($("player"), {
   maxHeight: () => (innerWidth >= 760 ? Math.max(320, innerHeight - ($("player").getBoundingClientRect().top + scrollY) - 96) : Infinity),
   // a click starts a new race from there; dragging the start marker redraws the whole paths as it moves
@@ -71,7 +71,7 @@ let controls = null; // built after the first race (controls.js is loaded then, 
 
 const round4 = (v) => Number(v.toFixed(Math.max(0, 3 - Math.floor(Math.log10(Math.abs(v) || 1)))));
 
-// --- rendering a scene ----------------------------------------------------------------------
+// --- rendering a scene ---
 let shown = null; // the scene on screen (always the URL's)
 let shownRaceKey = "";
 let contourKey = "";
@@ -128,7 +128,7 @@ function restyle(scene) {
   showRace(race, { replay: false });
 }
 
-// --- races: never more than one in flight; a drag's latest scene wins --------------------
+// --- races: never more than one in flight; a drag's latest scene wins ---
 let inFlight = null;
 let queued = null;
 let racesDrawn = 0;
@@ -251,7 +251,7 @@ function showError(error) {
   console.warn(`optirace: ${message}`);
 }
 
-// --- caption, presets -----------------------------------------------------------------------
+// --- caption, presets ---
 const presetSelect = $("preset");
 presetSelect.append(new Option("Custom scene", ""), ...PRESETS.map((p) => new Option(p.title, p.id)));
 presetSelect.options[0].disabled = true;
@@ -282,7 +282,7 @@ window.addEventListener("popstate", () => {
   render(sceneFromUrl(), undefined, { replay: false });
 });
 
-// --- hover read-out: point, loss, gradient (throttled: one request in flight) -------------
+// --- hover read-out: point, loss, gradient (throttled: one request in flight) ---
 let hoverWanted = null;
 let hoverBusy = false;
 function hovered(x, y) {
@@ -311,7 +311,7 @@ async function pollHover() {
 }
 const fmt = (v) => String(+v.toFixed(3)).replace("-", "−");
 
-// --- copy as PyTorch, share ------------------------------------------------------------------
+// --- copy as PyTorch, share ---
 async function copyText(text) {
   try { await navigator.clipboard.writeText(text); return true; } catch { return false; }
 }
@@ -346,8 +346,19 @@ function toast(text) {
 $("share").addEventListener("click", async () => {
   toast((await copyText(location.href)) ? "Link copied: it reopens this exact race." : `Copy this link: ${location.href}`);
 });
+$("embed").addEventListener("click", async () => {
+  const { embedSnippet } = await import("./embed-snippet.js");
+  const code = embedSnippet(currentQuery(), { origin: location.origin, width: 960, height: 540 });
+  $("code-title").textContent = "Embed this race in your slides";
+  $("code-text").textContent = code;
+  const dialog = $("code-dialog");
+  if (!dialog.open) dialog.showModal();
+  $("code-status").textContent = (await copyText(code))
+    ? "Copied. Options for its src: &autoplay=1, &loop=1, &theme=dark, &controls=0, &speed=2."
+    : "Select the code and copy it.";
+});
 
-// --- theme ------------------------------------------------------------------------------------
+// --- theme ---
 const THEMES = ["auto", "light", "dark"];
 function applyTheme(mode) {
   if (mode === "auto") delete document.documentElement.dataset.theme;
@@ -371,7 +382,7 @@ $("theme").addEventListener("click", () => {
 });
 matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => { if (themeMode === "auto") redrawAll(); });
 
-// --- sweep (optional panel) -------------------------------------------------------------------
+// --- sweep (optional panel) ---
 let lastSweep = null;
 let sweepTimer = 0;
 let sweepController = null;
@@ -396,7 +407,7 @@ async function runSweep() {
 }
 $("sweep-panel").addEventListener("toggle", () => { if ($("sweep-panel").open) runSweep(); });
 
-// --- keyboard ---------------------------------------------------------------------------------
+// --- keyboard ---
 const help = $("help");
 $("help-open").addEventListener("click", () => help.showModal());
 for (const button of document.querySelectorAll("dialog .close")) button.addEventListener("click", () => button.closest("dialog").close());
@@ -426,7 +437,7 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-// --- boot ---------------------------------------------------------------------------------------
+// --- boot ---
 // No query: the server's default scene (the first demo). Either way the address is written out.
 const first = currentQuery() ? sceneFromUrl() : codec.fill(data.default_scene);
 const firstQuery = codec.toQuery(first);

@@ -341,6 +341,19 @@ def test_share_copies_the_link(page: Page) -> None:
     assert page.evaluate("navigator.clipboard.readText()") == page.url
 
 
+def test_embed_gives_an_iframe_of_this_race_that_plays(page: Page) -> None:
+    open_scene(page)
+    page.get_by_role("button", name="Embed").click()
+    expect(page.locator("#code-dialog")).to_be_visible()
+    snippet = page.evaluate("navigator.clipboard.readText()")
+    query = page.url.split("?", 1)[1]
+    assert snippet.startswith("<iframe src=") and f"/embed?{query}".replace("&", "&amp;") in snippet
+    expect(page.locator("#code-text")).to_have_text(snippet)
+    src = snippet.split('src="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    page.goto(src)
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+
+
 def test_hover_reads_out_loss_and_gradient(page: Page) -> None:
     open_scene(page)
     box = page.locator(".plot").bounding_box()
