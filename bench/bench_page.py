@@ -15,19 +15,19 @@ page issue's targets in brackets):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from server.local import serving
+
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -54,36 +54,6 @@ FRAME_PROBE = """
   });
 })();
 """
-
-
-def serve() -> tuple[str, subprocess.Popen]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "server.app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
-            return url, process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("uvicorn did not start")
 
 
 def wait_for_race(page: Page) -> None:
@@ -221,14 +191,11 @@ def main() -> None:
     parser.add_argument("--inputs", type=int, default=40)
     parser.add_argument("--url", help="a running server; default: start one")
     args = parser.parse_args()
-    process = None
-    url = args.url
-    if url is None:
-        url, process = serve()
     executable = shutil.which("chromium")
     if executable is None:
         raise SystemExit("bench_page.py needs Chromium (apt-get install -y chromium)")
-    try:
+    with contextlib.ExitStack() as stack:
+        url = args.url or stack.enter_context(serving()).url
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
             with open("/proc/loadavg") as load:
@@ -272,10 +239,6 @@ def main() -> None:
             for name, size in sorted(sizes.items(), key=lambda item: -item[1]):
                 print(f"     {size:7d}  {name.removeprefix(url)}")
             browser.close()
-    finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -17,85 +17,31 @@ import argparse
 import http.client
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+
+from server.local import HOST, LocalServer, serving
+
 LECTURE_SCENE: dict = {}  # the default scene: the lecture's four (SGD, Momentum, RMSProp, Adam) × 500 steps
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-@dataclass(frozen=True)
-class Server:
-    port: int
-    pid: int
-
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) used so far by the server's worker processes, from /proc (Linux)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.pid:  # ppid: a worker of this server
-                total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
-
-
-@contextmanager
-def serving(workers: int = 2, port: int | None = None) -> Iterator[Server]:
-    """``optirace serve --workers N`` on 127.0.0.1 and a free port, up until the block ends."""
-    port = port or free_port()
-    command = [sys.executable, "-m", "server.cli", "serve", "--host", HOST, "--port", str(port)]
-    command += ["--workers", str(workers), "--log-level", "warning"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(port):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"optirace serve did not come up on port {port}")
-            time.sleep(0.1)
-        _wait_for_workers(port, workers)
-        yield Server(port, server.pid)
-    finally:
-        server.terminate()  # uvicorn's supervisor stops its workers
+def workers_cpu_seconds(server: LocalServer) -> float:
+    """CPU time (user + system) used so far by the server's worker processes, from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)  # the group this script started, and nothing else
-            server.wait()
-
-
-def _healthy(port: int) -> bool:
-    try:
-        connection = http.client.HTTPConnection(HOST, port, timeout=1)
-        connection.request("GET", "/healthz")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-
-
-def _wait_for_workers(port: int, workers: int) -> None:
-    """A few requests on fresh connections, so that every worker has imported the app before timing starts."""
-    for _ in range(4 * workers):
-        post(http.client.HTTPConnection(HOST, port, timeout=30), "/api/race", {"steps": 10})
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server.pid:  # ppid: a worker of this server
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def post(connection: http.client.HTTPConnection, path: str, body: dict, gzip: bool = True) -> tuple[int, bytes]:
@@ -130,7 +76,7 @@ class Level:
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run_level(server: Server, concurrency: int, requests: int, seconds: float, scene: dict, gzip: bool) -> Level:
+def run_level(server: LocalServer, concurrency: int, requests: int, seconds: float, scene: dict, gzip: bool) -> Level:
     """``concurrency`` threads, each on its own connection, until ``requests`` races or ``seconds`` pass."""
     port = server.port
     level = Level(concurrency)
@@ -139,7 +85,7 @@ def run_level(server: Server, concurrency: int, requests: int, seconds: float, s
     clock = {"began": 0.0, "deadline": 0.0}
 
     def start_clock() -> None:  # run by one thread as the barrier releases them all
-        clock["cpu"] = server.cpu_seconds()
+        clock["cpu"] = workers_cpu_seconds(server)
         clock["began"] = time.perf_counter()
         clock["deadline"] = clock["began"] + seconds
 
@@ -175,7 +121,7 @@ def run_level(server: Server, concurrency: int, requests: int, seconds: float, s
     for thread in threads:
         thread.join()
     level.seconds = time.perf_counter() - clock["began"]
-    level.server_cpu = server.cpu_seconds() - clock["cpu"]
+    level.server_cpu = workers_cpu_seconds(server) - clock["cpu"]
     return level
 
 

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from server.local import serving
 from server.settings import get_settings
 
 
@@ -64,31 +60,8 @@ def settings_override(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[...,
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_server() -> Iterator[str]:
     """``optirace serve`` (``python -m server.cli serve``) on 127.0.0.1 and a free port; yields its base URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--log-level", "warning"]
-    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "optirace serve exited"
-            assert time.monotonic() < deadline, "optirace serve did not answer within 30 s"
-            time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+    with serving() as server:
+        yield server.url
