@@ -26,17 +26,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from server.local import serving
+from server.local import CHROMIUM_ARGS, serving
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EIGHT = (
     "landscape=rosenbrock&steps=5000&racer=sgd;lr=0.001&racer=momentum;lr=0.001&racer=rmsprop;lr=0.003"
     "&racer=adam;lr=0.05&racer=nesterov;lr=0.001&racer=adagrad;lr=0.5&racer=adamw;lr=0.05&racer=nadam;lr=0.05"
@@ -197,7 +188,7 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         url = args.url or stack.enter_context(serving()).url
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             with open("/proc/loadavg") as load:
                 print(f"load average: {load.read().split()[0]} on {__import__('os').cpu_count()} CPUs")
             first_race(browser, url)  # warm the server's caches and the OS

@@ -1,5 +1,7 @@
 """``optirace serve`` on a free loopback port for as long as a block runs: for benchmarks and end-to-end tests.
 
+Also the Chromium flags those benchmarks and tests launch the browser with.
+
     with serving(workers=2) as server:
         urllib.request.urlopen(f"{server.url}/healthz")
 
@@ -22,6 +24,16 @@ from pathlib import Path
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
+# Debian's Chromium, headless, as root, with its background connections off (this machine's network is closed).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:

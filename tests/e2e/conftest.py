@@ -14,17 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from server.local import serving
+from server.local import CHROMIUM_ARGS, serving
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
