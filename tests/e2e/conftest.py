@@ -50,6 +50,15 @@ class PageWatch:
         self.warnings: list[str] = []
         self.foreign: list[str] = []
 
+    def attach(self, page) -> None:
+        """Record the page's console errors and warnings and its uncaught exceptions."""
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+
+    def _console(self, message) -> None:
+        if message.type in ("error", "warning"):
+            (self.errors if message.type == "error" else self.warnings).append(message.text)
+
 
 @pytest.fixture
 def watch() -> PageWatch:
@@ -71,15 +80,7 @@ def page(browser, base_url: str, watch: PageWatch) -> Iterator[object]:
     context.route("**/*", route)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.on(
-        "console",
-        lambda message: (
-            (watch.errors if message.type == "error" else watch.warnings).append(message.text)
-            if message.type in ("error", "warning")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda error: watch.errors.append(f"uncaught: {error}"))
+    watch.attach(page)
     yield page
     context.close()
     assert not watch.foreign, f"requests left localhost: {watch.foreign}"

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from server.cli import main
+from tests.e2e.conftest import PageWatch
 
 SCENE = "landscape=rosenbrock&steps=300&racer=sgd;lr=0.001&racer=momentum;lr=0.001&racer=adam;lr=0.05"
 STEPS = 300
@@ -27,12 +28,13 @@ def race_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-class Offline:
+class Offline(PageWatch):
+    """A watched page's record, plus every request it made and those refused for leaving the machine."""
+
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[str] = []
         self.refused: list[str] = []
-        self.errors: list[str] = []
-        self.warnings: list[str] = []
 
 
 @pytest.fixture
@@ -52,15 +54,7 @@ def offline(browser) -> Iterator[tuple[Page, Offline]]:
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.on("request", lambda request: seen.requests.append(request.url))
-    page.on(
-        "console",
-        lambda m: (
-            (seen.errors if m.type == "error" else seen.warnings).append(m.text)
-            if m.type in ("error", "warning")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda error: seen.errors.append(f"uncaught: {error}"))
+    seen.attach(page)
     yield page, seen
     context.close()
     assert not seen.refused, f"the offline file asked the network for: {seen.refused}"
