@@ -201,20 +201,31 @@ class FusedState(NamedTuple):
     tables: dict[str, FloatArray]  # this block's STEP_COEFFICIENTS, each (BLOCK, N, 2)
 
 
-def fused_optimizer(forms: Sequence[MomentForm], lr_per_step: FloatArray) -> Optimizer:
-    """The fused update for racers with these forms; ``lr_per_step`` (steps, N) is baked into the coefficients.
+@dataclass(frozen=True)
+class FusedPlan:
+    """What the fused update of a group of racers needs: constants, which parts run, coefficient blocks.
 
-    ``update``'s own ``lr`` argument is ignored. Coefficient tables are built BLOCK steps at a
-    time, so memory does not grow with the number of steps.
+    ``const[name]`` is (N, 2) per CONSTANTS name; a part is skipped for the whole group only when no
+    racer needs it (``needed`` lists the STEP_COEFFICIENTS that are used); ``block(first)`` builds
+    the coefficients of updates first .. first + BLOCK − 1, each (BLOCK, N, 2).
     """
+
+    const: dict[str, FloatArray]
+    any_coupled: bool
+    any_decoupled: bool
+    any_amsgrad: bool
+    parts: dict[str, bool]
+    direction_is_m: bool
+    needed: tuple[str, ...]
+    block: Callable[[int], dict[str, FloatArray]]
+
+
+def fused_plan(forms: Sequence[MomentForm], lr_per_step: FloatArray) -> FusedPlan:
+    """The plan of the fused update for racers with these forms; ``lr_per_step`` (steps, N) is baked in."""
     const = {name: np.repeat(np.array([[f.constants[name]] for f in forms]), 2, axis=1) for name in CONSTANTS}
-    any_coupled = bool(np.any(const["wd_c"]))
     any_decoupled = bool(np.any(const["wd_d"]))
-    any_amsgrad = bool(np.any(const["amsgrad"]))
-    uses_amsgrad = const["amsgrad"] != 0
     parts = {name: any(f.constants[name] for f in forms) for name in PARTS}
-    direction_is_m = not np.any(const["e"]) and bool(np.all(const["f"] == 1.0))  # n = 0·g + 1·m = m
-    needed = [
+    needed = tuple(
         name
         for name, used in zip(
             STEP_COEFFICIENTS,
@@ -222,7 +233,7 @@ def fused_optimizer(forms: Sequence[MomentForm], lr_per_step: FloatArray) -> Opt
             strict=True,
         )
         if used
-    ]
+    )
     lr_per_step = np.asarray(lr_per_step, dtype=float)
     steps = lr_per_step.shape[0]
 
@@ -234,6 +245,30 @@ def fused_optimizer(forms: Sequence[MomentForm], lr_per_step: FloatArray) -> Opt
             for j, values in enumerate(form.per_step(t, lr_per_step[t - 1, i])):
                 rows[: len(t), i, j] = values
         return {name: np.repeat(rows[:, :, j : j + 1], 2, axis=2) for j, name in enumerate(STEP_COEFFICIENTS)}
+
+    return FusedPlan(
+        const=const,
+        any_coupled=bool(np.any(const["wd_c"])),
+        any_decoupled=any_decoupled,
+        any_amsgrad=bool(np.any(const["amsgrad"])),
+        parts=parts,
+        direction_is_m=not np.any(const["e"]) and bool(np.all(const["f"] == 1.0)),  # n = 0·g + 1·m = m
+        needed=needed,
+        block=block,
+    )
+
+
+def fused_optimizer(forms: Sequence[MomentForm], lr_per_step: FloatArray) -> Optimizer:
+    """The fused update for racers with these forms; ``lr_per_step`` (steps, N) is baked into the coefficients.
+
+    ``update``'s own ``lr`` argument is ignored. Coefficient tables are built BLOCK steps at a
+    time, so memory does not grow with the number of steps.
+    """
+    plan = fused_plan(forms, lr_per_step)
+    const, parts, needed, block = plan.const, plan.parts, plan.needed, plan.block
+    any_coupled, any_decoupled, any_amsgrad = plan.any_coupled, plan.any_decoupled, plan.any_amsgrad
+    uses_amsgrad = const["amsgrad"] != 0
+    direction_is_m = plan.direction_is_m
 
     def init(points: FloatArray) -> FusedState:
         zeros = np.zeros_like(points)

@@ -1,10 +1,12 @@
 """Run a race: every racer steps on the same surface from the same start, all at once.
 
-Racers advance in groups, each group in one NumPy expression: every racer whose rule fits the
-fused moment update (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, AMSGrad, NAdam; see
-core.fused) in one group, and the others by optimizer factory (``rmsprop`` with momentum, ``radam``,
-``lion``, …). The Python work per step is one gradient evaluation for everyone plus one update per
-group, whatever the number of racers.
+Two engines give the same race, bit for bit. A race of at most FLOAT_RACERS racers whose rules fit
+the fused moment update (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, AMSGrad, NAdam;
+see core.fused) steps each racer on Python floats (core.scalar), which for a few racers is several
+times faster than NumPy. Otherwise racers advance in groups, each group in one NumPy expression:
+the fusable racers in one group, and the others by optimizer factory (``rmsprop`` with momentum,
+``radam``, ``lion``, …); the Python work per step is then one gradient evaluation for everyone
+plus one update per group, whatever the number of racers (a sweep's hundreds of racers).
 
 Arrival and divergence are found after the fact, vectorized over the recorded steps:
 
@@ -28,17 +30,20 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from core.fused import fused_optimizer, moment_form
+from core.fused import FusedPlan, fused_optimizer, fused_plan, moment_form
 from core.landscapes import Surface, get_landscape
 from core.optimizers import Optimizer, get_optimizer, make_group_optimizer
+from core.scalar import FloatsFailed, float_chunks
 from core.scene import Scene
 from core.schedules import lr_per_step
 
 FloatArray = npt.NDArray[np.float64]
 Status = Literal["arrived", "diverged", "running"]
+Engine = Literal["auto", "floats", "arrays"]
 
 BOUND_FACTOR = 10.0
 DEFAULT_CHUNK = 250
+FLOAT_RACERS = 16  # up to this many racers, a race of fusable rules steps on Python floats (core.scalar)
 
 
 @dataclass(frozen=True)
@@ -136,23 +141,72 @@ def simulate(
     seed: int = 0,
     chunk_steps: int = DEFAULT_CHUNK,
     fuse: bool = True,
+    engine: Engine = "auto",
 ) -> Iterator[Chunk]:
     """Step every entrant ``steps`` times from ``start``; yield the race in chunks of ``chunk_steps`` points.
 
     The first chunk starts with the start point (step 0), so the chunks hold steps + 1 points in all.
-    ``fuse=False`` steps every optimizer family with its own update pair (the same paths, slower).
+    Every engine gives the same race, bit for bit: ``"arrays"`` steps each group in one NumPy
+    expression (``fuse=False``: one group per optimizer family, slower); ``"floats"`` steps each
+    racer on Python floats (core.scalar), which only fusable rules can, and is the fastest for a few
+    racers; ``"auto"`` takes floats for at most FLOAT_RACERS fusable racers and arrays otherwise.
     """
     if chunk_steps < 1:
         raise ValueError(f"chunk_steps must be >= 1, got {chunk_steps}")
+    gradient_noise = noise * np.random.default_rng(seed).standard_normal((steps, 2)) if noise > 0 else None
+    lr_all = np.stack([entrant.lr for entrant in entrants], axis=1)  # (steps, N), racers' order
+    plan = None
+    if engine == "floats" or (engine == "auto" and fuse and len(entrants) <= FLOAT_RACERS):
+        plan = _float_plan(entrants)
+        if plan is None and engine == "floats":
+            raise ValueError("only racers of fusable rules (core.fused) can step on floats")
+    arrays = _simulate_arrays(surface, start, entrants, steps, gradient_noise, lr_all, chunk_steps, fuse)
+    if plan is None:
+        yield from arrays
+        return
+    done = 0
+    try:
+        floats = float_chunks(surface, start, plan, len(entrants), steps, gradient_noise, chunk_steps)
+        for first, points, loss in floats:
+            yield Chunk(first, points, loss, lr_all[first : first + len(loss)])
+            done += 1
+    except FloatsFailed:
+        # Python raised where NumPy gives inf or NaN: the same race on arrays, from where floats stopped.
+        for index, chunk in enumerate(arrays):
+            if index >= done:
+                yield chunk
+
+
+def _float_plan(entrants: Sequence[Entrant]) -> FusedPlan | None:
+    """The fused plan of these racers, in their order, or None if one of them does not fit it."""
+    forms = []
+    for entrant in entrants:
+        spec = get_optimizer(entrant.optimizer)
+        form = moment_form(spec.factory, spec.factory_kwargs(entrant.params))
+        if form is None:
+            return None
+        forms.append(form)
+    return fused_plan(forms, np.stack([entrant.lr for entrant in entrants], axis=1))
+
+
+def _simulate_arrays(
+    surface: Surface,
+    start: Sequence[float],
+    entrants: Sequence[Entrant],
+    steps: int,
+    gradient_noise: FloatArray | None,
+    lr_all: FloatArray,
+    chunk_steps: int,
+    fuse: bool,
+) -> Iterator[Chunk]:
+    """``simulate`` on NumPy arrays: each group of racers steps in one expression."""
     groups, order = _groups(entrants, steps, fuse)
     count = len(entrants)
     start_points = np.tile(np.asarray(start, dtype=float), (count, 1))
     # Each group keeps its own (n, 2) array; the gradient is taken once per step on all of them.
     group_points = [start_points[group.slice] for group in groups]
     states = [group.optimizer.init(points) for group, points in zip(groups, group_points, strict=True)]
-    gradient_noise = noise * np.random.default_rng(seed).standard_normal((steps, 2)) if noise > 0 else None
     needs_hessian = any(group.optimizer.needs_hessian for group in groups)
-    lr_all = np.stack([entrant.lr for entrant in entrants], axis=1)  # (steps, N), racers' order
     slices = [group.slice for group in groups]
     updates = [group.optimizer.update for group in groups]
     lrs = [group.lr for group in groups]

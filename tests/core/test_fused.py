@@ -50,7 +50,9 @@ def entrant(name: str, params: dict, schedule: tuple[str, dict]) -> Entrant:
 def race(entrants: list[Entrant], fuse: bool, landscape: str = "rosenbrock") -> np.ndarray:
     surface = get_landscape(landscape).surface()
     start = get_landscape(landscape).start
-    (chunk,) = simulate(surface, start, entrants, STEPS, noise=0.5, seed=3, chunk_steps=STEPS + 1, fuse=fuse)
+    (chunk,) = simulate(
+        surface, start, entrants, STEPS, noise=0.5, seed=3, chunk_steps=STEPS + 1, fuse=fuse, engine="arrays"
+    )
     return chunk.points
 
 

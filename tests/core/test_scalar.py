@@ -1,0 +1,102 @@
+"""Racing on Python floats gives the NumPy engine's race bit for bit, and falls back to it where Python raises."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+import core.race
+import core.scalar
+from core.landscapes import LANDSCAPES, get_landscape
+from core.race import FLOAT_RACERS, Chunk, Entrant, simulate
+from core.scalar import FloatsFailed
+from tests.core.test_fused import FUSABLE, NOT_FUSABLE, SCHEDULES, entrant
+
+STEPS = 300  # crosses a block of coefficient tables (BLOCK = 256)
+CHUNK = 97  # and several chunks
+
+
+def chunks(landscape: str, entrants: list[Entrant], engine: str, l1: float = 0.0, l2: float = 0.0, noise: float = 0.0):
+    surface = get_landscape(landscape).surface(l1=l1, l2=l2)
+    start = get_landscape(landscape).start
+    return list(simulate(surface, start, entrants, STEPS, noise, 3, CHUNK, engine=engine))
+
+
+def assert_identical(floats: list[Chunk], arrays: list[Chunk]) -> None:
+    """Every point, loss and lr equal bit for bit: NaN where NaN, the same sign of every zero."""
+    assert [c.first for c in floats] == [c.first for c in arrays]
+    for a, b in zip(floats, arrays, strict=True):
+        for mine, theirs in ((a.points, b.points), (a.loss, b.loss), (a.lr, b.lr)):
+            assert mine.shape == theirs.shape and mine.dtype == theirs.dtype == np.float64
+            np.testing.assert_array_equal(mine, theirs)
+            np.testing.assert_array_equal(np.signbit(mine), np.signbit(theirs))
+
+
+@pytest.mark.parametrize("landscape", sorted(LANDSCAPES))
+@pytest.mark.parametrize(
+    ("l1", "l2", "noise"), [(0.0, 0.0, 0.0), (0.1, 0.0, 0.5), (0.0, 0.2, 0.0), (0.05, 0.05, 2.0)], ids=str
+)
+def test_floats_race_equals_the_arrays_race_bit_for_bit(landscape: str, l1: float, l2: float, noise: float) -> None:
+    for schedule in SCHEDULES:
+        entrants = [entrant(name, params, schedule) for name, params in FUSABLE]
+        assert_identical(
+            chunks(landscape, entrants, "floats", l1, l2, noise), chunks(landscape, entrants, "arrays", l1, l2, noise)
+        )
+
+
+def test_diverging_racers_stay_identical_after_they_blow_up() -> None:
+    entrants = [entrant("sgd", {"lr": 0.05}, ("constant", {})), entrant("adam", {"lr": 0.01}, ("constant", {}))]
+    floats = chunks("rosenbrock", entrants, "floats")
+    assert not np.isfinite(np.concatenate([c.points for c in floats])[:, 0]).all()
+    assert_identical(floats, chunks("rosenbrock", entrants, "arrays"))
+
+
+def test_a_division_by_zero_falls_back_to_arrays_with_the_same_race() -> None:
+    """AdaGrad with eps = 0 at the minimum divides 0 by 0: NaN on arrays, ZeroDivisionError on floats."""
+    entrants = [entrant("adagrad", {"lr": 0.1, "eps": 0.0}, ("constant", {}))]
+    surface = get_landscape("bowl").surface()
+    with pytest.raises(FloatsFailed):
+        list(core.scalar.float_chunks(surface, (0.0, 0.0), core.race._float_plan(entrants), 1, STEPS, None, CHUNK))
+    floats = list(simulate(surface, (0.0, 0.0), entrants, STEPS, chunk_steps=CHUNK, engine="floats"))
+    arrays = list(simulate(surface, (0.0, 0.0), entrants, STEPS, chunk_steps=CHUNK, engine="arrays"))
+    assert np.isnan(floats[0].points[1]).all()
+    assert_identical(floats, arrays)
+
+
+def test_a_failure_after_some_chunks_resumes_on_arrays_where_floats_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    entrants = [entrant(name, params, ("cosine", {"T_max": 100})) for name, params in FUSABLE[:4]]
+    real = core.race.float_chunks
+
+    def two_then_fail(*args: object, **kwargs: object) -> Iterator[tuple]:
+        for index, chunk in enumerate(real(*args, **kwargs)):
+            if index == 2:
+                raise FloatsFailed("as if Python had raised")
+            yield chunk
+
+    expected = chunks("beale", entrants, "arrays")
+    monkeypatch.setattr(core.race, "float_chunks", two_then_fail)
+    assert_identical(chunks("beale", entrants, "floats"), expected)
+
+
+def test_auto_takes_floats_for_a_few_fusable_racers_and_arrays_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    used: list[int] = []
+    real = core.race.float_chunks
+
+    def counting(*args: object, **kwargs: object) -> Iterator[tuple]:
+        used.append(1)
+        yield from real(*args, **kwargs)
+
+    monkeypatch.setattr(core.race, "float_chunks", counting)
+    fusable = [entrant("adam", {"lr": 0.01}, ("constant", {}))]
+    chunks("beale", fusable * FLOAT_RACERS, "auto")
+    assert len(used) == 1
+    chunks("beale", fusable * (FLOAT_RACERS + 1), "auto")
+    chunks("beale", [*fusable, entrant(*NOT_FUSABLE[4], ("constant", {}))], "auto")
+    assert len(used) == 1
+
+
+def test_only_fusable_rules_can_be_forced_onto_floats() -> None:
+    with pytest.raises(ValueError, match="fusable"):
+        chunks("beale", [entrant(*NOT_FUSABLE[0], ("constant", {}))], "floats")
