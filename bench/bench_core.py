@@ -1,4 +1,4 @@
-"""Benchmark the race engine: medians over several runs, each beside a plain per-racer Python loop.
+"""Benchmark the race engine: medians over several runs, beside the other engine and a plain per-racer loop.
 
 Run from the repository root:  python bench/bench_core.py [--repeats 7]
 
@@ -7,8 +7,10 @@ Three workloads (the core issue's targets in brackets):
      the whole result as JSON-ready lists                                  [≤ 25 ms]
   2. 8 different optimizers × 5000 steps on Rosenbrock                     [≤ 250 ms]
   3. a learning-rate sweep of 8 optimizers × 64 learning rates × 1000 steps [≤ 400 ms]
-The baseline runs the same racers one at a time (a Python loop over racers, each stepping alone),
-so the ratio shows what grouping racers into one NumPy expression buys.
+Each is run as the server runs it (engine "auto": races of these racers step on Python floats,
+core/scalar.py; the sweep's 512 racers on NumPy arrays) and beside it on NumPy arrays, grouped in
+one expression, and as a Python loop over racers each stepping alone on arrays, so the ratios show
+what racing on floats and grouping on arrays buy.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from core.race import Entrant, Tracker, entrants_of, run, simulate, surface_of
+from core.race import Engine, Entrant, Tracker, entrants_of, run, simulate, surface_of
 from core.scene import Racer, Scene
 from core.sweep import sweep
 
@@ -34,18 +36,18 @@ def scene_of(racers: list[tuple[str, float]], steps: int) -> Scene:
     ).filled()
 
 
-def engine(scene: Scene, entrants: list[Entrant]) -> None:
+def engine(scene: Scene, entrants: list[Entrant], kind: Engine = "auto") -> None:
     """The engine alone: every step of every entrant, with arrival/divergence tracking."""
     surface = surface_of(scene)
     tracker = Tracker(surface, len(entrants))
-    for chunk in simulate(surface, scene.start, entrants, scene.steps, chunk_steps=scene.steps + 1):
+    for chunk in simulate(surface, scene.start, entrants, scene.steps, chunk_steps=scene.steps + 1, engine=kind):
         tracker.observe(chunk)
 
 
 def per_racer_loop(scene: Scene, entrants: list[Entrant]) -> None:
-    """The baseline: a Python loop over racers, each racer stepping on its own."""
+    """The baseline: a Python loop over racers, each racer stepping on its own on NumPy arrays."""
     for entrant in entrants:
-        engine(scene, [entrant])
+        engine(scene, [entrant], "arrays")
 
 
 def median_ms(work: Callable[[], object], repeats: int) -> float:
@@ -58,11 +60,12 @@ def median_ms(work: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def report(name: str, target_ms: float, grouped: float, looped: float) -> None:
-    verdict = "ok" if grouped <= target_ms else "OVER TARGET"
+def report(name: str, target_ms: float, served: float, arrays: float | None, looped: float) -> None:
+    verdict = "ok" if served <= target_ms else "OVER TARGET"
+    on_arrays = f"  arrays {arrays:7.1f} ms ({arrays / served:4.1f}×);" if arrays is not None else ""
     print(
-        f"{name:<46} {grouped:8.1f} ms  (target ≤ {target_ms:g} ms, {verdict});"
-        f"  per-racer loop {looped:8.1f} ms;  loop/grouped = {looped / grouped:5.1f}×"
+        f"{name:<46} {served:7.1f} ms  (target ≤ {target_ms:g} ms, {verdict});{on_arrays}"
+        f"  per-racer loop {looped:7.1f} ms ({looped / served:4.1f}×)"
     )
 
 
@@ -77,6 +80,7 @@ def main() -> None:
         "4 lecture optimizers × 500 steps (run → JSON lists)",
         25,
         median_ms(lambda: run(lecture), repeats),
+        median_ms(lambda: run(lecture, "arrays"), repeats),
         median_ms(lambda: per_racer_loop(lecture, lecture_entrants), repeats),
     )
 
@@ -86,6 +90,7 @@ def main() -> None:
         "8 optimizers × 5000 steps",
         250,
         median_ms(lambda: engine(eight, eight_entrants), repeats),
+        median_ms(lambda: engine(eight, eight_entrants, "arrays"), repeats),
         median_ms(lambda: per_racer_loop(eight, eight_entrants), repeats),
     )
 
@@ -100,6 +105,7 @@ def main() -> None:
         "sweep 8 optimizers × 64 lrs × 1000 steps",
         400,
         median_ms(lambda: sweep(sweep_scene, 1e-4, 10.0, 64), repeats),
+        None,
         median_ms(lambda: per_racer_loop(sweep_scene, sweep_entrants), max(1, repeats // 3)),
     )
 

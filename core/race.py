@@ -297,7 +297,7 @@ def surface_of(scene: Scene) -> Surface:
     return get_landscape(scene.landscape.name).surface(scene.landscape.params, l1=scene.l1, l2=scene.l2)
 
 
-def race_frames(scene: Scene, chunk_steps: int = DEFAULT_CHUNK) -> Iterator[dict[str, Any]]:
+def race_frames(scene: Scene, chunk_steps: int = DEFAULT_CHUNK, engine: Engine = "auto") -> Iterator[dict[str, Any]]:
     """The race as JSON-ready frames: a header, chunks of steps, a summary (the NDJSON stream's lines).
 
     ``{"type": "header", "scene": …, "racers": [{"label", "optimizer", "color"}], "minima": …}``,
@@ -316,7 +316,10 @@ def race_frames(scene: Scene, chunk_steps: int = DEFAULT_CHUNK) -> Iterator[dict
     tracker = Tracker(surface, len(scene.racers))
     last_loss: list[float | None] = [None] * len(scene.racers)
     last_step = [0] * len(scene.racers)
-    for chunk in simulate(surface, scene.start, entrants_of(scene), scene.steps, scene.noise, scene.seed, chunk_steps):
+    chunks = simulate(
+        surface, scene.start, entrants_of(scene), scene.steps, scene.noise, scene.seed, chunk_steps, engine=engine
+    )
+    for chunk in chunks:
         tracker.observe(chunk)
         racers = []
         for i in range(len(scene.racers)):
@@ -347,13 +350,13 @@ def race_frames(scene: Scene, chunk_steps: int = DEFAULT_CHUNK) -> Iterator[dict
     }
 
 
-def run(scene: Scene) -> dict[str, Any]:
+def run(scene: Scene, engine: Engine = "auto") -> dict[str, Any]:
     """The whole race result (DESIGN.md): the filled scene and, per racer, path, loss, lr and status.
 
     ``path`` includes the start; ``lr[t]`` is the learning rate of update t (the one that leaves
     ``path[t]``), for every one of the scene's steps, even past a divergence.
     """
-    frames = list(race_frames(scene, chunk_steps=scene.steps + 1))
+    frames = list(race_frames(scene, chunk_steps=scene.steps + 1, engine=engine))
     header, summary = frames[0], frames[-1]
     racers = []
     for i, meta in enumerate(header["racers"]):

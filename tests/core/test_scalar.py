@@ -10,8 +10,9 @@ import pytest
 import core.race
 import core.scalar
 from core.landscapes import LANDSCAPES, get_landscape
-from core.race import FLOAT_RACERS, Chunk, Entrant, simulate
+from core.race import FLOAT_RACERS, Chunk, Entrant, run, simulate
 from core.scalar import FloatsFailed
+from core.scene import Scene
 from tests.core.test_fused import FUSABLE, NOT_FUSABLE, SCHEDULES, entrant
 
 STEPS = 300  # crosses a block of coefficient tables (BLOCK = 256)
@@ -100,3 +101,9 @@ def test_auto_takes_floats_for_a_few_fusable_racers_and_arrays_otherwise(monkeyp
 def test_only_fusable_rules_can_be_forced_onto_floats() -> None:
     with pytest.raises(ValueError, match="fusable"):
         chunks("beale", [entrant(*NOT_FUSABLE[0], ("constant", {}))], "floats")
+
+
+def test_the_default_scene_gives_the_same_result_on_either_engine() -> None:
+    floats, arrays = run(Scene()), run(Scene(), "arrays")
+    assert floats == arrays
+    assert [r["status"] for r in floats["racers"]] == ["arrived"] * 4
