@@ -24,6 +24,8 @@ export function createPlayer(container, options = {}) {
   const layers = ["map", "race", "overlay"].map((name) => el("canvas", { className: `layer layer-${name}` }));
   const status = el("div", { className: "plot-status", role: "status" });
   const plot = el("div", { className: "plot" }, [...layers, status]);
+  // touch-action: none on the start marker only: a finger drags it there and scrolls elsewhere
+  const handle = el("i", { className: "handle" });
   plot.setAttribute("role", "img");
   const root = el("div", { className: "player" }, [plot]);
   container.append(root);
@@ -154,6 +156,7 @@ export function createPlayer(container, options = {}) {
       const x = T.px(start[0]);
       const y = T.py(start[1]);
       plot.dataset.startPx = `${x.toFixed(1)},${y.toFixed(1)}`;
+      Object.assign(handle.style, { left: `${x}px`, top: `${y}px` });
       overlayCtx.lineWidth = 2;
       for (const [color, width] of [[theme.halo, 4.5], [theme.text, 2]]) {
         overlayCtx.strokeStyle = color;
@@ -224,7 +227,13 @@ export function createPlayer(container, options = {}) {
       y: Math.min(y1, Math.max(y0, T.wy(py))),
     };
   }
+  function show(w) {
+    hover = w.inside ? [w.px, w.py] : null;
+    drawOverlay();
+    opts.onHover?.(w.inside ? w.x : null, w.inside ? w.y : null);
+  }
   if (opts.interactive) {
+    plot.append(handle);
     plot.addEventListener("pointermove", (event) => {
       if (!T || !meta) return;
       const w = world(event);
@@ -236,9 +245,7 @@ export function createPlayer(container, options = {}) {
           opts.onStart?.(w.x, w.y, "drag");
         }
       }
-      hover = w.inside ? [w.px, w.py] : null;
-      drawOverlay();
-      opts.onHover?.(w.inside ? w.x : null, w.inside ? w.y : null);
+      show(w);
     });
     plot.addEventListener("pointerleave", () => { hover = null; drawOverlay(); opts.onHover?.(null, null); });
     plot.addEventListener("pointerdown", (event) => {
@@ -247,6 +254,7 @@ export function createPlayer(container, options = {}) {
       const onMarker = start && Math.hypot(w.px - T.px(start[0]), w.py - T.py(start[1])) <= theme.ball + 12;
       press = { px: w.px, py: w.py, onMarker, dragging: false };
       if (onMarker) plot.setPointerCapture(event.pointerId);
+      if (event.pointerType === "touch") show(w); // read out where a finger lands
     });
     plot.addEventListener("pointerup", (event) => {
       if (!press || !T) return;

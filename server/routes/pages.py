@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -84,9 +85,25 @@ def page_data() -> str:
             "max_seed": 2**32 - 1,
         },
     }
-    text = json.dumps(data, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(_whole_numbers_as_ints(data), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
     # "</script>" and "<!--" must not appear inside the block; \u003c is the same JSON string.
     return text.replace("<", "\\u003c")
+
+
+def _whole_numbers_as_ints(value: Any) -> Any:
+    """Floats with no fraction written as integers ("1" for "1.0"): the same number to JavaScript, 2 bytes fewer."""
+    if (
+        isinstance(value, float)
+        and value.is_integer()
+        and abs(value) < 2**53
+        and not (value == 0 and math.copysign(1, value) < 0)
+    ):
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers_as_ints(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_whole_numbers_as_ints(item) for item in value]
+    return value
 
 
 def contours_query(canonical: str) -> str:

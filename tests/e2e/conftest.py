@@ -65,9 +65,10 @@ def watch() -> PageWatch:
     return PageWatch()
 
 
-@pytest.fixture
-def page(browser, base_url: str, watch: PageWatch) -> Iterator[object]:
-    context = browser.new_context(base_url=base_url, viewport={"width": 1400, "height": 900})
+def watched_page(browser, base_url: str, watch: PageWatch, **context_options) -> Iterator[object]:
+    """A page of a fresh context whose requests, console and exceptions ``watch`` records."""
+    options = {"viewport": {"width": 1400, "height": 900}, **context_options}
+    context = browser.new_context(base_url=base_url, **options)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
 
     def route(route) -> None:
@@ -85,3 +86,14 @@ def page(browser, base_url: str, watch: PageWatch) -> Iterator[object]:
     context.close()
     assert not watch.foreign, f"requests left localhost: {watch.foreign}"
     assert not watch.errors, f"console errors: {watch.errors}"
+
+
+@pytest.fixture
+def page(browser, base_url: str, watch: PageWatch) -> Iterator[object]:
+    yield from watched_page(browser, base_url, watch)
+
+
+@pytest.fixture
+def phone(browser, base_url: str, watch: PageWatch) -> Iterator[object]:
+    """A touch screen 390 px wide, as a phone's."""
+    yield from watched_page(browser, base_url, watch, viewport={"width": 390, "height": 844}, has_touch=True)

@@ -406,3 +406,36 @@ def test_a_long_race_streams_and_draws(page: Page, steps: int) -> None:
     expect(page.locator(".player")).to_have_attribute("data-step", str(steps))
     expect(page.locator("#leaderboard-body tr[data-status=arrived]")).to_have_count(2)
     expect(page.locator("#leaderboard-body tr").first).to_contain_text("Momentum")
+
+
+class Finger:
+    """Touch events through Chromium's input pipeline, as a finger sends them (one CDP session: one touch)."""
+
+    def __init__(self, page: Page):
+        self.session = page.context.new_cdp_session(page)
+
+    def __call__(self, kind: str, x: float | None = None, y: float | None = None) -> None:
+        points = [] if x is None else [{"x": x, "y": y}]
+        self.session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+
+def test_a_finger_drags_the_start_marker_and_reads_out_where_it_slides(phone: Page) -> None:
+    open_scene(phone)
+    plot = phone.locator(".plot")
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    assert box is not None
+    sx, sy = (float(v) for v in plot.get_attribute("data-start-px").split(","))
+    x0, y0 = box["x"] + sx, box["y"] + sy
+    scroll = phone.evaluate("scrollY")
+    before = races_drawn(phone)
+    touch = Finger(phone)
+    touch("touchStart", x0, y0)
+    for k in range(1, 9):  # to the right and upwards: a finger that would scroll the page down
+        touch("touchMove", x0 + 8 * k, y0 - 6 * k)
+    expect(phone.locator("#readout")).to_contain_text("∇f = (")
+    touch("touchEnd")
+    wait_for_new_race(phone, before)
+    x, y = (float(v) for v in query_of(phone)["start"][0].split(","))
+    assert x > -4 and y > 1.5, (x, y)
+    assert phone.evaluate("scrollY") == scroll  # the page did not scroll under the finger
