@@ -1,12 +1,12 @@
 """Run a race: every racer steps on the same surface from the same start, all at once.
 
-Two engines give the same race, bit for bit. A race of at most FLOAT_RACERS racers whose rules fit
-the fused moment update (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, AMSGrad, NAdam;
-see core.fused) steps each racer on Python floats (core.scalar), which for a few racers is several
-times faster than NumPy. Otherwise racers advance in groups, each group in one NumPy expression:
-the fusable racers in one group, and the others by optimizer factory (``rmsprop`` with momentum,
-``radam``, ``lion``, …); the Python work per step is then one gradient evaluation for everyone
-plus one update per group, whatever the number of racers (a sweep's hundreds of racers).
+Two engines give the same race, bit for bit. A race of at most FLOAT_RACERS racers steps each
+racer on Python floats (core.scalar), which for a few racers is several times faster than NumPy.
+More racers (a sweep's hundreds) advance in groups on NumPy arrays, each group in one expression:
+every racer whose rule fits the fused moment update (SGD, Momentum, Nesterov, AdaGrad, RMSProp,
+Adam, AdamW, AMSGrad, NAdam; see core.fused) in one group, and the others by optimizer factory
+(``rmsprop`` with momentum, ``radam``, ``lion``, …); the Python work per step is then one gradient
+evaluation for everyone plus one update per group, whatever the number of racers.
 
 Arrival and divergence are found after the fact, vectorized over the recorded steps:
 
@@ -30,10 +30,11 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from core.fused import FusedPlan, fused_optimizer, fused_plan, moment_form
+from core.float_rules import NEEDS_HESSIAN, stepper
+from core.fused import fused_optimizer, fused_plan, moment_form
 from core.landscapes import Surface, get_landscape
 from core.optimizers import Optimizer, get_optimizer, make_group_optimizer
-from core.scalar import FloatsFailed, float_chunks
+from core.scalar import FloatRacers, FloatsFailed, float_chunks
 from core.scene import Scene
 from core.schedules import lr_per_step
 
@@ -43,7 +44,7 @@ Engine = Literal["auto", "floats", "arrays"]
 
 BOUND_FACTOR = 10.0
 DEFAULT_CHUNK = 250
-FLOAT_RACERS = 16  # up to this many racers, a race of fusable rules steps on Python floats (core.scalar)
+FLOAT_RACERS = 16  # up to this many racers, a race steps on Python floats (core.scalar)
 
 
 @dataclass(frozen=True)
@@ -148,25 +149,26 @@ def simulate(
     The first chunk starts with the start point (step 0), so the chunks hold steps + 1 points in all.
     Every engine gives the same race, bit for bit: ``"arrays"`` steps each group in one NumPy
     expression (``fuse=False``: one group per optimizer family, slower); ``"floats"`` steps each
-    racer on Python floats (core.scalar), which only fusable rules can, and is the fastest for a few
-    racers; ``"auto"`` takes floats for at most FLOAT_RACERS fusable racers and arrays otherwise.
+    racer on Python floats (core.scalar), the fastest for a few racers; ``"auto"`` takes floats for
+    at most FLOAT_RACERS racers and arrays otherwise. Adam and NAdam with beta1 ≤ 0.5 (torch's
+    other lerp branch) have no float form and put the race on arrays.
     """
     if chunk_steps < 1:
         raise ValueError(f"chunk_steps must be >= 1, got {chunk_steps}")
     gradient_noise = noise * np.random.default_rng(seed).standard_normal((steps, 2)) if noise > 0 else None
     lr_all = np.stack([entrant.lr for entrant in entrants], axis=1)  # (steps, N), racers' order
-    plan = None
+    racers = None
     if engine == "floats" or (engine == "auto" and fuse and len(entrants) <= FLOAT_RACERS):
-        plan = _float_plan(entrants)
-        if plan is None and engine == "floats":
-            raise ValueError("only racers of fusable rules (core.fused) can step on floats")
+        racers = _float_racers(entrants)
+        if racers is None and engine == "floats":
+            raise ValueError("these racers have no float form (core.float_rules): step them on arrays")
     arrays = _simulate_arrays(surface, start, entrants, steps, gradient_noise, lr_all, chunk_steps, fuse)
-    if plan is None:
+    if racers is None:
         yield from arrays
         return
     done = 0
     try:
-        floats = float_chunks(surface, start, plan, len(entrants), steps, gradient_noise, chunk_steps)
+        floats = float_chunks(surface, start, racers, steps, gradient_noise, chunk_steps)
         for first, points, loss in floats:
             yield Chunk(first, points, loss, lr_all[first : first + len(loss)])
             done += 1
@@ -177,16 +179,29 @@ def simulate(
                 yield chunk
 
 
-def _float_plan(entrants: Sequence[Entrant]) -> FusedPlan | None:
-    """The fused plan of these racers, in their order, or None if one of them does not fit it."""
+def _float_racers(entrants: Sequence[Entrant]) -> FloatRacers | None:
+    """The racers as the floats engine steps them, or None if one of them has no float form there."""
+    fused: list[int] = []
     forms = []
-    for entrant in entrants:
+    rest: list[tuple[int, Any, dict[str, Any]]] = []
+    for index, entrant in enumerate(entrants):
         spec = get_optimizer(entrant.optimizer)
-        form = moment_form(spec.factory, spec.factory_kwargs(entrant.params))
-        if form is None:
+        kwargs = spec.factory_kwargs(entrant.params)
+        form = moment_form(spec.factory, kwargs)
+        if form is not None:
+            fused.append(index)
+            forms.append(form)
+        else:
+            rest.append((index, spec.factory, kwargs))
+    others = []
+    for index, factory, kwargs in rest:
+        group = [other for _, f, other in rest if f is factory]  # the arrays engine's group of this rule
+        step = stepper(factory, kwargs, group)
+        if step is None:
             return None
-        forms.append(form)
-    return fused_plan(forms, np.stack([entrant.lr for entrant in entrants], axis=1))
+        others.append((index, step, factory in NEEDS_HESSIAN, entrants[index].lr.tolist()))
+    plan = fused_plan(forms, np.stack([entrants[i].lr for i in fused], axis=1)) if fused else None
+    return FloatRacers(len(entrants), plan, fused, others)
 
 
 def _simulate_arrays(

@@ -1,4 +1,4 @@
-"""The fused moment update racer by racer on Python floats: the engine for races of a few racers.
+"""Racers stepping one by one on Python floats: the engine for races of a few racers.
 
 A race steps every racer a few hundred to a few thousand times, one step after the other, and a
 step is a handful of arithmetic operations per coordinate. On arrays of a few racers NumPy spends
@@ -6,11 +6,12 @@ about a microsecond per operation whatever the length, while Python does one ope
 in a few tens of nanoseconds: for a race's ≤ 16 racers, stepping each coordinate on floats is
 several times faster than one NumPy expression for all of them (see bench/bench_core.py).
 
-The arithmetic is that of ``core.fused`` (and so of torch), operation for operation and in the same
-order, with the same group-wide choices of which parts run, so every point and loss here equals,
-bit for bit, the NumPy engine's (IEEE-754 +, −, ×, ÷ and √ are correctly rounded on floats and on
-arrays alike; the landscapes' exp, sin and cos are NumPy's, called on floats). The tests check
-this on every landscape, every fusable optimizer, with noise, schedules and regularization.
+The racers whose rules fit the fused moment update step by ``core.fused``'s arithmetic, the others
+by ``core.float_rules``, operation for operation and in the same order as on arrays, with the same
+group-wide choices of which parts run, so every point and loss here equals, bit for bit, the NumPy
+engine's (IEEE-754 +, −, ×, ÷ and √ are correctly rounded on floats and on arrays alike; the
+landscapes' exp, sin and cos are NumPy's, called on floats). The tests check this on every
+landscape and every optimizer, with noise, schedules and regularization.
 
 Python raises where NumPy returns inf or NaN (a division by zero, a float power that overflows);
 ``FloatsFailed`` tells the caller to run that race on arrays instead.
@@ -18,12 +19,13 @@ Python raises where NumPy returns inf or NaN (a division by zero, a float power 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from core.float_rules import Step, sign, sqrt
 from core.fused import BLOCK, FusedPlan
 from core.landscapes import Surface
 
@@ -34,55 +36,62 @@ class FloatsFailed(Exception):
     """Python's float arithmetic raised where NumPy's would have returned inf or NaN."""
 
 
-def _sign(value: float) -> float:
-    """np.sign on a float: ±1, 0.0 for ±0 (positive, as NumPy), NaN for NaN."""
-    if value > 0:
-        return 1.0
-    if value < 0:
-        return -1.0
-    return 0.0 if value == 0 else value
+@dataclass(frozen=True)
+class FloatRacers:
+    """The racers of a race as this engine steps them.
+
+    ``fused`` lists the racers (indices into the race's racers) that ``plan`` steps, in the plan's
+    order; ``others`` the rest, each as (index, its step from core.float_rules, whether that step
+    takes the Hessian, its learning rate of every update).
+    """
+
+    count: int
+    plan: FusedPlan | None
+    fused: list[int]
+    others: list[tuple[int, Step, bool, list[float]]]
 
 
 def float_chunks(
     surface: Surface,
     start: Sequence[float],
-    plan: FusedPlan,
-    count: int,
+    racers: FloatRacers,
     steps: int,
     gradient_noise: FloatArray | None,
     chunk_steps: int,
 ) -> Iterator[tuple[int, FloatArray, FloatArray]]:
-    """Step ``count`` racers of one fused ``plan`` ``steps`` times from ``start`` on floats.
+    """Step ``racers`` ``steps`` times from ``start`` on floats.
 
     Yields ``(first, points (K, count, 2), loss (K, count))`` for steps first .. first + K − 1,
     as ``core.race.simulate`` chunks them; raises ``FloatsFailed`` (possibly after some chunks)
     where Python's arithmetic raises.
     """
     try:
-        yield from _chunks(surface, start, plan, count, steps, gradient_noise, chunk_steps)
+        yield from _chunks(surface, start, racers, steps, gradient_noise, chunk_steps)
     except (ArithmeticError, ValueError) as error:  # ZeroDivisionError, OverflowError; √ of a negative
         raise FloatsFailed(str(error)) from error
 
 
 class _FloatRace:
-    """The racers' θ, m, v and v̂ as flat lists of floats, racer i's x at 2i and y at 2i + 1."""
+    """The racers' θ as a flat list of floats, racer i's x at 2i and y at 2i + 1; the fused racers'
+    m, v and v̂ in the plan's order (coordinate k of the plan is θ's ``fused_at[k]``)."""
 
     def __init__(
         self,
         surface: Surface,
         start: Sequence[float],
-        plan: FusedPlan,
-        count: int,
+        racers: FloatRacers,
         steps: int,
         gradient_noise: FloatArray | None,
     ):
-        self.surface, self.plan, self.count, self.steps = surface, plan, count, steps
+        self.surface, self.racers, self.steps = surface, racers, steps
         self.noise = gradient_noise.tolist() if gradient_noise is not None else None
-        n2 = 2 * count
-        self.points = [float(v) for _ in range(count) for v in start]
-        self.const = {name: values.reshape(-1).tolist() for name, values in plan.const.items()}
+        self.points = [float(v) for _ in range(racers.count) for v in start]
+        self.fused_at = [2 * i + c for i in racers.fused for c in (0, 1)]
+        plan = racers.plan
+        self.const = {name: values.reshape(-1).tolist() for name, values in plan.const.items()} if plan else {}
+        n2 = len(self.fused_at)
         self.m = [0.0] * n2
-        self.v = [v0 + 0.0 for v0 in self.const["v0"]]  # v0 + zeros, as the arrays' init
+        self.v = [v0 + 0.0 for v0 in self.const["v0"]] if plan else []  # v0 + zeros, as the arrays' init
         self.v_max = [0.0] * n2
         self.tables: dict[str, list[list[float]]] = {}
 
@@ -91,95 +100,116 @@ class _FloatRace:
         # NumPy scalars from exp, sin and cos give inf and NaN as on arrays; errstate is a context
         # variable, so it is entered per chunk and never held across the caller's yield.
         with np.errstate(all="ignore"):
-            return self._chunk(first, size)
+            trail: list[list[float]] = []
+            losses: list[list[float]] = []
+            for t in range(first, first + size):
+                grads, loss_row = self._gradients()
+                trail.append(self.points[:])
+                losses.append(loss_row)
+                if t == self.steps:
+                    break
+                if self.noise is not None:
+                    nx, ny = self.noise[t]
+                    for j in range(0, len(grads), 2):
+                        grads[j] = grads[j] + nx
+                        grads[j + 1] = grads[j + 1] + ny
+                if self.racers.plan is not None:
+                    self._fused_update(t, grads)
+                self._other_updates(t, grads)
+            return trail, losses
 
-    def _chunk(self, first: int, size: int) -> tuple[list[list[float]], list[list[float]]]:
+    def _gradients(self) -> tuple[list[float], list[float]]:
+        """∇F and F at every racer's θ, as Surface.value_and_grad computes them."""
         f, params = self.surface.landscape.value_and_grad_xy, self.surface.params
         l1, l2 = self.surface.l1, self.surface.l2
         two_l2 = 2.0 * l2
-        plan, count, steps, noise = self.plan, self.count, self.steps, self.noise
-        n2 = 2 * count
-        points, m, v, v_max = self.points, self.m, self.v, self.v_max
+        points = self.points
+        grads = [0.0] * len(points)
+        loss_row = [0.0] * self.racers.count
+        for i in range(self.racers.count):
+            x, y = points[2 * i], points[2 * i + 1]
+            loss, gx, gy = f(x, y, params)
+            if l1:
+                loss = loss + l1 * (abs(x) + abs(y))
+                gx = gx + l1 * sign(x)
+                gy = gy + l1 * sign(y)
+            if l2:
+                loss = loss + l2 * (x * x + y * y)
+                gx = gx + two_l2 * x
+                gy = gy + two_l2 * y
+            loss_row[i] = loss
+            grads[2 * i], grads[2 * i + 1] = gx, gy
+        return grads, loss_row
+
+    def _fused_update(self, t: int, grads: list[float]) -> None:
+        """Update t + 1 of the fused racers: core.fused's arithmetic, coordinate by coordinate."""
+        plan = self.racers.plan
+        assert plan is not None
+        points, fused_at, m, v, v_max = self.points, self.fused_at, self.m, self.v, self.v_max
         wd_c, w, alpha, beta, eps, e, f_m, amsgrad = (
             self.const[name] for name in ("wd_c", "w", "alpha", "beta", "eps", "e", "f", "amsgrad")
         )
-        any_decoupled, any_coupled, any_amsgrad = plan.any_decoupled, plan.any_coupled, plan.any_amsgrad
-        buffer, has_k1, has_k2, has_c1 = (plan.parts[name] for name in ("buffer", "k1", "k2", "c1"))
-        direction_is_m = plan.direction_is_m
-        sqrt = math.sqrt
-        racers = range(count)
-        coordinates = range(n2)
-        trail: list[list[float]] = []
-        losses: list[list[float]] = []
-        for t in range(first, first + size):
-            grads = [0.0] * n2
-            loss_row = [0.0] * count
-            for i in racers:
-                x, y = points[2 * i], points[2 * i + 1]
-                loss, gx, gy = f(x, y, params)
-                if l1:
-                    loss = loss + l1 * (abs(x) + abs(y))
-                    gx = gx + l1 * _sign(x)
-                    gy = gy + l1 * _sign(y)
-                if l2:
-                    loss = loss + l2 * (x * x + y * y)
-                    gx = gx + two_l2 * x
-                    gy = gy + two_l2 * y
-                loss_row[i] = loss
-                grads[2 * i], grads[2 * i + 1] = gx, gy
-            trail.append(points[:])
-            losses.append(loss_row)
-            if t == steps:
-                break
-            if noise is not None:
-                nx, ny = noise[t]
-                for j in range(0, n2, 2):
-                    grads[j] = grads[j] + nx
-                    grads[j + 1] = grads[j + 1] + ny
-            row = t % BLOCK  # update t + 1 is row t % BLOCK of the block that starts at update t − row + 1
-            if row == 0:
-                self.tables = {name: values.reshape(BLOCK, n2).tolist() for name, values in plan.block(t + 1).items()}
-            tables = self.tables
-            shrink = tables["shrink"][row] if any_decoupled else None
-            a, b = (tables["a"][row], tables["b"][row]) if buffer else (None, None)
-            k1 = tables["k1"][row] if has_k1 else None
-            k2 = tables["k2"][row] if has_k2 else None
-            c1 = tables["c1"][row] if has_c1 else None
-            c2 = tables["c2"][row]
-            for j in coordinates:
-                theta = points[j] * shrink[j] if shrink is not None else points[j]
-                g = grads[j] + wd_c[j] * theta if any_coupled else grads[j]
-                mj = m[j]
-                mj = (a[j] * mj + b[j] * g) + w[j] * (g - mj) if buffer else mj + w[j] * (g - mj)
-                vj = alpha[j] * v[j] + beta[j] * g * g
-                m[j], v[j] = mj, vj
-                u = vj
-                if any_amsgrad:
-                    vm = v_max[j]
-                    if vj > vm or vj != vj:  # np.maximum: NaN wins
-                        vm = vj
-                    v_max[j] = vm
-                    if amsgrad[j]:
-                        u = vm
-                d = sqrt(u / k1[j]) if k1 is not None else sqrt(u)
-                d = (d / k2[j] if k2 is not None else d) + eps[j]
-                n = mj if direction_is_m else e[j] * g + f_m[j] * mj
-                if c1 is not None:
-                    theta = theta + (c1[j] * g) / d
-                points[j] = theta + (c2[j] * n) / d
-        return trail, losses
+        any_coupled, any_amsgrad = plan.any_coupled, plan.any_amsgrad
+        buffer, direction_is_m = plan.parts["buffer"], plan.direction_is_m
+        row = t % BLOCK  # update t + 1 is row t % BLOCK of the block that starts at update t − row + 1
+        if row == 0:
+            n2 = len(fused_at)
+            self.tables = {name: values.reshape(BLOCK, n2).tolist() for name, values in plan.block(t + 1).items()}
+        tables = self.tables
+        shrink = tables["shrink"][row] if plan.any_decoupled else None
+        a, b = (tables["a"][row], tables["b"][row]) if buffer else (None, None)
+        k1 = tables["k1"][row] if plan.parts["k1"] else None
+        k2 = tables["k2"][row] if plan.parts["k2"] else None
+        c1 = tables["c1"][row] if plan.parts["c1"] else None
+        c2 = tables["c2"][row]
+        for k, j in enumerate(fused_at):
+            theta = points[j] * shrink[k] if shrink is not None else points[j]
+            g = grads[j] + wd_c[k] * theta if any_coupled else grads[j]
+            mk = m[k]
+            mk = (a[k] * mk + b[k] * g) + w[k] * (g - mk) if a is not None and b is not None else mk + w[k] * (g - mk)
+            vk = alpha[k] * v[k] + beta[k] * g * g
+            m[k], v[k] = mk, vk
+            u = vk
+            if any_amsgrad:
+                vm = v_max[k]
+                if vk > vm or vk != vk:  # np.maximum: NaN wins
+                    vm = vk
+                v_max[k] = vm
+                if amsgrad[k]:
+                    u = vm
+            d = sqrt(u / k1[k]) if k1 is not None else sqrt(u)
+            d = (d / k2[k] if k2 is not None else d) + eps[k]
+            n = mk if direction_is_m else e[k] * g + f_m[k] * mk
+            if c1 is not None:
+                theta = theta + (c1[k] * g) / d
+            points[j] = theta + (c2[k] * n) / d
+
+    def _other_updates(self, t: int, grads: list[float]) -> None:
+        """Update t + 1 of the racers outside the fused form, each by its own rule."""
+        points = self.points
+        surface = self.surface
+        for i, step, needs_hessian, lr in self.racers.others:
+            x, y = points[2 * i], points[2 * i + 1]
+            hessian = None
+            if needs_hessian:  # as Surface.hessian: l2 on the diagonal
+                hxx, hxy, hyy = surface.landscape.hessian_xy(x, y, surface.params)
+                hessian = (hxx + 2.0 * surface.l2, hxy, hyy + 2.0 * surface.l2)
+            points[2 * i], points[2 * i + 1] = step(x, y, grads[2 * i], grads[2 * i + 1], t + 1, lr[t], hessian)
 
 
 def _chunks(
     surface: Surface,
     start: Sequence[float],
-    plan: FusedPlan,
-    count: int,
+    racers: FloatRacers,
     steps: int,
     gradient_noise: FloatArray | None,
     chunk_steps: int,
 ) -> Iterator[tuple[int, FloatArray, FloatArray]]:
-    race = _FloatRace(surface, start, plan, count, steps, gradient_noise)
+    race = _FloatRace(surface, start, racers, steps, gradient_noise)
     for first in range(0, steps + 1, chunk_steps):
         trail, losses = race.chunk(first, min(chunk_steps, steps + 1 - first))
-        yield first, np.array(trail).reshape(len(trail), count, 2), np.array(losses)
+        yield (
+            first,
+            np.array(trail, dtype=np.float64).reshape(len(trail), racers.count, 2),
+            np.array(losses, dtype=np.float64),
+        )

@@ -13,10 +13,29 @@ from core.landscapes import LANDSCAPES, get_landscape
 from core.race import FLOAT_RACERS, Chunk, Entrant, run, simulate
 from core.scalar import FloatsFailed
 from core.scene import Scene
-from tests.core.test_fused import FUSABLE, NOT_FUSABLE, SCHEDULES, entrant
+from tests.core.test_fused import FUSABLE, SCHEDULES, entrant
 
 STEPS = 300  # crosses a block of coefficient tables (BLOCK = 256)
 CHUNK = 97  # and several chunks
+# The rules outside the fused form (core.float_rules), with and without their options, beside two fused racers.
+OTHERS = [
+    ("rmsprop", {"lr": 0.01, "momentum": 0.5}),
+    ("rmsprop", {"lr": 0.01, "centered": True, "weight_decay": 0.1}),
+    ("rmsprop", {"lr": 0.005, "centered": True, "momentum": 0.3}),
+    ("radam", {"lr": 0.05}),
+    ("radam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("radam", {"lr": 0.05, "weight_decay": 0.05, "beta2": 0.9}),
+    ("adamax", {"lr": 0.05, "weight_decay": 0.1}),
+    ("adamax", {"lr": 0.1, "beta1": 0.5}),
+    ("adadelta", {"lr": 1.0}),
+    ("adadelta", {"lr": 0.5, "rho": 0.8, "weight_decay": 0.1}),
+    ("lion", {"lr": 0.01}),
+    ("newton", {"lr": 0.5}),
+    ("newton", {"lr": 1.0, "damping": 0.5}),
+    ("adam", {"lr": 0.05}),
+    ("sgd", {"lr": 0.002}),
+]
+NO_FLOAT_FORM = [("adam", {"beta1": 0.3}), ("nadam", {"beta1": 0.5})]  # torch's other lerp branch
 
 
 def chunks(landscape: str, entrants: list[Entrant], engine: str, l1: float = 0.0, l2: float = 0.0, noise: float = 0.0):
@@ -39,9 +58,12 @@ def assert_identical(floats: list[Chunk], arrays: list[Chunk]) -> None:
 @pytest.mark.parametrize(
     ("l1", "l2", "noise"), [(0.0, 0.0, 0.0), (0.1, 0.0, 0.5), (0.0, 0.2, 0.0), (0.05, 0.05, 2.0)], ids=str
 )
-def test_floats_race_equals_the_arrays_race_bit_for_bit(landscape: str, l1: float, l2: float, noise: float) -> None:
+@pytest.mark.parametrize("racers", [FUSABLE, OTHERS], ids=["fused", "others"])
+def test_floats_race_equals_the_arrays_race_bit_for_bit(
+    landscape: str, l1: float, l2: float, noise: float, racers: list
+) -> None:
     for schedule in SCHEDULES:
-        entrants = [entrant(name, params, schedule) for name, params in FUSABLE]
+        entrants = [entrant(name, params, schedule) for name, params in racers]
         assert_identical(
             chunks(landscape, entrants, "floats", l1, l2, noise), chunks(landscape, entrants, "arrays", l1, l2, noise)
         )
@@ -58,8 +80,9 @@ def test_a_division_by_zero_falls_back_to_arrays_with_the_same_race() -> None:
     """AdaGrad with eps = 0 at the minimum divides 0 by 0: NaN on arrays, ZeroDivisionError on floats."""
     entrants = [entrant("adagrad", {"lr": 0.1, "eps": 0.0}, ("constant", {}))]
     surface = get_landscape("bowl").surface()
+    racers = core.race._float_racers(entrants)
     with pytest.raises(FloatsFailed):
-        list(core.scalar.float_chunks(surface, (0.0, 0.0), core.race._float_plan(entrants), 1, STEPS, None, CHUNK))
+        list(core.scalar.float_chunks(surface, (0.0, 0.0), racers, STEPS, None, CHUNK))
     floats = list(simulate(surface, (0.0, 0.0), entrants, STEPS, chunk_steps=CHUNK, engine="floats"))
     arrays = list(simulate(surface, (0.0, 0.0), entrants, STEPS, chunk_steps=CHUNK, engine="arrays"))
     assert np.isnan(floats[0].points[1]).all()
@@ -90,17 +113,19 @@ def test_auto_takes_floats_for_a_few_fusable_racers_and_arrays_otherwise(monkeyp
         yield from real(*args, **kwargs)
 
     monkeypatch.setattr(core.race, "float_chunks", counting)
-    fusable = [entrant("adam", {"lr": 0.01}, ("constant", {}))]
-    chunks("beale", fusable * FLOAT_RACERS, "auto")
+    adam = entrant("adam", {"lr": 0.01}, ("constant", {}))
+    lion = entrant("lion", {"lr": 0.01}, ("constant", {}))
+    chunks("beale", [adam, lion] * (FLOAT_RACERS // 2), "auto")
     assert len(used) == 1
-    chunks("beale", fusable * (FLOAT_RACERS + 1), "auto")
-    chunks("beale", [*fusable, entrant(*NOT_FUSABLE[4], ("constant", {}))], "auto")
+    chunks("beale", [adam] * (FLOAT_RACERS + 1), "auto")
+    chunks("beale", [adam, entrant(*NO_FLOAT_FORM[0], ("constant", {}))], "auto")
     assert len(used) == 1
 
 
-def test_only_fusable_rules_can_be_forced_onto_floats() -> None:
-    with pytest.raises(ValueError, match="fusable"):
-        chunks("beale", [entrant(*NOT_FUSABLE[0], ("constant", {}))], "floats")
+@pytest.mark.parametrize(("name", "params"), NO_FLOAT_FORM)
+def test_rules_without_a_float_form_cannot_be_forced_onto_floats(name: str, params: dict) -> None:
+    with pytest.raises(ValueError, match="no float form"):
+        chunks("beale", [entrant(name, params, ("constant", {}))], "floats")
 
 
 def test_the_default_scene_gives_the_same_result_on_either_engine() -> None:
