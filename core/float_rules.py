@@ -1,6 +1,7 @@
 """The rules outside the fused form (core.fused), one racer at a time on Python floats, for core.scalar.
 
-RMSProp with momentum or centering, RAdam, Adamax, Adadelta, Lion and Newton: each is written here
+Adam and NAdam with beta1 ≤ 0.5 (torch's other lerp branch), RMSProp with momentum or centering,
+RAdam, Adamax, Adadelta, Lion and Newton: each is written here
 as the NumPy rule of ``core.optimizers`` is, operation for operation and in the same order, so a
 racer stepping here follows, bit for bit, the path it follows in its NumPy group (the tests check
 this on every landscape). The rules' docstrings in ``core.optimizers`` state the math.
@@ -12,7 +13,7 @@ every racer of that rule in the race).
 
 ``stepper(factory, kwargs, group)`` gives a racer's step: ``step(x, y, gx, gy, t, lr, hessian)`` →
 the new (x, y), for update t = 1, 2, …; ``hessian`` is (hxx, hxy, hyy) for ``newton`` (see
-``NEEDS_HESSIAN``), else None. A rule without a float form here gives None.
+``NEEDS_HESSIAN``), else None.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from core.optimizers import adadelta, adamax, lion, newton, radam, rmsprop
+from core.optimizers import adadelta, adam, adamax, lion, nadam, newton, radam, rmsprop
 
 Step = Callable[[float, float, float, float, int, float, Any], tuple[float, float]]
 CoordinateStep = Callable[[float, float, int, int, float], float]  # (θ, g, coordinate, t, lr) → θ
@@ -66,6 +67,80 @@ def _both(coordinate: CoordinateStep) -> Step:
     return step
 
 
+def _weight_decay(group: Sequence[Kwargs], weight_decay: float, decoupled: bool) -> tuple[float, float, bool, bool]:
+    """(decoupled wd, coupled wd) of this racer, and whether anyone in its group decays either way."""
+    any_decoupled = any(k.get("weight_decay", 0.0) and k.get("decoupled_weight_decay") for k in group)
+    any_coupled = any(k.get("weight_decay", 0.0) and not k.get("decoupled_weight_decay") for k in group)
+    if decoupled:
+        return weight_decay, 0.0, any_decoupled, any_coupled
+    return 0.0, weight_decay, any_decoupled, any_coupled
+
+
+def _adam(
+    group: Sequence[Kwargs],
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    amsgrad: bool = False,
+    decoupled_weight_decay: bool = False,
+) -> Step:
+    decoupled, coupled, any_decoupled, any_coupled = _weight_decay(group, weight_decay, decoupled_weight_decay)
+    uses_max = _any(group, "amsgrad", False)
+    exp_avg, exp_avg_sq, max_exp_avg_sq = [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]
+
+    def coordinate(p: float, g: float, c: int, t: int, lr: float) -> float:
+        if any_decoupled:
+            p = p * (1 - lr * decoupled)
+        if any_coupled:
+            g = g + coupled * p
+        exp_avg[c] = m = lerp(exp_avg[c], g, 1 - beta1)
+        exp_avg_sq[c] = v = exp_avg_sq[c] * beta2 + (1 - beta2) * g * g
+        if uses_max:
+            max_exp_avg_sq[c] = v_max = maximum(max_exp_avg_sq[c], v)
+            if amsgrad:
+                v = v_max
+        step_size = lr / (1 - beta1**t)
+        denom = sqrt(v) / (1 - beta2**t) ** 0.5 + eps
+        return p + (-step_size * m) / denom
+
+    return _both(coordinate)
+
+
+def _nadam(
+    group: Sequence[Kwargs],
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum_decay: float = 4e-3,
+    decoupled_weight_decay: bool = False,
+) -> Step:
+    decoupled, coupled, any_decoupled, any_coupled = _weight_decay(group, weight_decay, decoupled_weight_decay)
+    exp_avg, exp_avg_sq = [0.0, 0.0], [0.0, 0.0]
+    mu_product = 1.0  # Πμ, one per racer
+
+    def step(x: float, y: float, gx: float, gy: float, t: int, lr: float, hessian: Any) -> tuple[float, float]:
+        nonlocal mu_product
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+        mu_product = mu_product * mu
+        moved = []
+        for c, p, g in ((0, x, gx), (1, y, gy)):
+            if any_decoupled:
+                p = p * (1 - lr * decoupled)
+            if any_coupled:
+                g = g + coupled * p
+            exp_avg[c] = m = lerp(exp_avg[c], g, 1 - beta1)
+            exp_avg_sq[c] = v = exp_avg_sq[c] * beta2 + (1 - beta2) * g * g
+            denom = sqrt(v / (1 - beta2**t)) + eps
+            p = p + ((-lr * (1.0 - mu) / (1.0 - mu_product)) * g) / denom
+            moved.append(p + (((-lr * mu_next) / (1.0 - mu_product * mu_next)) * m) / denom)
+        return moved[0], moved[1]
+
+    return step
+
+
 def _rmsprop(
     group: Sequence[Kwargs],
     alpha: float = 0.99,
@@ -103,9 +178,7 @@ def _radam(
     weight_decay: float = 0.0,
     decoupled_weight_decay: bool = False,
 ) -> Step:
-    decoupled, coupled = (weight_decay, 0.0) if decoupled_weight_decay else (0.0, weight_decay)
-    any_decoupled = any(k.get("weight_decay", 0.0) and k.get("decoupled_weight_decay") for k in group)
-    any_coupled = any(k.get("weight_decay", 0.0) and not k.get("decoupled_weight_decay") for k in group)
+    decoupled, coupled, any_decoupled, any_coupled = _weight_decay(group, weight_decay, decoupled_weight_decay)
     exp_avg, exp_avg_sq = [0.0, 0.0], [0.0, 0.0]
     rho_inf = 2 / (1 - beta2) - 1
 
@@ -186,6 +259,8 @@ def _newton(group: Sequence[Kwargs], damping: float = 0.0) -> Step:
 
 
 _RULES: dict[Any, Callable[..., Step]] = {
+    adam: _adam,
+    nadam: _nadam,
     rmsprop: _rmsprop,
     radam: _radam,
     adamax: _adamax,

@@ -150,8 +150,7 @@ def simulate(
     Every engine gives the same race, bit for bit: ``"arrays"`` steps each group in one NumPy
     expression (``fuse=False``: one group per optimizer family, slower); ``"floats"`` steps each
     racer on Python floats (core.scalar), the fastest for a few racers; ``"auto"`` takes floats for
-    at most FLOAT_RACERS racers and arrays otherwise. Adam and NAdam with beta1 ≤ 0.5 (torch's
-    other lerp branch) have no float form and put the race on arrays.
+    at most FLOAT_RACERS racers and arrays otherwise (or if a racer's rule had no float form).
     """
     if chunk_steps < 1:
         raise ValueError(f"chunk_steps must be >= 1, got {chunk_steps}")

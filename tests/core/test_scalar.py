@@ -7,9 +7,13 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+import core.float_rules
 import core.race
 import core.scalar
+from core.float_rules import stepper
+from core.fused import moment_form
 from core.landscapes import LANDSCAPES, get_landscape
+from core.optimizers import OPTIMIZERS, get_optimizer
 from core.race import FLOAT_RACERS, Chunk, Entrant, run, simulate
 from core.scalar import FloatsFailed
 from core.scene import Scene
@@ -17,7 +21,7 @@ from tests.core.test_fused import FUSABLE, SCHEDULES, entrant
 
 STEPS = 300  # crosses a block of coefficient tables (BLOCK = 256)
 CHUNK = 97  # and several chunks
-# The rules outside the fused form (core.float_rules), with and without their options, beside two fused racers.
+# The rules outside the fused form (core.float_rules), with and without their options, beside fused racers.
 OTHERS = [
     ("rmsprop", {"lr": 0.01, "momentum": 0.5}),
     ("rmsprop", {"lr": 0.01, "centered": True, "weight_decay": 0.1}),
@@ -35,7 +39,18 @@ OTHERS = [
     ("adam", {"lr": 0.05}),
     ("sgd", {"lr": 0.002}),
 ]
-NO_FLOAT_FORM = [("adam", {"beta1": 0.3}), ("nadam", {"beta1": 0.5})]  # torch's other lerp branch
+# Adam and NAdam with beta1 ≤ 0.5 take torch's other lerp branch, outside the fused form.
+LOW_BETA1 = [
+    ("adam", {"lr": 0.05, "beta1": 0.3}),
+    ("adam", {"lr": 0.05, "beta1": 0.5, "weight_decay": 0.1}),
+    ("amsgrad", {"lr": 0.05, "beta1": 0.2}),
+    ("adamw", {"lr": 0.05, "beta1": 0.0, "weight_decay": 0.3}),
+    ("nadam", {"lr": 0.05, "beta1": 0.5}),
+    ("nadam", {"lr": 0.02, "beta1": 0.4, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("nadam", {"lr": 0.02, "beta1": 0.1, "weight_decay": 0.1, "momentum_decay": 0.01}),
+    ("adam", {"lr": 0.05, "beta1": 0.9}),
+    ("nadam", {"lr": 0.05}),
+]
 
 
 def chunks(landscape: str, entrants: list[Entrant], engine: str, l1: float = 0.0, l2: float = 0.0, noise: float = 0.0):
@@ -58,7 +73,7 @@ def assert_identical(floats: list[Chunk], arrays: list[Chunk]) -> None:
 @pytest.mark.parametrize(
     ("l1", "l2", "noise"), [(0.0, 0.0, 0.0), (0.1, 0.0, 0.5), (0.0, 0.2, 0.0), (0.05, 0.05, 2.0)], ids=str
 )
-@pytest.mark.parametrize("racers", [FUSABLE, OTHERS], ids=["fused", "others"])
+@pytest.mark.parametrize("racers", [FUSABLE, OTHERS, LOW_BETA1], ids=["fused", "others", "low-beta1"])
 def test_floats_race_equals_the_arrays_race_bit_for_bit(
     landscape: str, l1: float, l2: float, noise: float, racers: list
 ) -> None:
@@ -118,14 +133,23 @@ def test_auto_takes_floats_for_a_few_fusable_racers_and_arrays_otherwise(monkeyp
     chunks("beale", [adam, lion] * (FLOAT_RACERS // 2), "auto")
     assert len(used) == 1
     chunks("beale", [adam] * (FLOAT_RACERS + 1), "auto")
-    chunks("beale", [adam, entrant(*NO_FLOAT_FORM[0], ("constant", {}))], "auto")
     assert len(used) == 1
 
 
-@pytest.mark.parametrize(("name", "params"), NO_FLOAT_FORM)
-def test_rules_without_a_float_form_cannot_be_forced_onto_floats(name: str, params: dict) -> None:
+def test_every_optimizer_has_a_float_form() -> None:
+    for name in OPTIMIZERS:
+        spec = get_optimizer(name)
+        kwargs = spec.factory_kwargs(spec.resolve({}))
+        assert moment_form(spec.factory, kwargs) is not None or stepper(spec.factory, kwargs, [kwargs]) is not None
+
+
+def test_a_rule_without_a_float_form_puts_the_race_on_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(core.float_rules._RULES, get_optimizer("lion").factory)
+    racers = [entrant("adam", {"lr": 0.01}, ("constant", {})), entrant("lion", {"lr": 0.01}, ("constant", {}))]
+    assert core.race._float_racers(racers) is None
     with pytest.raises(ValueError, match="no float form"):
-        chunks("beale", [entrant(name, params, ("constant", {}))], "floats")
+        chunks("beale", racers, "floats")
+    assert_identical(chunks("beale", racers, "auto"), chunks("beale", racers, "arrays"))
 
 
 def test_the_default_scene_gives_the_same_result_on_either_engine() -> None:
