@@ -66,7 +66,14 @@ def float_chunks(
     where Python's arithmetic raises.
     """
     try:
-        yield from _chunks(surface, start, racers, steps, gradient_noise, chunk_steps)
+        race = _FloatRace(surface, start, racers, steps, gradient_noise)
+        for first in range(0, steps + 1, chunk_steps):
+            trail, losses = race.chunk(first, min(chunk_steps, steps + 1 - first))
+            yield (
+                first,
+                np.array(trail, dtype=np.float64).reshape(len(trail), racers.count, 2),
+                np.array(losses, dtype=np.float64),
+            )
     except (ArithmeticError, ValueError) as error:  # ZeroDivisionError, OverflowError; √ of a negative
         raise FloatsFailed(str(error)) from error
 
@@ -195,21 +202,3 @@ class _FloatRace:
                 hxx, hxy, hyy = surface.landscape.hessian_xy(x, y, surface.params)
                 hessian = (hxx + 2.0 * surface.l2, hxy, hyy + 2.0 * surface.l2)
             points[2 * i], points[2 * i + 1] = step(x, y, grads[2 * i], grads[2 * i + 1], t + 1, lr[t], hessian)
-
-
-def _chunks(
-    surface: Surface,
-    start: Sequence[float],
-    racers: FloatRacers,
-    steps: int,
-    gradient_noise: FloatArray | None,
-    chunk_steps: int,
-) -> Iterator[tuple[int, FloatArray, FloatArray]]:
-    race = _FloatRace(surface, start, racers, steps, gradient_noise)
-    for first in range(0, steps + 1, chunk_steps):
-        trail, losses = race.chunk(first, min(chunk_steps, steps + 1 - first))
-        yield (
-            first,
-            np.array(trail, dtype=np.float64).reshape(len(trail), racers.count, 2),
-            np.array(losses, dtype=np.float64),
-        )
