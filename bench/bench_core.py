@@ -11,6 +11,9 @@ Each is run as the server runs it (engine "auto": races of these racers step on 
 core/scalar.py; the sweep's 512 racers on NumPy arrays) and beside it on NumPy arrays, grouped in
 one expression, and as a Python loop over racers each stepping alone on arrays, so the ratios show
 what racing on floats and grouping on arrays buy.
+
+With --crossover it times instead both engines on 4 to 16 racers of one, two and three array
+groups (1000 steps, Rosenbrock and Beale), the measurement behind core.race.FLOATS_PER_GROUP.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from core.race import Engine, Entrant, Tracker, entrants_of, run, simulate, surface_of
+from core.race import FLOATS_PER_GROUP, Engine, Entrant, Tracker, entrants_of, run, simulate, surface_of
 from core.scene import Racer, Scene
 from core.sweep import sweep
 
@@ -69,10 +72,31 @@ def report(name: str, target_ms: float, served: float, arrays: float | None, loo
     )
 
 
+def crossover(repeats: int) -> None:
+    """Floats / arrays time for N racers cycling through 1, 2 or 3 rules that make that many array groups."""
+    families = (["adam"], ["adam", "lion"], ["adam", "lion", "radam"])  # lion and radam: a group each
+    print(f"floats time / arrays time, medians of {repeats}; auto takes floats while N ≤ {FLOATS_PER_GROUP}·(G + 1)")
+    for landscape in ("rosenbrock", "beale"):
+        for names in families:
+            ratios = []
+            for count in (4, 8, 10, 12, 16):
+                racers = [Racer(optimizer=names[i % len(names)], params={"lr": 1e-3 * (1 + i)}) for i in range(count)]
+                scene = Scene(landscape={"name": landscape}, steps=1000, racers=racers).filled()
+                floats = median_ms(lambda scene=scene: run(scene, "floats"), repeats)
+                arrays = median_ms(lambda scene=scene: run(scene, "arrays"), repeats)
+                ratios.append(f"N={count}: {floats / arrays:4.2f}")
+            print(f"{landscape:<10} G={len(names)}  " + "  ".join(ratios))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="runs per median (default 7)")
-    repeats = parser.parse_args().repeats
+    parser.add_argument("--crossover", action="store_true", help="floats against arrays by racers and groups")
+    args = parser.parse_args()
+    repeats = args.repeats
+    if args.crossover:
+        crossover(repeats)
+        return
 
     lecture = scene_of(LECTURE, 500)
     lecture_entrants = entrants_of(lecture)

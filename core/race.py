@@ -1,8 +1,8 @@
 """Run a race: every racer steps on the same surface from the same start, all at once.
 
-Two engines give the same race, bit for bit. A race of at most FLOAT_RACERS racers steps each
-racer on Python floats (core.scalar), which for a few racers is several times faster than NumPy.
-More racers (a sweep's hundreds) advance in groups on NumPy arrays, each group in one expression:
+Two engines give the same race, bit for bit. A race of a few racers steps each racer on Python
+floats (core.scalar), which is then several times faster than NumPy. More racers (a sweep's
+hundreds, or a dozen of one family) advance in groups on NumPy arrays, each group in one expression:
 every racer whose rule fits the fused moment update (SGD, Momentum, Nesterov, AdaGrad, RMSProp,
 Adam, AdamW, AMSGrad, NAdam; see core.fused) in one group, and the others by optimizer factory
 (``rmsprop`` with momentum, ``radam``, ``lion``, …); the Python work per step is then one gradient
@@ -44,7 +44,10 @@ Engine = Literal["auto", "floats", "arrays"]
 
 BOUND_FACTOR = 10.0
 DEFAULT_CHUNK = 250
-FLOAT_RACERS = 16  # up to this many racers, a race steps on Python floats (core.scalar)
+# Floats cost about one unit of time per racer and step; arrays about FLOATS_PER_GROUP units per
+# group and step, and as much again for the gradient (measured with bench/bench_core.py's
+# --crossover). So "auto" takes floats while racers ≤ FLOATS_PER_GROUP × (groups + 1).
+FLOATS_PER_GROUP = 5
 
 
 @dataclass(frozen=True)
@@ -149,18 +152,18 @@ def simulate(
     The first chunk starts with the start point (step 0), so the chunks hold steps + 1 points in all.
     Every engine gives the same race, bit for bit: ``"arrays"`` steps each group in one NumPy
     expression (``fuse=False``: one group per optimizer family, slower); ``"floats"`` steps each
-    racer on Python floats (core.scalar), the fastest for a few racers; ``"auto"`` takes floats for
-    at most FLOAT_RACERS racers and arrays otherwise (or if a racer's rule had no float form).
+    racer on Python floats (core.scalar), the fastest for a few racers; ``"auto"`` takes whichever
+    is expected to be faster (see FLOATS_PER_GROUP), arrays if a racer's rule had no float form.
     """
     if chunk_steps < 1:
         raise ValueError(f"chunk_steps must be >= 1, got {chunk_steps}")
     gradient_noise = noise * np.random.default_rng(seed).standard_normal((steps, 2)) if noise > 0 else None
     lr_all = np.stack([entrant.lr for entrant in entrants], axis=1)  # (steps, N), racers' order
-    racers = None
-    if engine == "floats" or (engine == "auto" and fuse and len(entrants) <= FLOAT_RACERS):
-        racers = _float_racers(entrants)
-        if racers is None and engine == "floats":
-            raise ValueError("these racers have no float form (core.float_rules): step them on arrays")
+    racers = _float_racers(entrants) if engine == "floats" or (engine == "auto" and fuse) else None
+    if racers is None and engine == "floats":
+        raise ValueError("these racers have no float form (core.float_rules): step them on arrays")
+    if engine == "auto" and racers is not None and len(entrants) > FLOATS_PER_GROUP * (racers.array_groups + 1):
+        racers = None
     arrays = _simulate_arrays(surface, start, entrants, steps, gradient_noise, lr_all, chunk_steps, fuse)
     if racers is None:
         yield from arrays
@@ -200,7 +203,8 @@ def _float_racers(entrants: Sequence[Entrant]) -> FloatRacers | None:
             return None
         others.append((index, step, factory in NEEDS_HESSIAN, entrants[index].lr.tolist()))
     plan = fused_plan(forms, np.stack([entrants[i].lr for i in fused], axis=1)) if fused else None
-    return FloatRacers(len(entrants), plan, fused, others)
+    array_groups = bool(fused) + len({factory for _, factory, _ in rest})
+    return FloatRacers(len(entrants), plan, fused, others, array_groups)
 
 
 def _simulate_arrays(

@@ -42,13 +42,15 @@ class FloatRacers:
 
     ``fused`` lists the racers (indices into the race's racers) that ``plan`` steps, in the plan's
     order; ``others`` the rest, each as (index, its step from core.float_rules, whether that step
-    takes the Hessian, its learning rate of every update).
+    takes the Hessian, its learning rate of every update); ``array_groups`` how many NumPy groups
+    the same racers make on arrays (core.race weighs the two engines by it).
     """
 
     count: int
     plan: FusedPlan | None
     fused: list[int]
     others: list[tuple[int, Step, bool, list[float]]]
+    array_groups: int
 
 
 def float_chunks(

@@ -14,7 +14,7 @@ from core.float_rules import stepper
 from core.fused import moment_form
 from core.landscapes import LANDSCAPES, get_landscape
 from core.optimizers import OPTIMIZERS, get_optimizer
-from core.race import FLOAT_RACERS, Chunk, Entrant, run, simulate
+from core.race import FLOATS_PER_GROUP, Chunk, Entrant, run, simulate
 from core.scalar import FloatsFailed
 from core.scene import Scene
 from tests.core.test_fused import FUSABLE, SCHEDULES, entrant
@@ -119,7 +119,7 @@ def test_a_failure_after_some_chunks_resumes_on_arrays_where_floats_stopped(monk
     assert_identical(chunks("beale", entrants, "floats"), expected)
 
 
-def test_auto_takes_floats_for_a_few_fusable_racers_and_arrays_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_takes_floats_for_a_few_racers_a_group_and_arrays_for_more(monkeypatch: pytest.MonkeyPatch) -> None:
     used: list[int] = []
     real = core.race.float_chunks
 
@@ -128,12 +128,13 @@ def test_auto_takes_floats_for_a_few_fusable_racers_and_arrays_otherwise(monkeyp
         yield from real(*args, **kwargs)
 
     monkeypatch.setattr(core.race, "float_chunks", counting)
-    adam = entrant("adam", {"lr": 0.01}, ("constant", {}))
-    lion = entrant("lion", {"lr": 0.01}, ("constant", {}))
-    chunks("beale", [adam, lion] * (FLOAT_RACERS // 2), "auto")
+    adam, lion, radam = (entrant(name, {"lr": 0.01}, ("constant", {})) for name in ("adam", "lion", "radam"))
+    chunks("beale", [adam] * (2 * FLOATS_PER_GROUP), "auto")  # one group on arrays
     assert len(used) == 1
-    chunks("beale", [adam] * (FLOAT_RACERS + 1), "auto")
+    chunks("beale", [adam] * (2 * FLOATS_PER_GROUP + 1), "auto")
     assert len(used) == 1
+    chunks("beale", [adam, lion, radam] * 5 + [adam], "auto")  # 16 racers, three groups on arrays
+    assert len(used) == 2
 
 
 def test_every_optimizer_has_a_float_form() -> None:
