@@ -40,7 +40,7 @@ export function markerCanvas(shape, color, size = 16) {
   ctx.fillStyle = color;
   ctx.fill();
   ctx.lineWidth = 1.2;
-  ctx.strokeStyle = "rgba(0,0,0,.55)";
+  ctx.strokeStyle = "#888"; // on light and dark panels
   ctx.stroke();
   return canvas;
 }
@@ -126,7 +126,7 @@ export function createPathRenderer() {
       if (to <= from) return;
       ictx.beginPath();
       tracePath(ictx, p, from, to);
-      ictx.strokeStyle = racer.color;
+      ictx.strokeStyle = theme.ink(racer.color);
       ictx.lineWidth = theme.pathWidth;
       ictx.stroke();
     });
@@ -168,7 +168,7 @@ export function createPathRenderer() {
         ctx.lineWidth = theme.pathWidth + 2.5;
         ctx.stroke();
         ctx.globalAlpha = 0.25 + 0.75 * strength;
-        ctx.strokeStyle = racer.color;
+        ctx.strokeStyle = theme.ink(racer.color);
         ctx.lineWidth = theme.pathWidth + strength * 1.5;
         ctx.stroke();
       }
@@ -180,11 +180,11 @@ export function createPathRenderer() {
       const p = projected[r];
       if (racer.divergedAt != null && k >= racer.divergedAt && p.length > 0) {
         const [x, y] = exitPoint(p, box);
-        cross(ctx, x, y, racer.color, theme);
+        cross(ctx, x, y, theme.ink(racer.color), theme);
       }
       if (racer.arrivedAt != null && k >= racer.arrivedAt && racer.arrivedAt < p.length) {
         const i = racer.arrivedAt;
-        flag(ctx, p.xy[2 * i], p.xy[2 * i + 1], racer.color, theme);
+        flag(ctx, p.xy[2 * i], p.xy[2 * i + 1], theme.ink(racer.color), theme);
       }
     });
     ctx.save();
@@ -196,7 +196,7 @@ export function createPathRenderer() {
       if (!p.length || (racer.divergedAt != null && k >= racer.divergedAt)) return;
       const i = headIndex(p, k);
       markerPath(ctx, racer.shape, p.xy[2 * i], p.xy[2 * i + 1], theme.ball);
-      ctx.fillStyle = racer.color;
+      ctx.fillStyle = theme.ink(racer.color);
       ctx.fill();
       ctx.lineWidth = 2;
       ctx.strokeStyle = theme.halo;

@@ -153,7 +153,7 @@ function createStepChart(canvas, { value, count, log, markers = false, dashed = 
     ctx.lineWidth = 1.8;
     ctx.lineJoin = "round";
     race.racers.forEach((racer, r) => {
-      ctx.strokeStyle = racer.color;
+      ctx.strokeStyle = theme.ink(racer.color);
       ctx.setLineDash(dashed && r % 2 ? [6, 3] : []);
       line(ctx, count(race, racer), (i) => xs.px(i), (i) => ys.px(value(race, racer, i)));
     });
@@ -174,7 +174,7 @@ function createStepChart(canvas, { value, count, log, markers = false, dashed = 
       if (!racer.length || (racer.divergedAt != null && step >= racer.divergedAt)) continue;
       const i = Math.min(step, racer.length - 1);
       markerPath(ctx, racer.shape, xs.px(i), ys.px(value(race, racer, i)), 4.5);
-      ctx.fillStyle = racer.color;
+      ctx.fillStyle = theme.ink(racer.color);
       ctx.fill();
       ctx.strokeStyle = theme.halo;
       ctx.lineWidth = 1.2;
@@ -282,7 +282,7 @@ export function drawSweep(canvas, sweep, race, currentLrs) {
   const ys = logScale(lo, hi * 10, box.top + box.height, box.top, Math.max(2, Math.floor(box.height / 30)));
   axes(ctx, box, xs, ys, theme, { xLog: true, yLog: true });
   sweep.racers.forEach((racer, r) => {
-    const color = race?.racers[r]?.color || racer.color;
+    const color = theme.ink(race?.racers[r]?.color || racer.color);
     ctx.strokeStyle = color;
     ctx.lineWidth = 1.8;
     ctx.beginPath();

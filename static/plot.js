@@ -224,6 +224,8 @@ export function readTheme(element = document.documentElement) {
   const css = getComputedStyle(element);
   const v = (name) => css.getPropertyValue(name).trim();
   const rgb = v("--paper-rgb").split(/[ ,]+/).map(Number);
+  const lum = ([r, g, b]) => (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+  const dark = lum(rgb) < 0.5;
   return {
     paper: rgb.length === 3 ? rgb : [255, 255, 255],
     heatMix: Number(v("--heat-mix")) || 0.35,
@@ -236,6 +238,11 @@ export function readTheme(element = document.documentElement) {
     grid: v("--grid"),
     halo: v("--halo"),
     minimum: v("--minimum"),
+    // a racer's colour as drawn: lightened if dark on a dark theme
+    ink: (color) => {
+      const c = [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
+      return dark && lum(c) < 0.25 ? `rgb(${c.map((u) => u + (255 - u) * 0.45)})` : color;
+    },
     font: css.fontFamily,
     fontSize: Math.round(parseFloat(css.fontSize) * 0.8),
     // Canvas text grows with the plot (a projector's wide window), never below the page's small text.
