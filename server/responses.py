@@ -206,6 +206,14 @@ _ERROR_EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
             ],
         },
     ),
+    503: (
+        "Every export slot stayed busy for the whole wait; the Retry-After header says when to try again",
+        error_body(
+            "too many exports at once: at most 2 render at a time here, and none came free in 5 s; try again in 5 s",
+            [],
+            "export_busy",
+        ),
+    ),
 }
 
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Limits that keep any one request bounded in time and memory."""
+    """Limits that keep any one request bounded in time and memory.
+
+    ``export_slots`` and ``export_wait_seconds`` bound the exports (GET /export/race.*), about a second of CPU
+    each for a GIF: at most ``export_slots`` render at once in each worker process (0 refuses every export); a
+    further one waits up to ``export_wait_seconds`` for a slot, then gets 503 with a Retry-After header. Races
+    are not counted, so a class exporting at once cannot starve them.
+    """
 
     max_body_bytes: int = 256 * 1024
     max_query_bytes: int = 8 * 1024
@@ -17,14 +23,19 @@ class Settings:
     max_evaluate_points: int = 10_000
     cache_seconds: int = 3600
     stream_chunk_steps: int = 100  # steps per NDJSON line: the first reaches the page after ~100 steps of work
+    export_slots: int = 2  # exports rendering at once, per worker process
+    export_wait_seconds: float = 5.0  # how long a further export waits for a free slot before its 503
 
 
 @lru_cache
 def get_settings() -> Settings:
-    """The settings, read once from OPTIRACE_MAX_BODY_BYTES, OPTIRACE_CACHE_SECONDS, ... if set."""
+    """The settings, read once from OPTIRACE_MAX_BODY_BYTES, OPTIRACE_CACHE_SECONDS, ... if set.
+
+    Each is read as its default's type: OPTIRACE_EXPORT_SLOTS=4, OPTIRACE_EXPORT_WAIT_SECONDS=0.5.
+    """
     overrides = {
-        name: int(os.environ[f"OPTIRACE_{name.upper()}"])
-        for name in Settings.__dataclass_fields__
-        if f"OPTIRACE_{name.upper()}" in os.environ
+        field.name: type(field.default)(os.environ[f"OPTIRACE_{field.name.upper()}"])
+        for field in fields(Settings)
+        if f"OPTIRACE_{field.name.upper()}" in os.environ
     }
     return Settings(**overrides)

@@ -2,29 +2,38 @@
 
 The query is the page's scene query string plus the format's options, e.g.
 ``/export/race.gif?landscape=bowl&racer=sgd;lr=0.01&racer=adam;lr=0.1&width=1024&height=768&theme=dark``.
-One route per entry of ``server.render.FORMATS``. Rendering is CPU work, so the routes are plain
-``def`` (Starlette runs them in its thread pool, off the event loop). An export is a pure function
-of the scene, the options and the renderer, so its ETag is computed from those before drawing
-anything: a revalidation answers 304 without rendering, and a small in-memory cache answers
-repeats (a deck opened twice, a class opening the same link) without drawing again.
+One route per entry of ``server.render.FORMATS``. An export is a pure function of the scene, the
+options and the renderer, so its ETag is computed from those before drawing anything: a revalidation
+answers 304 without rendering, and a small in-memory cache answers repeats (a deck opened twice, a
+class opening the same link) without drawing again.
+
+Rendering is CPU work (about a second for a GIF), so it runs in Starlette's thread pool, off the event
+loop, and at most ``export_slots`` exports render at once in a worker process (``SLOTS``): a burst of
+exports must not take every CPU from the races. A further export waits, on the event loop and holding
+no thread, up to ``export_wait_seconds`` for a slot, then gets 503 with Retry-After. Parsing, 304s and
+cache hits take no slot; a waiter looks in the cache again once it has one (the export it waited behind
+may have drawn the same picture).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import math
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, NamedTuple
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from core.scene import Scene
 from core.scene_url import SCENE_KEYS, scene_to_query
 from server.render import FORMATS, ExportError, Format, fingerprint, split_query
-from server.responses import GET_ERRORS, NOT_MODIFIED, etag_matches
+from server.responses import GET_ERRORS, NOT_MODIFIED, error_body, error_responses, etag_matches
 from server.settings import get_settings
 
 router = APIRouter(prefix="/export", tags=["exports"])
@@ -66,6 +75,125 @@ class _ByteCache:
 _cache = _ByteCache(CACHE_BYTES, CACHE_ITEM_BYTES)
 
 
+class _Waiter:
+    __slots__ = ("granted", "loop", "woken")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.woken: asyncio.Future[None] = loop.create_future()
+        self.granted = False  # set under the lock when a release hands this waiter its slot
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class ExportSlots:
+    """At most ``capacity`` holders at once; the others wait their turn, first come first served.
+
+    One per process, shared by every thread and event loop in it (the test client runs each request on
+    a loop of its own), so the count sits under a threading lock and a waiter is a future on its own
+    loop, woken thread-safely. A release hands its slot straight to the first waiter. ``capacity`` is
+    given on each call, so a change of settings applies to the next acquire and release.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._waiters: deque[_Waiter] = deque()
+
+    @property
+    def busy(self) -> int:
+        """Slots held now."""
+        return self._busy
+
+    @property
+    def waiting(self) -> int:
+        """Acquires waiting for a slot now."""
+        return len(self._waiters)
+
+    async def acquire(self, capacity: int, timeout: float) -> bool:
+        """Take a slot, waiting up to ``timeout`` seconds for one; False if none came free in that time.
+
+        Cancelled while waiting (the server stopping, the request's task cancelled), it leaves the queue,
+        or gives back the slot it had just been handed, and re-raises.
+        """
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            self._grant(capacity)
+            if self._busy < capacity and not self._waiters:
+                self._busy += 1
+                return True
+            if timeout <= 0 or capacity <= 0:
+                return False
+            waiter = _Waiter(loop)
+            self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                await waiter.woken
+        except TimeoutError:
+            pass
+        except BaseException:
+            with self._lock:
+                if waiter.granted:
+                    self._busy -= 1
+                    self._grant(capacity)
+                else:
+                    self._waiters.remove(waiter)
+            raise
+        with self._lock:
+            if waiter.granted:  # a slot came, if only as the time ran out
+                return True
+            self._waiters.remove(waiter)
+            return False
+
+    def release(self, capacity: int) -> None:
+        """Give back a slot taken by ``acquire``: to the first waiter, if any."""
+        with self._lock:
+            self._busy -= 1
+            self._grant(capacity)
+
+    def _grant(self, capacity: int) -> None:
+        """Hand free slots to waiters in order (under the lock)."""
+        while self._waiters and self._busy < capacity:
+            waiter = self._waiters.popleft()
+            try:
+                waiter.loop.call_soon_threadsafe(_wake, waiter.woken)
+            except RuntimeError:  # its loop is closed: nobody is waiting there any more
+                continue
+            waiter.granted = True
+            self._busy += 1
+
+
+SLOTS = ExportSlots()
+
+
+def busy_reply() -> JSONResponse:
+    """503: every export slot stayed taken for the whole wait. Retry-After is the wait, in whole seconds."""
+    settings = get_settings()
+    retry = max(1, math.ceil(settings.export_wait_seconds))
+    message = (
+        f"too many exports at once: at most {settings.export_slots} render at a time here, "
+        f"and none came free in {settings.export_wait_seconds:g} s; try again in {retry} s"
+    )
+    return JSONResponse(
+        status_code=503, content=error_body(message, [], "export_busy"), headers={"Retry-After": str(retry)}
+    )
+
+
+class _Export(NamedTuple):
+    """An export that is neither a 304 nor in the cache: what it needs to be drawn and sent."""
+
+    etag: str
+    render: Callable[[], bytes]
+    media_type: str
+    headers: dict[str, str]
+
+    def reply(self, body: bytes) -> Response:
+        return Response(body, media_type=self.media_type, headers=self.headers)
+
+
 def cached_bytes(
     request: Request,
     key: str,
@@ -73,8 +201,9 @@ def cached_bytes(
     media_type: str,
     filename: str,
     extra_headers: Mapping[str, str] | None = None,
-) -> Response:
-    """A deterministic GET reply of bytes: ETag from ``key`` (what decides the bytes), 304 on a match."""
+) -> Response | _Export:
+    """A deterministic GET reply of bytes: ETag from ``key`` (what decides the bytes), 304 on a match, the
+    cached bytes if any; else the ``_Export`` to draw (with ``draw``, holding a slot)."""
     etag = '"' + hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + '"'
     headers = {
         "ETag": etag,
@@ -84,11 +213,29 @@ def cached_bytes(
     }
     if etag_matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
+    export = _Export(etag, render, media_type, headers)
     body = _cache.get(etag)
+    return export if body is None else export.reply(body)
+
+
+def draw(export: _Export) -> Response:
+    """Render and keep the bytes, unless a request this one waited behind has just drawn the same."""
+    body = _cache.get(export.etag)
     if body is None:
-        body = render()
-        _cache.put(etag, body)
-    return Response(body, media_type=media_type, headers=headers)
+        body = export.render()
+        _cache.put(export.etag, body)
+    return export.reply(body)
+
+
+async def with_slot(export: _Export) -> Response:
+    """``draw`` in the thread pool while holding an export slot, released however it ends; 503 if none comes."""
+    settings = get_settings()
+    if not await SLOTS.acquire(settings.export_slots, settings.export_wait_seconds):
+        return busy_reply()
+    try:
+        return await run_in_threadpool(draw, export)
+    finally:
+        SLOTS.release(settings.export_slots)
 
 
 def _problem(status: int, detail: list[dict[str, Any]]) -> JSONResponse:
@@ -96,35 +243,42 @@ def _problem(status: int, detail: list[dict[str, Any]]) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": summary, "detail": detail})
 
 
-def _export_route(fmt: Format) -> Callable[[Request], Response]:
-    def export(request: Request) -> Response:
-        try:
-            scene, options = split_query(fmt, request.url.query)
-        except ExportError as error:
-            return _problem(
-                422,
-                [
-                    {
-                        "loc": ["query", problem.field],
-                        "msg": problem.message,
-                        "type": "value_error",
-                        **({"input": str(problem.value)[:200]} if problem.value is not None else {}),
-                    }
-                    for problem in error.problems
-                ],
-            )
-        except ValidationError as error:
-            return _problem(
-                422,
-                [
-                    {"loc": ["query", *problem["loc"]], "msg": problem["msg"], "type": problem["type"]}
-                    for problem in error.errors(include_url=False, include_input=False)
-                ],
-            )
-        key = "|".join([fingerprint(), fmt.name, scene_to_query(scene), repr(sorted(options.items()))])
-        return cached_bytes(
-            request, key, lambda: fmt.render(scene, options), fmt.media_type, fmt.filename(scene), fmt.headers
+def _prepare(name: str, request: Request) -> Response | _Export:
+    """Everything short of drawing (run in the thread pool): 422 for a bad query, else ``cached_bytes``."""
+    fmt = FORMATS[name]  # looked up per request, so a test can stand in a renderer
+    try:
+        scene, options = split_query(fmt, request.url.query)
+    except ExportError as error:
+        return _problem(
+            422,
+            [
+                {
+                    "loc": ["query", problem.field],
+                    "msg": problem.message,
+                    "type": "value_error",
+                    **({"input": str(problem.value)[:200]} if problem.value is not None else {}),
+                }
+                for problem in error.problems
+            ],
         )
+    except ValidationError as error:
+        return _problem(
+            422,
+            [
+                {"loc": ["query", *problem["loc"]], "msg": problem["msg"], "type": problem["type"]}
+                for problem in error.errors(include_url=False, include_input=False)
+            ],
+        )
+    key = "|".join([fingerprint(), fmt.name, scene_to_query(scene), repr(sorted(options.items()))])
+    return cached_bytes(
+        request, key, lambda: fmt.render(scene, options), fmt.media_type, fmt.filename(scene), fmt.headers
+    )
+
+
+def _export_route(fmt: Format) -> Callable[[Request], Awaitable[Response]]:
+    async def export(request: Request) -> Response:
+        prepared = await run_in_threadpool(_prepare, fmt.name, request)
+        return prepared if isinstance(prepared, Response) else await with_slot(prepared)
 
     export.__name__ = f"export_{fmt.name}"
     return export
@@ -176,6 +330,19 @@ def _parameters(fmt: Format) -> list[dict[str, Any]]:
     return parameters
 
 
+BUSY = {
+    503: {
+        **error_responses(503)[503],
+        "headers": {
+            "Retry-After": {
+                "description": "seconds to wait before trying again",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+}
+
 for _fmt in FORMATS.values():
     router.add_api_route(
         f"/race.{_fmt.name}",
@@ -184,12 +351,14 @@ for _fmt in FORMATS.values():
         summary=f"The race as {_fmt.name.upper()}",
         description=f"{_fmt.summary[0].upper()}{_fmt.summary[1:]}. The scene is the page's query string "
         "(landscape, landscape.<param>, start, steps, noise, seed, l1, l2, racer); the options go alongside. "
-        "A bad value answers 422 naming the query key and what is allowed.",
+        "A bad value answers 422 naming the query key and what is allowed. Exports render a few at a time: "
+        "past a short wait for a turn, 503 with Retry-After.",
         response_class=Response,
         responses={
             200: {"content": {_fmt.media_type: {}}, "description": f"the {_fmt.name.upper()} file"},
             **NOT_MODIFIED,
             **GET_ERRORS,
+            **BUSY,
         },
         openapi_extra={"parameters": _parameters(_fmt)},
     )
