@@ -439,3 +439,19 @@ def test_a_finger_drags_the_start_marker_and_reads_out_where_it_slides(phone: Pa
     x, y = (float(v) for v in query_of(phone)["start"][0].split(","))
     assert x > -4 and y > 1.5, (x, y)
     assert phone.evaluate("scrollY") == scroll  # the page did not scroll under the finger
+
+
+def test_dark_racer_colours_are_lightened_on_a_dark_theme_only(page: Page) -> None:
+    open_scene(page)
+    ink = """async (colours) => {
+        const { readTheme } = await import('/static/plot.js');
+        const theme = readTheme();
+        return colours.map((c) => theme.ink(c));
+    }"""
+    colours = ["#000000", "#332288", "#e69f00", "#56b4e9"]
+    page.emulate_media(color_scheme="light")
+    assert page.evaluate(ink, colours) == colours
+    page.emulate_media(color_scheme="dark")
+    black, indigo, gold, sky = page.evaluate(ink, colours)
+    assert (gold, sky) == ("#e69f00", "#56b4e9")  # bright enough as they are
+    assert black == "rgb(114.75,114.75,114.75)" and indigo.startswith("rgb(")
