@@ -70,7 +70,7 @@ def create_app() -> FastAPI:
         allow_origins=["*"],
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type", "If-None-Match"],
-        expose_headers=["ETag"],
+        expose_headers=["ETag", "Retry-After"],
         max_age=600,
     )
     app.add_middleware(BodyLimitMiddleware)

@@ -95,6 +95,11 @@ def test_any_origin_may_read_the_api(client: TestClient, path: str) -> None:
     assert "etag" in response.headers["access-control-expose-headers"].lower() or path == "/healthz"
 
 
+def test_another_origin_may_read_when_to_retry_a_busy_export(client: TestClient) -> None:
+    response = client.get("/api/landscapes", headers={"origin": SLIDES})
+    assert "retry-after" in response.headers["access-control-expose-headers"].lower()
+
+
 def test_a_preflight_for_a_posted_race_is_allowed(client: TestClient) -> None:
     headers = {
         "origin": SLIDES,
