@@ -2,9 +2,13 @@
 
 The scene is the page's query string (core.scene_url); the embed's options (autoplay, loop, controls,
 theme, speed: static/embed-snippet.js) go alongside and are stripped before the scene is read. The
-race, the contours and the landscape come inlined in the HTML (server.render.offline.embed_payload),
-so the first frame needs no second request. The options are read by the page itself: a bad value
-falls back to its default with a console warning (the frame is for people, not programs).
+contours and the landscape come inlined in the HTML, and so does the race of a small scene
+(server.render.offline.embed_payload), so its first frame needs no second request. A race of
+STREAM_ABOVE racer-steps or more (the page's threshold: up to 16 × 20 000 would be megabytes of HTML)
+is left out: the page gets the stream's header instead, draws the map, the start and the legend at
+once, and streams the race (POST /api/race/stream) as the page does, drawing it as it arrives. The
+options are read by the page itself: a bad value falls back to its default with a console warning
+(the frame is for people, not programs).
 
 A scene the server cannot run answers 422 with an HTML page, inside the frame, that says what is wrong
 and links to the full page, where the teacher can see what the link should be. Framing is allowed for
@@ -14,14 +18,28 @@ and links to the full page, where the teacher can see what the link should be. F
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from core.contours import contour_data
+from core.landscapes import get_landscape
+from core.race import race_frames, surface_of
 from core.scene import Scene
 from core.scene_url import parse_query, scene_from_query, scene_json_from_query, scene_to_query
-from server.render.offline import embed_payload, json_block, module_order, render_page, theme_attribute
+from server.render.offline import (
+    CONTOUR_LEVELS,
+    CONTOUR_RESOLUTION,
+    embed_payload,
+    json_block,
+    module_order,
+    render_page,
+    rounded,
+    theme_attribute,
+)
+from server.routes.pages import STREAM_ABOVE
 
 router = APIRouter(include_in_schema=False)
 
@@ -78,13 +96,46 @@ def embed(request: Request) -> HTMLResponse:
     return HTMLResponse(html)
 
 
+def streams(scene: Scene) -> bool:
+    """Whether the embed streams this scene's race rather than inlining it (as the page decides, pages.py)."""
+    return scene.steps * len(scene.racers) >= STREAM_ABOVE
+
+
+def streamed_payload(scene: Scene) -> dict[str, Any]:
+    """embed_payload without the race: the landscape, its contours and the race stream's own header frame
+    (the scene with every default filled in, the racers' labels and colours, the minima), computed without
+    running a step. static/embed.js builds the empty race from the header and streams the rest.
+    """
+    scene = scene.filled()
+    header = next(race_frames(scene))
+    landscape = get_landscape(scene.landscape.name)
+    d = landscape.domain
+    return {
+        "landscape": {
+            "name": landscape.name,
+            "title": landscape.title,
+            "formula": landscape.formula,
+            "domain": {"x": [d.xmin, d.xmax], "y": [d.ymin, d.ymax]},
+            "minima": header["minima"],
+            "start": header["scene"]["start"],
+        },
+        "contours": rounded(contour_data(surface_of(scene), levels=CONTOUR_LEVELS, resolution=CONTOUR_RESOLUTION)),
+        "race": None,
+        "header": header,
+        "query": scene_to_query(scene),
+        "defaults": {},
+    }
+
+
 @lru_cache(maxsize=32)
 def _page(canonical: str, theme: str | None) -> str:
     """The embed of a scene (by its written-out query, so a race is run once for a class opening the same slide).
 
-    About 200 kB each; the race and its contours take 0.1–0.3 s to compute, the cached page nothing.
+    About 150–250 kB each, mostly contours, whatever the race's length: a race of STREAM_ABOVE racer-steps
+    or more is streamed, not inlined. The race and its contours take 0.1–0.3 s to compute, the cached page nothing.
     """
-    payload = embed_payload(scene_from_query(canonical))
+    scene = scene_from_query(canonical)
+    payload = streamed_payload(scene) if streams(scene) else embed_payload(scene)
     return render_page(
         title=payload["landscape"]["title"],
         theme=theme,

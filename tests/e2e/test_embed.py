@@ -8,10 +8,12 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from playwright.sync_api import Frame, Page, expect
+
+from server.routes.pages import STREAM_ABOVE
 
 DECK = Path(__file__).parent / "deck"
 # Short races: 60 steps play in 6 s at 1×, 0.75 s at speed=8.
@@ -67,14 +69,93 @@ def test_embed_fills_its_frame_without_scrollbars(page: Page, width: int, height
         """() => {
           const el = document.scrollingElement, plot = document.querySelector('.plot').getBoundingClientRect();
           const bar = document.querySelector('#bar').getBoundingClientRect();
+          const legend = document.querySelector('#legend').getBoundingClientRect();
           return { sw: el.scrollWidth, sh: el.scrollHeight, plotW: plot.width, plotBottom: plot.bottom, barTop: bar.top,
-                   barBottom: bar.bottom, canvas: document.querySelector('.layer-map').getBoundingClientRect().width };
+                   barBottom: bar.bottom, canvas: document.querySelector('.layer-map').getBoundingClientRect().width,
+                   stage: document.querySelector('#stage').getBoundingClientRect().width, legendRight: legend.right,
+                   mode: document.querySelector('#stage').dataset.legend };
         }"""
     )
     assert (sizes["sw"], sizes["sh"]) == (width, height)
-    assert sizes["plotW"] == width and sizes["canvas"] == width
+    assert sizes["stage"] == width and abs(sizes["canvas"] - sizes["plotW"]) < 1
+    # the map takes the frame's width, less the legend's when it stands beside the map
+    assert sizes["plotW"] == width if sizes["mode"] == "top" else sizes["plotW"] > width * 0.6
+    assert sizes["legendRight"] <= width
     assert sizes["plotBottom"] <= sizes["barTop"] + 0.5
     assert sizes["barBottom"] <= height + 0.5
+
+
+# --- the legend: beside or above the map, never on it ---------------------------------------------------------
+
+SLIDE_SIZES = [(800, 600), (960, 540), (1280, 720), (640, 480), (400, 300)]
+# The lecture's four racers on a square map (the legend fits beside it) and on a map twice as wide as high
+# (it fits above it).
+LEGEND_SCENES = {"square": "landscape=himmelblau&steps=100", "wide": "landscape=six_hump_camel&steps=100"}
+# The map's drawing area, found in the pixels of the map layer: the heat map is its only long opaque run
+# (tick labels are short runs beside it). Client coordinates.
+DRAWING_AREA = """() => {
+  const canvas = document.querySelector(".layer-map");
+  const { width, height } = canvas;
+  const pixels = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+  const opaque = (x, y) => pixels[4 * (y * width + x) + 3] === 255;
+  const longest = (n, at) => {
+    let best = [0, -1];
+    let first = -1;
+    for (let i = 0; i <= n; i++) {
+      if (i < n && at(i)) { if (first < 0) first = i; }
+      else if (first >= 0) { if (i - 1 - first > best[1] - best[0]) best = [first, i - 1]; first = -1; }
+    }
+    return best;
+  };
+  let [x0, x1] = longest(width, (x) => opaque(x, Math.floor(height / 2)));
+  const [y0, y1] = longest(height, (y) => opaque(Math.floor(x0 + 0.4 * (x1 - x0)), y));
+  [x0, x1] = longest(width, (x) => opaque(x, Math.floor(y0 + 0.4 * (y1 - y0))));
+  const box = canvas.getBoundingClientRect();
+  const k = box.width / width;
+  return { left: box.left + x0 * k, right: box.left + (x1 + 1) * k,
+           top: box.top + y0 * k, bottom: box.top + (y1 + 1) * k };
+}"""
+
+
+@pytest.mark.parametrize("scene", LEGEND_SCENES)
+@pytest.mark.parametrize(("width", "height"), SLIDE_SIZES)
+def test_the_legend_never_covers_the_map(page: Page, width: int, height: int, scene: str) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    open_embed(page, scene=LEGEND_SCENES[scene])
+    area = page.evaluate(DRAWING_AREA)
+    assert area["right"] - area["left"] > 0.5 * min(width, height), area  # found the map, not a tick label
+    assert area["bottom"] - area["top"] > 0.25 * min(width, height), area
+    legend = page.locator("#legend").bounding_box()
+    assert legend is not None
+    apart = (
+        legend["x"] >= area["right"]
+        or legend["x"] + legend["width"] <= area["left"]
+        or legend["y"] >= area["bottom"]
+        or legend["y"] + legend["height"] <= area["top"]
+    )
+    assert apart, f"legend {legend} covers the map's drawing area {area}"
+    # all of it in the frame, every label whole, the text as large as the frame's
+    assert legend["x"] >= 0 and legend["y"] >= 0
+    assert legend["x"] + legend["width"] <= width and legend["y"] + legend["height"] <= height
+    expect(page.locator("#legend li")).to_have_text(["SGD", "Momentum", "RMSProp", "Adam"])
+    assert page.evaluate("[...document.querySelectorAll('#legend li')].every((li) => li.scrollWidth <= li.clientWidth)")
+    legend_font, body_font = page.evaluate(
+        "['#legend', 'body'].map((s) => getComputedStyle(document.querySelector(s)).fontSize)"
+    )
+    assert legend_font == body_font and float(legend_font.removesuffix("px")) >= 13
+
+
+def test_the_legend_moves_when_the_frame_changes_shape(page: Page) -> None:
+    """Beside the map in a wide frame; above it in a tall one, the map then as wide as the frame."""
+    page.set_viewport_size({"width": 960, "height": 540})
+    open_embed(page)
+    stage = page.locator("#stage")
+    expect(stage).to_have_attribute("data-legend", "side")
+    page.set_viewport_size({"width": 400, "height": 700})
+    expect(stage).to_have_attribute("data-legend", "top")
+    expect(page.locator(".layer-map")).to_have_attribute("width", "400")
+    page.set_viewport_size({"width": 960, "height": 540})
+    expect(stage).to_have_attribute("data-legend", "side")
 
 
 def test_embed_draws_the_race_and_a_legend(page: Page) -> None:
@@ -187,8 +268,10 @@ def test_embed_in_a_reveal_deck_plays_and_keeps_its_keys(page: Page, base_url: s
 
 def test_embed_in_a_reveal_deck_draws_at_the_slides_scale(page: Page, base_url: str, deck_url: str) -> None:
     frame = open_deck(page, base_url, deck_url)
-    width = frame.evaluate("document.querySelector('.layer-map').getBoundingClientRect().width")
-    assert width == 960
+    stage, plot, canvas = frame.evaluate(
+        "['#stage', '.plot', '.layer-map'].map((s) => document.querySelector(s).getBoundingClientRect().width)"
+    )
+    assert stage == 960 and abs(canvas - plot) < 1
     page.screenshot(path=_shot("deck-slide.png"))
 
 
@@ -283,6 +366,48 @@ def test_a_bad_scene_shows_a_readable_message_in_the_frame(browser, base_url: st
         "href", "/?landscape=nope&racer=adam;lr=-1"
     )
     context.close()
+
+
+# --- large races: streamed, drawn as they arrive ------------------------------------------------------------------
+
+# 4 × 2000 racer-steps, over the page's threshold: the page inlines the stream's header, not the race.
+LARGE_SCENE = (
+    "landscape=rosenbrock&steps=2000"
+    "&racer=sgd;lr=0.001&racer=momentum;lr=0.001&racer=rmsprop;lr=0.01&racer=adam;lr=0.05"
+)
+LARGE_STEPS = 2000
+
+
+def test_a_large_race_is_streamed_and_plays_to_the_end(page: Page) -> None:
+    assert 4 * LARGE_STEPS >= STREAM_ABOVE
+    calls: list[tuple[str, str]] = []
+    page.on("request", lambda r: calls.append((r.method, urlsplit(r.url).path)) if "/api/" in r.url else None)
+    open_embed(page, "autoplay=1&speed=8", scene=LARGE_SCENE)
+    assert page.evaluate("JSON.parse(document.getElementById('embed-data').textContent).race") is None
+    expect(page.locator("#legend li")).to_have_text(["SGD", "Momentum", "RMSProp", "Adam"])
+    expect(page.locator("body")).to_have_attribute("data-complete", "1")
+    # the last step is shown only once every racer's path has arrived up to it
+    expect(page.locator(".player")).to_have_attribute("data-step", str(LARGE_STEPS))
+    expect(page.locator("#counter")).to_have_text(f"{LARGE_STEPS} / {LARGE_STEPS}")
+    assert page.evaluate("document.querySelector('.layer-race').toDataURL().length") > 5000
+    assert calls == [("POST", "/api/race/stream")]
+    page.keyboard.press("R")
+    expect(page.locator(".player")).to_have_attribute("data-step", "0")
+    page.keyboard.press("End")
+    expect(page.locator(".player")).to_have_attribute("data-step", str(LARGE_STEPS))
+
+
+def test_a_large_race_that_cannot_be_streamed_says_so_in_the_frame(browser, base_url: str) -> None:
+    context = browser.new_context(base_url=base_url)  # not the watched page: the refused stream is a console error
+    page = context.new_page()
+    try:
+        page.route("**/api/race/stream", lambda route: route.fulfill(status=503, json={"error": "server busy"}))
+        open_embed(page, scene=LARGE_SCENE)
+        expect(page.locator(".plot-status")).to_have_text("The race did not load: server busy")
+        expect(page.locator("#legend li")).to_have_count(4)
+        expect(page.locator("body")).not_to_have_attribute("data-complete", "1")
+    finally:
+        context.close()
 
 
 # --- speed ------------------------------------------------------------------------------------------------------

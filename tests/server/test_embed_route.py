@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 
 from core.scene_url import scene_from_query, scene_to_query
+from server.routes.pages import STREAM_ABOVE
 
 SCENE = "landscape=bowl&steps=40&racer=sgd;lr=0.1&racer=adam;lr=0.2;label=A%26B%20%3C%2Fscript%3E"
 
@@ -116,3 +118,52 @@ def test_a_bad_scene_is_escaped_in_the_message(client: TestClient) -> None:
     reply = client.get("/embed?landscape=%3Cimg%20src=x%20onerror=alert(1)%3E")
     assert reply.status_code == 422
     assert "<img" not in reply.text and "&lt;img" in reply.text
+
+
+# --- large races: streamed, not inlined ------------------------------------------------------------------------
+
+# The largest race a scene may ask for: 16 racers × 20 000 steps. Inlined, its embed was 10.9 MB of HTML.
+RACERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "adamax", "lion")
+LARGEST = "landscape=rosenbrock&steps=20000" + "".join(f"&racer={RACERS[i % len(RACERS)]}" for i in range(16))
+# Contours (~130 kB) and markup; the stream's header for 16 racers is a few kB more.
+LARGE_PAGE_BYTES = 250_000
+
+
+def test_a_large_race_is_not_inlined_and_its_page_stays_small(client: TestClient) -> None:
+    reply = client.get(f"/embed?{LARGEST}")
+    assert reply.status_code == 200
+    assert len(reply.content) < LARGE_PAGE_BYTES, len(reply.content)
+    data = data_of(reply.text)
+    assert data["race"] is None
+    assert '"path"' not in reply.text and '"loss"' not in reply.text
+    header = data["header"]
+    assert header["type"] == "header"
+    assert header["scene"]["steps"] == 20_000 and len(header["racers"]) == 16
+    assert data["landscape"]["name"] == "rosenbrock" and data["contours"]["lines"]
+    assert data["query"] == scene_to_query(scene_from_query(LARGEST))
+
+
+HALF = math.ceil(STREAM_ABOVE / 2)
+
+
+@pytest.mark.parametrize(("steps", "streamed"), [(HALF - 1, False), (HALF, True)])
+def test_races_of_the_pages_stream_threshold_are_streamed(client: TestClient, steps: int, streamed: bool) -> None:
+    """Two racers: the page's STREAM_ABOVE racer-steps and more are streamed, fewer inlined (as the page does)."""
+    data = data_of(client.get(f"/embed?landscape=bowl&steps={steps}&racer=sgd&racer=adam").text)
+    assert (data["race"] is None) == streamed
+    assert ("header" in data) == streamed
+
+
+def test_the_inlined_header_is_the_streams_own_first_line(client: TestClient) -> None:
+    """The embed builds its empty race from the inlined header and posts the header's scene to the stream."""
+    data = data_of(client.get("/embed?landscape=bowl&steps=3000&racer=sgd;lr=0.1&racer=adam;label=A%20%3C%2Fb%3E").text)
+    reply = client.post("/api/race/stream", json=data["header"]["scene"])
+    assert reply.status_code == 200
+    assert json.loads(reply.content.split(b"\n", 1)[0]) == data["header"]
+    assert data["landscape"]["minima"] == data["header"]["minima"]
+    assert data["landscape"]["start"] == data["header"]["scene"]["start"]
+
+
+def test_the_embeds_policy_lets_it_fetch_its_race(client: TestClient) -> None:
+    csp = client.get("/embed?landscape=bowl&steps=3000&racer=sgd&racer=adam").headers["content-security-policy"]
+    assert "connect-src 'self'" in csp
