@@ -1,4 +1,5 @@
-"""ASGI middleware: bounded queries and bodies, security headers on pages, gzip except for live streams."""
+"""ASGI middleware: bounded queries and bodies, security headers on pages, gzip except for live streams (they gzip
+themselves, frame by frame: server/routes/race.py)."""
 
 from __future__ import annotations
 
@@ -142,7 +143,8 @@ class SecurityHeadersMiddleware:
 
 
 class GZipExceptStreamsMiddleware(GZipMiddleware):
-    """gzip, but not for NDJSON streams, whose chunks must reach the client as soon as they are made."""
+    """gzip, but not for NDJSON streams, whose chunks must reach the client as soon as they are made: this
+    middleware would hold small writes back, so the stream route gzips and flushes each frame itself."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].endswith("/stream"):

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import json
 import math
+import zlib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -167,6 +168,42 @@ def test_stream_of_a_diverging_race_reports_it_in_the_summary(client: TestClient
     assert summary["racers"][0]["status"] == "diverged"
 
 
+def test_stream_is_gzipped_frame_by_frame_for_a_client_that_accepts_it(client: TestClient) -> None:
+    plain = client.post("/api/race/stream", json=LECTURE, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.headers["vary"].startswith("Accept-Encoding")
+    with client.stream("POST", "/api/race/stream", json=LECTURE, headers={"Accept-Encoding": "gzip"}) as zipped:
+        assert zipped.headers["content-encoding"] == "gzip"
+        raw = b"".join(zipped.iter_raw())
+    assert zlib.decompress(raw, 16 + zlib.MAX_WBITS) == plain.content
+    assert len(raw) < len(plain.content) / 2
+
+
+def test_every_gzipped_frame_decodes_as_soon_as_it_arrives() -> None:
+    lines = [b'{"type":"header"}\n', b'{"type":"chunk","first":0}\n', b'{"type":"summary"}\n']
+    gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    pieces = list(race.gzip_flushed(iter(lines)))
+    assert [gunzip.decompress(piece) for piece in pieces] == [*lines, b""]
+    assert gunzip.eof  # the last piece closes the gzip member
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        ("gzip, deflate, br, zstd", True),
+        ("br;q=1.0, gzip;q=0.5", True),
+        ("*", True),
+        ("", False),
+        ("identity", False),
+        ("gzip;q=0", False),
+        ("*;q=1, gzip;q=0", False),
+        ("deflate, *;q=0", False),
+        ("gzip;q=x", False),
+    ],
+)
+def test_accept_encoding_is_read_with_its_weights(header: str, accepted: bool) -> None:
+    assert race.accepts_gzip(header) is accepted
+
+
 def test_stream_of_a_bad_scene_is_a_422_not_a_stream(client: TestClient) -> None:
     response = client.post("/api/race/stream", json={"racers": [{"optimizer": "adan"}]})
     assert_error(response, 422, "'adan'")
@@ -194,6 +231,7 @@ def test_stream_sends_its_first_chunk_before_the_race_is_computed(monkeypatch: p
     body = json.dumps({"steps": MAX_STEPS, "racers": [{"optimizer": "sgd"}, {"optimizer": "adam"}]}).encode()
     made_at_first_chunk: list[int] = []
     start: dict[str, Any] = {}
+    gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS)  # each message must decode on its own: flushed frames
 
     async def exchange() -> None:
         requested = False
@@ -209,7 +247,7 @@ def test_stream_sends_its_first_chunk_before_the_race_is_computed(monkeypatch: p
         async def send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 start.update(status=message["status"], headers=dict(message["headers"]))
-            elif b'"type":"chunk"' in message.get("body", b"") and not made_at_first_chunk:
+            elif b'"type":"chunk"' in gunzip.decompress(message.get("body", b"")) and not made_at_first_chunk:
                 made_at_first_chunk.append(made.count("chunk"))
 
         scope = {
@@ -224,7 +262,7 @@ def test_stream_sends_its_first_chunk_before_the_race_is_computed(monkeypatch: p
     # In a thread of its own: Playwright's sync API (the browser tests) leaves an event loop running here.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, exchange()).result()
-    assert start["status"] == 200 and b"content-encoding" not in start["headers"]
+    assert start["status"] == 200 and start["headers"][b"content-encoding"] == b"gzip"
     assert made_at_first_chunk == [1]
     assert made.count("chunk") == math.ceil((MAX_STEPS + 1) / get_settings().stream_chunk_steps)
 
