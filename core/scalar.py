@@ -99,6 +99,8 @@ class _FloatRace:
         plan = racers.plan
         self.const = {name: values.reshape(-1).tolist() for name, values in plan.const.items()} if plan else {}
         n2 = len(self.fused_at)
+        names = ("wd_c", "w", "alpha", "beta", "eps", "e", "f", "amsgrad")
+        self.fused_constants = tuple(self.const[name] for name in names) if plan else ()
         self.m = [0.0] * n2
         self.v = [v0 + 0.0 for v0 in self.const["v0"]] if plan else []  # v0 + zeros, as the arrays' init
         self.v_max = [0.0] * n2
@@ -155,9 +157,7 @@ class _FloatRace:
         plan = self.racers.plan
         assert plan is not None
         points, fused_at, m, v, v_max = self.points, self.fused_at, self.m, self.v, self.v_max
-        wd_c, w, alpha, beta, eps, e, f_m, amsgrad = (
-            self.const[name] for name in ("wd_c", "w", "alpha", "beta", "eps", "e", "f", "amsgrad")
-        )
+        wd_c, w, alpha, beta, eps, e, f_m, amsgrad = self.fused_constants
         any_coupled, any_amsgrad = plan.any_coupled, plan.any_amsgrad
         buffer, direction_is_m = plan.parts["buffer"], plan.direction_is_m
         row = t % BLOCK  # update t + 1 is row t % BLOCK of the block that starts at update t − row + 1
