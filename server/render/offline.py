@@ -30,7 +30,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from core.contours import contour_data
 from core.landscapes import get_landscape
-from core.race import run, surface_of
+from core.race import race_frames, run, surface_of
 from core.scene import Scene
 from core.scene_url import scene_to_query
 from server.paths import STATIC, TEMPLATES
@@ -62,13 +62,19 @@ def rounded(value: Any, digits: int = DIGITS) -> Any:
     return value
 
 
-def embed_payload(scene: Scene, defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def embed_payload(scene: Scene, defaults: Mapping[str, Any] | None = None, with_race: bool = True) -> dict[str, Any]:
     """What static/embed.js draws: the landscape's metadata, its contours and the race result.
 
     ``defaults`` are the embed options the file starts with (the export's; a query can still override them).
+    Without the race (``with_race=False``, for a race to be streamed) it carries the race stream's own header
+    frame instead (the filled scene, the racers' labels and colours, the minima), made without running a step.
     """
     scene = scene.filled()
-    result = run(scene)
+    if with_race:
+        result = run(scene)
+    else:
+        header = next(race_frames(scene))
+        result = {"minima": header["minima"]}
     landscape = get_landscape(scene.landscape.name)
     d = landscape.domain
     contours = contour_data(surface_of(scene), levels=CONTOUR_LEVELS, resolution=CONTOUR_RESOLUTION)
@@ -82,7 +88,8 @@ def embed_payload(scene: Scene, defaults: Mapping[str, Any] | None = None) -> di
             "start": list(scene.start or landscape.start),
         },
         "contours": rounded(contours),
-        "race": rounded(result),
+        "race": rounded(result) if with_race else None,
+        **({} if with_race else {"header": header}),
         "query": scene_to_query(scene),
         "defaults": dict(defaults or {}),
     }

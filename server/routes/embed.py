@@ -18,25 +18,18 @@ and links to the full page, where the teacher can see what the link should be. F
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from core.contours import contour_data
-from core.landscapes import get_landscape
-from core.race import race_frames, surface_of
 from core.scene import Scene
 from core.scene_url import parse_query, scene_from_query, scene_json_from_query, scene_to_query
 from server.render.offline import (
-    CONTOUR_LEVELS,
-    CONTOUR_RESOLUTION,
     embed_payload,
     json_block,
     module_order,
     render_page,
-    rounded,
     theme_attribute,
 )
 from server.routes.pages import STREAM_ABOVE
@@ -101,32 +94,6 @@ def streams(scene: Scene) -> bool:
     return scene.steps * len(scene.racers) >= STREAM_ABOVE
 
 
-def streamed_payload(scene: Scene) -> dict[str, Any]:
-    """embed_payload without the race: the landscape, its contours and the race stream's own header frame
-    (the scene with every default filled in, the racers' labels and colours, the minima), computed without
-    running a step. static/embed.js builds the empty race from the header and streams the rest.
-    """
-    scene = scene.filled()
-    header = next(race_frames(scene))
-    landscape = get_landscape(scene.landscape.name)
-    d = landscape.domain
-    return {
-        "landscape": {
-            "name": landscape.name,
-            "title": landscape.title,
-            "formula": landscape.formula,
-            "domain": {"x": [d.xmin, d.xmax], "y": [d.ymin, d.ymax]},
-            "minima": header["minima"],
-            "start": header["scene"]["start"],
-        },
-        "contours": rounded(contour_data(surface_of(scene), levels=CONTOUR_LEVELS, resolution=CONTOUR_RESOLUTION)),
-        "race": None,
-        "header": header,
-        "query": scene_to_query(scene),
-        "defaults": {},
-    }
-
-
 @lru_cache(maxsize=32)
 def _page(canonical: str, theme: str | None) -> str:
     """The embed of a scene (by its written-out query, so a race is run once for a class opening the same slide).
@@ -135,7 +102,7 @@ def _page(canonical: str, theme: str | None) -> str:
     or more is streamed, not inlined. The race and its contours take 0.1–0.3 s to compute, the cached page nothing.
     """
     scene = scene_from_query(canonical)
-    payload = streamed_payload(scene) if streams(scene) else embed_payload(scene)
+    payload = embed_payload(scene, with_race=not streams(scene))
     return render_page(
         title=payload["landscape"]["title"],
         theme=theme,
