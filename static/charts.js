@@ -223,7 +223,7 @@ export function createLeaderboard(tbody) {
       name.scope = "row";
       const who = document.createElement("span");
       who.className = "who";
-      who.append(markerCanvas(racer.shape, racer.color), document.createTextNode(racer.label));
+      who.append(markerCanvas(racer.shape, readTheme(tbody).ink(racer.color)), document.createTextNode(racer.label));
       name.append(who);
       const status = document.createElement("td");
       const gap = document.createElement("td");

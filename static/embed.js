@@ -169,7 +169,7 @@ function legend(race) {
   const list = document.getElementById("legend");
   list.replaceChildren(...race.racers.map((racer) => {
     const item = document.createElement("li");
-    item.append(markerCanvas(racer.shape, racer.color, 18), racer.label);
+    item.append(markerCanvas(racer.shape, readTheme(list).ink(racer.color), 18), racer.label);
     return item;
   }));
 }
