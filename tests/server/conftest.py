@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -65,3 +67,13 @@ def live_server() -> Iterator[str]:
     """``optirace serve`` (``python -m server.cli serve``) on 127.0.0.1 and a free port; yields its base URL."""
     with serving() as server:
         yield server.url
+
+
+T = TypeVar("T")
+
+
+def run_event_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coroutine)`` in a thread of its own: in this one, Playwright's sync API (the browser tests,
+    earlier in the same run) may have left an event loop running, and asyncio.run refuses to start inside it."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from server.app import app
 from server.render import FORMATS
 from server.routes import exports
-from tests.server.conftest import assert_error
+from tests.server.conftest import assert_error, run_event_loop
 
 QUERY = "landscape=bowl&steps=5&racer=sgd;lr=0.1&width=160&height=160&frames=2"
 GIF = b"GIF89a stand-in"
@@ -293,7 +293,7 @@ def test_a_slot_comes_back_when_the_request_is_cancelled(
             renderer.go.set()
             return await asyncio.gather(*drawing, waiting, return_exceptions=True)
 
-    outcomes = asyncio.run(scenario())
+    outcomes = run_event_loop(scenario())
     assert all(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes), outcomes
     assert renderer.calls == 2
     assert (slots.busy, slots.waiting) == (0, 0)
@@ -342,7 +342,7 @@ def test_a_waiter_draws_nothing_when_the_cache_already_holds_its_export(slots: e
 
 def run(scenario: Callable[[exports.ExportSlots], Any]) -> exports.ExportSlots:
     slots = exports.ExportSlots()
-    asyncio.run(scenario(slots))
+    run_event_loop(scenario(slots))
     return slots
 
 

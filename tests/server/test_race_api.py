@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 import math
 import zlib
@@ -21,7 +20,7 @@ from core.scene_url import scene_from_query
 from server.app import app
 from server.routes import health, landscapes, optimizers, race
 from server.settings import get_settings
-from tests.server.conftest import assert_error, ndjson_lines, strict_json
+from tests.server.conftest import assert_error, ndjson_lines, run_event_loop, strict_json
 
 LECTURE = {"landscape": {"name": "beale"}, "start": [1.0, 1.5], "steps": 300}  # the lecture four, by default
 DIVERGING = {
@@ -259,9 +258,7 @@ def test_stream_sends_its_first_chunk_before_the_race_is_computed(monkeypatch: p
         }  # fmt: skip
         await app(scope, receive, send)
 
-    # In a thread of its own: Playwright's sync API (the browser tests) leaves an event loop running here.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, exchange()).result()
+    run_event_loop(exchange())
     assert start["status"] == 200 and start["headers"][b"content-encoding"] == b"gzip"
     assert made_at_first_chunk == [1]
     assert made.count("chunk") == math.ceil((MAX_STEPS + 1) / get_settings().stream_chunk_steps)
