@@ -54,7 +54,7 @@ function boot(data) {
   const play = $("play");
   const counter = $("counter");
   function showStep(k) {
-    counter.textContent = `${Math.max(0, k)} / ${race.steps}`; // -1 while a streamed race has no step yet
+    counter.textContent = `${k} / ${race.steps}`;
   }
   function showPlaying(playing) {
     document.body.dataset.playing = String(playing);

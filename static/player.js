@@ -197,7 +197,7 @@ export function createPlayer(container, options = {}) {
 
   function onClockStep(k) {
     drawRace();
-    opts.onStep?.(Math.min(k, race ? race.received - 1 : 0));
+    opts.onStep?.(Math.max(0, Math.min(k, race ? race.received - 1 : 0)));
   }
 
   function onPlayState(playing) {
