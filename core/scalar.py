@@ -13,8 +13,10 @@ engine's (IEEE-754 +, −, ×, ÷ and √ are correctly rounded on floats and on
 landscapes' exp, sin and cos are NumPy's, called on floats). The tests check this on every
 landscape and every optimizer, with noise, schedules and regularization.
 
-Python raises where NumPy returns inf or NaN (a division by zero, a float power that overflows);
-``FloatsFailed`` tells the caller to run that race on arrays instead.
+Python raises where NumPy returns inf or NaN (a division by zero, a float power that overflows, the
+square root of a negative; a negative number's fractional power is complex in Python, NaN in NumPy,
+and fails when the chunk is made an array of floats); ``FloatsFailed`` tells the caller to run that
+race on arrays instead.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def float_chunks(
                 np.array(trail, dtype=np.float64).reshape(len(trail), racers.count, 2),
                 np.array(losses, dtype=np.float64),
             )
-    except (ArithmeticError, ValueError) as error:  # ZeroDivisionError, OverflowError; √ of a negative
+    except (ArithmeticError, ValueError, TypeError) as error:  # ÷ 0, overflow; √ of a negative; a complex power
         raise FloatsFailed(str(error)) from error
 
 
