@@ -227,12 +227,19 @@ def draw(export: _Export) -> Response:
     return export.reply(body)
 
 
-async def with_slot(export: _Export) -> Response:
-    """``draw`` in the thread pool while holding an export slot, released however it ends; 503 if none comes."""
+CLIENT_GONE = 499  # nginx's "client closed request": nobody reads it, the log says why nothing was drawn
+
+
+async def with_slot(export: _Export, request: Request) -> Response:
+    """``draw`` in the thread pool while holding an export slot, released however it ends; 503 if none comes.
+
+    A client that left while its export waited for a slot (a closed tab) gets nothing drawn: the slot goes on."""
     settings = get_settings()
     if not await SLOTS.acquire(settings.export_slots, settings.export_wait_seconds):
         return busy_reply()
     try:
+        if await request.is_disconnected():
+            return Response(status_code=CLIENT_GONE)
         return await run_in_threadpool(draw, export)
     finally:
         SLOTS.release(settings.export_slots)
@@ -278,7 +285,7 @@ def _prepare(name: str, request: Request) -> Response | _Export:
 def _export_route(fmt: Format) -> Callable[[Request], Awaitable[Response]]:
     async def export(request: Request) -> Response:
         prepared = await run_in_threadpool(_prepare, fmt.name, request)
-        return prepared if isinstance(prepared, Response) else await with_slot(prepared)
+        return prepared if isinstance(prepared, Response) else await with_slot(prepared, request)
 
     export.__name__ = f"export_{fmt.name}"
     return export

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
 from server.app import app
 from server.render import FORMATS
@@ -216,6 +217,29 @@ def test_a_slot_comes_back_after_each_export(
         assert one_loop.get(gif(seed)).status_code == 200
     assert renderer.calls == 3
     assert (slots.busy, slots.waiting) == (0, 0)
+
+
+def test_an_export_whose_client_has_left_is_not_drawn(
+    monkeypatch: pytest.MonkeyPatch,
+    one_loop: TestClient,
+    renderer: Renderer,
+    slots: exports.ExportSlots,
+    settings_override: Callable[..., None],
+) -> None:
+    """A closed tab's export, by the time it has a slot: nothing drawn, the slot handed on."""
+    settings_override(export_slots=1)
+    renderer.go.set()
+
+    left = True
+
+    async def is_disconnected(self: Request) -> bool:
+        return left
+
+    monkeypatch.setattr(Request, "is_disconnected", is_disconnected)
+    assert one_loop.get(gif(1)).status_code == exports.CLIENT_GONE
+    assert renderer.calls == 0 and (slots.busy, slots.waiting) == (0, 0)
+    left = False  # a client that stays gets its export drawn
+    assert one_loop.get(gif(1)).status_code == 200 and renderer.calls == 1
 
 
 def test_a_bad_query_takes_no_slot(
