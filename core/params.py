@@ -46,8 +46,9 @@ class ParamSpec:
         noun = {"float": "a number", "int": "an integer", "int_list": "a list of integers"}[self.kind]
         if self.minimum is None and self.maximum is None:
             return noun
-        low = "-inf" if self.minimum is None else _fmt(self.minimum)
-        high = "inf" if self.maximum is None else _fmt(self.maximum)
+        fmt = (lambda n: str(int(n))) if self.kind in ("int", "int_list") else _fmt
+        low = "-inf" if self.minimum is None else fmt(self.minimum)
+        high = "inf" if self.maximum is None else fmt(self.maximum)
         left = "(" if self.minimum is None or self.minimum_exclusive else "["
         right = ")" if self.maximum is None or self.maximum_exclusive else "]"
         each = " each" if self.kind == "int_list" else ""
@@ -79,7 +80,7 @@ class ParamSpec:
             raise ValueError(f"{field} must be {self.allowed()}, got {value!r}")
         if self.maximum is not None and (number > self.maximum or (self.maximum_exclusive and number == self.maximum)):
             raise ValueError(f"{field} must be {self.allowed()}, got {value!r}")
-        return int(number) if integer else float(number)
+        return int(number) if integer else float(number) + 0.0  # + 0.0: -0.0 is 0.0 (one value, one race)
 
     def to_json(self) -> dict[str, Any]:
         """The spec as plain JSON, as ``/api/optimizers`` and friends serve it."""

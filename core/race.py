@@ -159,7 +159,11 @@ def simulate(
         raise ValueError(f"chunk_steps must be >= 1, got {chunk_steps}")
     gradient_noise = noise * np.random.default_rng(seed).standard_normal((steps, 2)) if noise > 0 else None
     lr_all = np.stack([entrant.lr for entrant in entrants], axis=1)  # (steps, N), racers' order
-    racers = _float_racers(entrants) if engine == "floats" or (engine == "auto" and fuse) else None
+    # groups on arrays ≤ distinct rules + 1 (the fused group): past that bound floats cannot win, so a
+    # sweep's hundreds of racers skip building them
+    rules = len({get_optimizer(entrant.optimizer).factory for entrant in entrants})
+    might_float = engine == "auto" and fuse and len(entrants) <= FLOATS_PER_GROUP * (rules + 2)
+    racers = _float_racers(entrants) if engine == "floats" or might_float else None
     if racers is None and engine == "floats":
         raise ValueError("these racers have no float form (core.float_rules): step them on arrays")
     if engine == "auto" and racers is not None and len(entrants) > FLOATS_PER_GROUP * (racers.array_groups + 1):
@@ -195,15 +199,17 @@ def _float_racers(entrants: Sequence[Entrant]) -> FloatRacers | None:
             forms.append(form)
         else:
             rest.append((index, spec.factory, kwargs))
+    groups: dict[Any, list[dict[str, Any]]] = {}  # the arrays engine's group of each rule
+    for _, factory, kwargs in rest:
+        groups.setdefault(factory, []).append(kwargs)
     others = []
     for index, factory, kwargs in rest:
-        group = [other for _, f, other in rest if f is factory]  # the arrays engine's group of this rule
-        step = stepper(factory, kwargs, group)
+        step = stepper(factory, kwargs, groups[factory])
         if step is None:
             return None
         others.append((index, step, factory in NEEDS_HESSIAN, entrants[index].lr.tolist()))
     plan = fused_plan(forms, np.stack([entrants[i].lr for i in fused], axis=1)) if fused else None
-    array_groups = bool(fused) + len({factory for _, factory, _ in rest})
+    array_groups = bool(fused) + len(groups)
     return FloatRacers(len(entrants), plan, fused, others, array_groups)
 
 

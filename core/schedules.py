@@ -31,6 +31,9 @@ from core.params import ParamSpec, resolve_params
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+# A schedule's lengths in updates (T_max, step_size, milestones, …) stay below this: a race has at most 20 000
+# updates, and much larger numbers only overflow float powers and int64 products.
+MAX_UPDATES = 10**9
 
 
 # --- the schedules: lr_t for t = np.arange(steps) --------------------------------------------
@@ -320,11 +323,11 @@ def _eta_min() -> ParamSpec:
 
 def _race_length(name: str, help_text: str) -> ParamSpec:
     """An integer number of updates ≥ 1 whose default depends on the race."""
-    return ParamSpec(name, None, help_text, kind="int", minimum=1, slider_min=1)
+    return ParamSpec(name, None, help_text, kind="int", minimum=1, maximum=MAX_UPDATES, slider_min=1)
 
 
 def _warmup(minimum: int, help_text: str) -> ParamSpec:
-    return ParamSpec("warmup", None, help_text, kind="int", minimum=minimum, slider_min=minimum)
+    return ParamSpec("warmup", None, help_text, kind="int", minimum=minimum, maximum=MAX_UPDATES, slider_min=minimum)
 
 
 def _ten_percent(steps: int, minimum: int) -> int:
@@ -390,6 +393,7 @@ SCHEDULES: dict[str, Schedule] = {
                     "increasing updates at which lr is multiplied by gamma (default: at 1/2 and 3/4 of the run)",
                     kind="int_list",
                     minimum=0,
+                    maximum=MAX_UPDATES,
                 ),
                 _decay_gamma(0.1, "factor applied at every milestone", 0.01, "log"),
             ),
@@ -458,6 +462,7 @@ SCHEDULES: dict[str, Schedule] = {
                     "each cycle is T_mult times longer than the one before",
                     kind="int",
                     minimum=1,
+                    maximum=MAX_UPDATES,
                     slider_min=1,
                     slider_max=4,
                 ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -157,3 +158,21 @@ def test_the_default_scene_gives_the_same_result_on_either_engine() -> None:
     floats, arrays = run(Scene()), run(Scene(), "arrays")
     assert floats == arrays
     assert [r["status"] for r in floats["racers"]] == ["arrived"] * 4
+
+
+def test_a_negative_zero_hyperparameter_is_zero_so_groups_cannot_mix_the_two() -> None:
+    """0.0 == -0.0, so a NumPy group would step both racers with the first one's; the spec makes both 0.0."""
+    scene = Scene.model_validate(
+        {
+            "landscape": {"name": "rosenbrock"},
+            "start": [-0.0, 0.0],
+            "steps": 3,
+            "racers": [{"optimizer": "lion", "params": {"lr": 0.0}}, {"optimizer": "lion", "params": {"lr": -0.0}}],
+        }
+    )
+    assert math.copysign(1, scene.filled().racers[1].params["lr"]) == 1
+    floats, arrays = run(scene, "floats"), run(scene, "arrays")
+    assert floats == arrays
+    assert [math.copysign(1, v) for v in floats["racers"][1]["path"][1]] == [
+        math.copysign(1, v) for v in arrays["racers"][1]["path"][1]
+    ]

@@ -106,20 +106,21 @@ def test_unknown_parameter_is_rejected():
 @pytest.mark.parametrize(
     ("name", "params", "message"),
     [
-        ("cosine", {"T_max": 0}, r"cosine\.T_max must be an integer in \[1, inf\), got 0"),
+        ("cosine", {"T_max": 0}, r"cosine\.T_max must be an integer in \[1, 1000000000\], got 0"),
+        ("polynomial", {"total_iters": 1e300}, r"polynomial\.total_iters must be an integer in \[1, 1000000000\]"),
         ("cosine", {"T_max": 2.5}, r"cosine\.T_max must be an integer"),
         ("cosine", {"eta_min": -0.1}, r"cosine\.eta_min must be a number in \[0, inf\)"),
         ("step", {"gamma": 0}, r"step\.gamma must be a number in \(0, 1\], got 0"),
         ("exponential", {"gamma": 1.5}, r"exponential\.gamma must be a number in \(0, 1\]"),
         ("linear", {"start_factor": 0.0}, r"linear\.start_factor must be a number in \(0, 1\]"),
         ("linear", {"end_factor": 1.1}, r"linear\.end_factor must be a number in \[0, 1\]"),
-        ("cosine_restarts", {"T_mult": 0}, r"cosine_restarts\.T_mult must be an integer in \[1, inf\)"),
+        ("cosine_restarts", {"T_mult": 0}, r"cosine_restarts\.T_mult must be an integer in \[1, 1000000000\]"),
         ("onecycle", {"pct_start": 1.5}, r"onecycle\.pct_start must be a number in \[0, 1\]"),
         ("onecycle", {"div_factor": 0.5}, r"onecycle\.div_factor must be a number in \[1, inf\)"),
         ("polynomial", {"power": 0}, r"polynomial\.power must be a number in \(0, inf\)"),
         ("cyclic", {"base_lr": float("nan")}, r"cyclic\.base_lr must be a number in \[0, inf\)"),
         ("multistep", {"milestones": [10, -1]}, r"multistep\.milestones must be a list of integers each in \[0"),
-        ("inverse_sqrt", {"warmup": 0}, r"inverse_sqrt\.warmup must be an integer in \[1, inf\)"),
+        ("inverse_sqrt", {"warmup": 0}, r"inverse_sqrt\.warmup must be an integer in \[1, 1000000000\]"),
     ],
 )
 def test_out_of_range_parameter_is_rejected(name, params, message):
