@@ -151,7 +151,9 @@ function boot(data) {
   showPlaying(player.playing);
   if (race.complete) document.body.dataset.complete = "1";
   else receive();
-  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => { if (options.theme === "auto") player.redraw(); });
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    if (options.theme === "auto") { player.redraw(); legend(race); } // markers take the new theme's ink
+  });
 
   requestAnimationFrame(() => {
     performance.mark("optirace:embed-drawn");

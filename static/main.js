@@ -370,6 +370,7 @@ function applyTheme(mode) {
 }
 function redrawAll() {
   player.redraw();
+  if (player.race) { leaderboard.setRace(player.race); leaderboard.setStep(player.step); }
   lossChart.redraw();
   lrChart.redraw();
   if ($("sweep-panel").open && lastSweep) drawSweep($("sweep-chart"), lastSweep, player.race, shown.racers.map((r) => r.params.lr));

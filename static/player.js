@@ -24,7 +24,7 @@ export function createPlayer(container, options = {}) {
   const layers = ["map", "race", "overlay"].map((name) => el("canvas", { className: `layer layer-${name}` }));
   const status = el("div", { className: "plot-status", role: "status" });
   const plot = el("div", { className: "plot" }, [...layers, status]);
-  // touch-action: none on the start marker only: a finger drags it there and scrolls elsewhere
+  // a finger drags the start marker (touch-action: none); elsewhere it scrolls
   const handle = el("i", { className: "handle" });
   plot.setAttribute("role", "img");
   const root = el("div", { className: "player" }, [plot]);
@@ -251,10 +251,10 @@ export function createPlayer(container, options = {}) {
     plot.addEventListener("pointerdown", (event) => {
       if (!T || !meta || event.button !== 0) return;
       const w = world(event);
-      const onMarker = start && Math.hypot(w.px - T.px(start[0]), w.py - T.py(start[1])) <= theme.ball + 12;
+      const onMarker = start && Math.hypot(w.px - T.px(start[0]), w.py - T.py(start[1])) <= 22; // the handle's 44 px
       press = { px: w.px, py: w.py, onMarker, dragging: false };
       if (onMarker) plot.setPointerCapture(event.pointerId);
-      if (event.pointerType === "touch") show(w); // read out where a finger lands
+      if (event.pointerType === "touch") show(w);
     });
     plot.addEventListener("pointerup", (event) => {
       if (!press || !T) return;

@@ -373,6 +373,22 @@ def test_theme_toggle_switches_light_and_dark(page: Page) -> None:
     assert background == "rgb(17, 20, 25)"
 
 
+def test_switching_theme_reinks_the_leaderboard_markers(page: Page) -> None:
+    """Lion's black marker: black on the light theme, lightened as soon as the theme turns dark."""
+    page.emulate_media(color_scheme="light")
+    open_scene(page, "landscape=bowl&steps=30&racer=lion;lr=0.1;color=000000")
+    centre = """() => {
+        const marker = document.querySelector('#leaderboard-body canvas.marker');
+        const [x, y] = [marker.width >> 1, marker.height >> 1];
+        return Array.from(marker.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3));
+    }"""
+    assert page.evaluate(centre) == [0, 0, 0]
+    page.locator("#theme").click()  # auto → light
+    page.locator("#theme").click()  # light → dark
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    assert min(page.evaluate(centre)) > 90
+
+
 def test_racers_can_be_added_and_removed(page: Page) -> None:
     open_scene(page)
     page.get_by_label("Add", exact=True).select_option("nesterov")
