@@ -9,9 +9,10 @@ several times faster than one NumPy expression for all of them (see bench/bench_
 The racers whose rules fit the fused moment update step by ``core.fused``'s arithmetic, the others
 by ``core.float_rules``, operation for operation and in the same order as on arrays, with the same
 group-wide choices of which parts run, so every point and loss here equals, bit for bit, the NumPy
-engine's (IEEE-754 +, −, ×, ÷ and √ are correctly rounded on floats and on arrays alike; the
-landscapes' exp, sin and cos are NumPy's, called on floats). The tests check this on every
-landscape and every optimizer, with noise, schedules and regularization.
+engine's: IEEE-754 +, −, ×, ÷ and √ are correctly rounded on floats and on arrays alike, and the
+landscapes' exp, sin and cos are NumPy's, called on floats. (A NaN's own sign bit may differ; no
+NaN ever leaves the server.) The tests check this on every landscape and every optimizer, with
+noise, schedules and regularization.
 
 Python raises where NumPy returns inf or NaN (a division by zero, a float power that overflows, the
 square root of a negative; a negative number's fractional power is complex in Python, NaN in NumPy,
