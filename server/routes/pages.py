@@ -15,7 +15,7 @@ from core.landscapes import LANDSCAPES
 from core.optimizers import OPTIMIZERS
 from core.scene import MAX_NOISE, MAX_RACERS, MAX_REGULARIZATION, MAX_STEPS, OPTIMIZER_COLORS, PALETTE, Scene
 from core.scene_url import scene_from_query, scene_to_query
-from core.schedules import SCHEDULES
+from core.schedules import MAX_UPDATES, SCHEDULES
 from server.paths import TEMPLATES
 from server.routes.catalog import landscape_json, optimizer_json, schedule_json
 
@@ -43,12 +43,19 @@ _ASSUMED = {"kind": "float", "scale": "linear"}
 
 def _compact_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """A spec without "allowed" (derived), "help" (the page fetches it with the catalogues, for
-    tooltips, once the race is drawn) and the values the page assumes for a missing key."""
+    tooltips, once the race is drawn), the values the page assumes for a missing key, and a schedule
+    length's bound of MAX_UPDATES (10⁹ updates, far past any race: the server's 422 names it)."""
     return {
         key: value
         for key, value in spec.items()
         if key in ("name", "default")
-        or (key not in ("allowed", "help") and value is not None and value is not False and _ASSUMED.get(key) != value)
+        or (
+            key not in ("allowed", "help")
+            and value is not None
+            and value is not False
+            and _ASSUMED.get(key) != value
+            and not (key == "maximum" and value == MAX_UPDATES)
+        )
     }
 
 
