@@ -164,9 +164,9 @@ class _FloatRace:
         any_coupled, any_amsgrad = plan.any_coupled, plan.any_amsgrad
         buffer, direction_is_m = plan.parts["buffer"], plan.direction_is_m
         row = t % BLOCK  # update t + 1 is row t % BLOCK of the block that starts at update t − row + 1
-        if row == 0:
-            n2 = len(fused_at)
-            self.tables = {name: values.reshape(BLOCK, n2).tolist() for name, values in plan.block(t + 1).items()}
+        if row == 0:  # the coefficients this plan uses, one per racer (both coordinates share them)
+            block = plan.block(t + 1)
+            self.tables = {name: block[name][:, :, 0].tolist() for name in plan.needed}
         tables = self.tables
         shrink = tables["shrink"][row] if plan.any_decoupled else None
         a, b = (tables["a"][row], tables["b"][row]) if buffer else (None, None)
@@ -175,10 +175,11 @@ class _FloatRace:
         c1 = tables["c1"][row] if plan.parts["c1"] else None
         c2 = tables["c2"][row]
         for k, j in enumerate(fused_at):
-            theta = points[j] * shrink[k] if shrink is not None else points[j]
+            r = k >> 1  # the racer of coordinate k, in the plan's order
+            theta = points[j] * shrink[r] if shrink is not None else points[j]
             g = grads[j] + wd_c[k] * theta if any_coupled else grads[j]
             mk = m[k]
-            mk = (a[k] * mk + b[k] * g) + w[k] * (g - mk) if a is not None and b is not None else mk + w[k] * (g - mk)
+            mk = (a[r] * mk + b[r] * g) + w[k] * (g - mk) if a is not None and b is not None else mk + w[k] * (g - mk)
             vk = alpha[k] * v[k] + beta[k] * g * g
             m[k], v[k] = mk, vk
             u = vk
@@ -189,12 +190,12 @@ class _FloatRace:
                 v_max[k] = vm
                 if amsgrad[k]:
                     u = vm
-            d = sqrt(u / k1[k]) if k1 is not None else sqrt(u)
-            d = (d / k2[k] if k2 is not None else d) + eps[k]
+            d = sqrt(u / k1[r]) if k1 is not None else sqrt(u)
+            d = (d / k2[r] if k2 is not None else d) + eps[k]
             n = mk if direction_is_m else e[k] * g + f_m[k] * mk
             if c1 is not None:
-                theta = theta + (c1[k] * g) / d
-            points[j] = theta + (c2[k] * n) / d
+                theta = theta + (c1[r] * g) / d
+            points[j] = theta + (c2[r] * n) / d
 
     def _other_updates(self, t: int, grads: list[float]) -> None:
         """Update t + 1 of the racers outside the fused form, each by its own rule."""
