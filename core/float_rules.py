@@ -22,7 +22,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from core.optimizers import adadelta, adam, adamax, lion, nadam, newton, radam, rmsprop
+from core.landscapes import sign
+from core.optimizers import adadelta, adam, adamax, lerp, lion, nadam, newton, radam, rmsprop
 
 Step = Callable[[float, float, float, float, int, float, Any], tuple[float, float]]
 CoordinateStep = Callable[[float, float, int, int, float], float]  # (θ, g, coordinate, t, lr) → θ
@@ -31,27 +32,11 @@ Kwargs = Mapping[str, Any]
 sqrt = math.sqrt
 
 
-def sign(value: float) -> float:
-    """np.sign on a float: ±1, 0.0 for ±0 (positive, as NumPy), NaN for NaN."""
-    if value > 0:
-        return 1.0
-    if value < 0:
-        return -1.0
-    return 0.0 if value == 0 else value
-
-
 def maximum(a: float, b: float) -> float:
     """np.maximum on floats: NaN if either is NaN."""
     if a != a or b != b:
         return a if a != a else b
     return a if a >= b else b
-
-
-def lerp(start: float, end: float, weight: float) -> float:
-    """torch.lerp's two branches, as core.optimizers._lerp."""
-    if weight < 0.5:
-        return start + weight * (end - start)
-    return end - (end - start) * (1 - weight)
 
 
 def _any(group: Sequence[Kwargs], key: str, default: Any = 0.0) -> bool:

@@ -115,6 +115,40 @@ class Surface:
             grads += (2.0 * self.l2) * points
         return loss, grads
 
+    def on_floats(self) -> Callable[[float, float], tuple[Any, Any, Any]]:
+        """``value_and_grad`` for one point given as two floats: (x, y) → (F, ∂F/∂x, ∂F/∂y).
+
+        The same operations in the same order as on arrays, so the same bits (core.scalar races on it).
+        """
+        f, params, l1, l2 = self._value_and_grad_xy, self.params, self.l1, self.l2
+        if not (l1 or l2):
+            return lambda x, y: f(x, y, params)
+        two_l2 = 2.0 * l2
+
+        def at(x: float, y: float) -> tuple[Any, Any, Any]:
+            loss, grad_x, grad_y = f(x, y, params)
+            if l1:
+                loss = loss + l1 * (abs(x) + abs(y))
+                grad_x = grad_x + l1 * sign(x)
+                grad_y = grad_y + l1 * sign(y)
+            if l2:
+                loss = loss + l2 * (x * x + y * y)
+                grad_x = grad_x + two_l2 * x
+                grad_y = grad_y + two_l2 * y
+            return loss, grad_x, grad_y
+
+        return at
+
+    def hessian_on_floats(self) -> Callable[[float, float], tuple[Any, Any, Any]]:
+        """``hessian`` for one point given as two floats: (x, y) → (∂²F/∂x², ∂²F/∂x∂y, ∂²F/∂y²), the same bits."""
+        h, params, two_l2 = self._hessian_xy, self.params, 2.0 * self.l2
+
+        def at(x: float, y: float) -> tuple[Any, Any, Any]:
+            hxx, hxy, hyy = h(x, y, params)
+            return hxx + two_l2, hxy, hyy + two_l2
+
+        return at
+
     def value(self, points: ArrayLike) -> FloatArray:
         """Loss F at ``points`` (..., 2) → (...)."""
         return self.value_and_grad(points)[0]
@@ -141,6 +175,15 @@ class Surface:
             return self.landscape.minima
         key = tuple(sorted(self.params.items()))
         return _regularized_minima(self.landscape.name, key, self.l1, self.l2)
+
+
+def sign(value: float) -> float:
+    """np.sign on one float: ±1, 0.0 for ±0 (positive, as NumPy), NaN for NaN."""
+    if value > 0:
+        return 1.0
+    if value < 0:
+        return -1.0
+    return 0.0 if value == 0 else value
 
 
 def _check_penalty(name: str, value: Any) -> float:

@@ -72,7 +72,7 @@ def _pow(base: Hyper, exponent: Hyper) -> Hyper:
     return base**exponent
 
 
-def _lerp(start: FloatArray, end: FloatArray, weight: Hyper) -> FloatArray:
+def lerp(start: FloatArray, end: FloatArray, weight: Hyper) -> FloatArray:
     """torch.lerp, both of its branches: start + w·(end − start) if w < 0.5, else end − (end − start)·(1 − w)."""
     if isinstance(weight, np.ndarray):
         return np.where(weight < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight))
@@ -212,7 +212,7 @@ def rmsprop(
         square_avg = state.square_avg * alpha + (1 - alpha) * g * g
         grad_avg = state.grad_avg
         if is_centered:
-            grad_avg = _lerp(grad_avg, g, 1 - alpha)
+            grad_avg = lerp(grad_avg, g, 1 - alpha)
             avg = _select(centered, np.sqrt(square_avg - grad_avg * grad_avg), np.sqrt(square_avg))
         else:
             avg = np.sqrt(square_avg)
@@ -270,7 +270,7 @@ def adam(
     def update(points: FloatArray, grads: FloatArray, state: AdamState, lr: Hyper) -> tuple[FloatArray, AdamState]:
         step = state.step + 1
         points, g = decay.apply(points, grads, lr)
-        exp_avg = _lerp(state.exp_avg, g, 1 - beta1)
+        exp_avg = lerp(state.exp_avg, g, 1 - beta1)
         exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
         max_exp_avg_sq = state.max_exp_avg_sq
         denominator_sq = exp_avg_sq
@@ -355,7 +355,7 @@ def nadam(
         mu = beta1 * (1.0 - 0.5 * _pow(0.96, step * momentum_decay))
         mu_next = beta1 * (1.0 - 0.5 * _pow(0.96, (step + 1) * momentum_decay))
         mu_product = state.mu_product * mu
-        exp_avg = _lerp(state.exp_avg, g, 1 - beta1)
+        exp_avg = lerp(state.exp_avg, g, 1 - beta1)
         exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
         denom = np.sqrt(exp_avg_sq / (1 - _pow(beta2, step))) + eps
         points = points + ((-lr * (1.0 - mu) / (1.0 - mu_product)) * g) / denom
@@ -403,7 +403,7 @@ def radam(
     def update(points: FloatArray, grads: FloatArray, state: RAdamState, lr: Hyper) -> tuple[FloatArray, RAdamState]:
         step = state.step + 1
         points, g = decay.apply(points, grads, lr)
-        exp_avg = _lerp(state.exp_avg, g, 1 - beta1)
+        exp_avg = lerp(state.exp_avg, g, 1 - beta1)
         exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
         bias_correction2 = 1 - _pow(beta2, step)
         corrected = exp_avg / (1 - _pow(beta1, step))
@@ -450,7 +450,7 @@ def adamax(beta1: Hyper = 0.9, beta2: Hyper = 0.999, eps: Hyper = 1e-8, weight_d
     def update(points: FloatArray, grads: FloatArray, state: AdamaxState, lr: Hyper) -> tuple[FloatArray, AdamaxState]:
         step = state.step + 1
         g = grads + weight_decay * points if decays else grads
-        exp_avg = _lerp(state.exp_avg, g, 1 - beta1)
+        exp_avg = lerp(state.exp_avg, g, 1 - beta1)
         exp_inf = np.maximum(state.exp_inf * beta2, np.abs(g) + eps)
         clr = lr / (1 - _pow(beta1, step))
         return points + (-clr * exp_avg) / exp_inf, AdamaxState(step, exp_avg, exp_inf)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from core.float_rules import Step, sign, sqrt
+from core.float_rules import Step, sqrt
 from core.fused import BLOCK, FusedPlan
 from core.landscapes import Surface
 
@@ -95,17 +95,18 @@ class _FloatRace:
         steps: int,
         gradient_noise: FloatArray | None,
     ):
-        self.surface, self.racers, self.steps = surface, racers, steps
+        self.racers, self.steps = racers, steps
+        self.value_and_grad, self.hessian_at = surface.on_floats(), surface.hessian_on_floats()
         self.noise = gradient_noise.tolist() if gradient_noise is not None else None
         self.points = [float(v) for _ in range(racers.count) for v in start]
         self.fused_at = [2 * i + c for i in racers.fused for c in (0, 1)]
         plan = racers.plan
-        self.const = {name: values.reshape(-1).tolist() for name, values in plan.const.items()} if plan else {}
+        const = {name: values.reshape(-1).tolist() for name, values in plan.const.items()} if plan else {}
         n2 = len(self.fused_at)
         names = ("wd_c", "w", "alpha", "beta", "eps", "e", "f", "amsgrad")
-        self.fused_constants = tuple(self.const[name] for name in names) if plan else ()
+        self.fused_constants = tuple(const[name] for name in names) if plan else ()
         self.m = [0.0] * n2
-        self.v = [v0 + 0.0 for v0 in self.const["v0"]] if plan else []  # v0 + zeros, as the arrays' init
+        self.v = [v0 + 0.0 for v0 in const["v0"]] if plan else []  # v0 + zeros, as the arrays' init
         self.v_max = [0.0] * n2
         self.tables: dict[str, list[list[float]]] = {}
 
@@ -133,26 +134,12 @@ class _FloatRace:
             return trail, losses
 
     def _gradients(self) -> tuple[list[float], list[float]]:
-        """∇F and F at every racer's θ, as Surface.value_and_grad computes them."""
-        f, params = self.surface.landscape.value_and_grad_xy, self.surface.params
-        l1, l2 = self.surface.l1, self.surface.l2
-        two_l2 = 2.0 * l2
-        points = self.points
+        """∇F and F at every racer's θ (Surface.on_floats: the bits of Surface.value_and_grad)."""
+        at, points = self.value_and_grad, self.points
         grads = [0.0] * len(points)
         loss_row = [0.0] * self.racers.count
         for i in range(self.racers.count):
-            x, y = points[2 * i], points[2 * i + 1]
-            loss, gx, gy = f(x, y, params)
-            if l1:
-                loss = loss + l1 * (abs(x) + abs(y))
-                gx = gx + l1 * sign(x)
-                gy = gy + l1 * sign(y)
-            if l2:
-                loss = loss + l2 * (x * x + y * y)
-                gx = gx + two_l2 * x
-                gy = gy + two_l2 * y
-            loss_row[i] = loss
-            grads[2 * i], grads[2 * i + 1] = gx, gy
+            loss_row[i], grads[2 * i], grads[2 * i + 1] = at(points[2 * i], points[2 * i + 1])
         return grads, loss_row
 
     def _fused_update(self, t: int, grads: list[float]) -> None:
@@ -199,12 +186,8 @@ class _FloatRace:
 
     def _other_updates(self, t: int, grads: list[float]) -> None:
         """Update t + 1 of the racers outside the fused form, each by its own rule."""
-        points = self.points
-        surface = self.surface
+        points, hessian_at = self.points, self.hessian_at
         for i, step, needs_hessian, lr in self.racers.others:
             x, y = points[2 * i], points[2 * i + 1]
-            hessian = None
-            if needs_hessian:  # as Surface.hessian: l2 on the diagonal
-                hxx, hxy, hyy = surface.landscape.hessian_xy(x, y, surface.params)
-                hessian = (hxx + 2.0 * surface.l2, hxy, hyy + 2.0 * surface.l2)
+            hessian = hessian_at(x, y) if needs_hessian else None
             points[2 * i], points[2 * i + 1] = step(x, y, grads[2 * i], grads[2 * i + 1], t + 1, lr[t], hessian)
