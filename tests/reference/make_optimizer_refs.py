@@ -703,6 +703,12 @@ icase(
     max_eval=10,
     history_size=5,
 )
+# a first trial step far too long: bracketing, then the zoom phase (cubic interpolation with
+# d2^2 < 0 on rosenbrock; trial points pushed 0.1 of the bracket away from its ends on beale)
+icase(
+    "lbfgs", "wolfe-zoom", "rosenbrock", steps=15, lr=30.0, line_search_fn="strong_wolfe", max_eval=25, history_size=3
+)
+icase("lbfgs", "wolfe-zoom", "beale", steps=12, lr=300.0, line_search_fn="strong_wolfe", max_eval=25, history_size=3)
 icase("lbfgs", "tolerances", "quadratic", steps=15, lr=0.8, tolerance_grad=1e-3, tolerance_change=1e-4)
 
 
