@@ -645,7 +645,7 @@ icase(
     lr=0.05,
     etaminus=0.3,
     etaplus=1.5,
-    step_size_min=1e-3,
+    step_size_min=0.02,
     step_size_max=0.5,
 )
 icase("rprop", "max-clamp", "rosenbrock", "cyclic", steps=50, lr=2e-3, etaplus=1.3, step_size_max=1e-2)
