@@ -2,7 +2,8 @@
 
 Run from the repository root with a torch venv (torch is NOT a project dependency):
 
-    /work/torchenv/bin/python tests/reference/make_schedule_refs.py
+    python3 -m venv /tmp/torchvenv && /tmp/torchvenv/bin/pip install torch==2.13.0 numpy
+    /tmp/torchvenv/bin/python tests/reference/make_schedule_refs.py
 
 Writes tests/reference/schedules.json: {"torch_version", "cases": [{"schedule", "params",
 "lr", "steps", "torch", "expected"}]}. For every case it builds torch.optim.SGD on a dummy
