@@ -26,8 +26,11 @@ parameter after step t (``points[t]``). All optimizers are built with
 ``foreach=False`` and ``maximize=False`` so that torch's single-tensor
 reference path (``_single_tensor_<name>``) is what is recorded.
 
-torch's default dtype is set to float64 while generating. The only place where
-this matters is NAdam: its ``mu_product`` state is created with
+(lbfgs instead calls ``step(closure)``; its closure computes the loss and the
+gradient on plain Python floats with optirace's formulas, see CLOSURE_LANDSCAPES.)
+
+torch's default dtype is set to float64 while generating. It matters for
+NAdam's ``mu_product`` and ASGD's ``eta`` and ``mu`` states, created with
 ``_get_scalar_dtype()``, i.e. float32 under torch's usual float32 default dtype
 and float64 under a float64 default. With float64 everything in the recorded
 trajectories is plain IEEE double arithmetic.
@@ -59,8 +62,9 @@ import itertools
 import numpy as np
 import torch
 
-# torch's CPU sqrt (Tensor.sqrt, Tensor.sqrt_, torch.sqrt; pow(x, 0.5) too) calls
-# MKL's vmdSqrt (statically linked, HA mode) whatever ATEN_CPU_CAPABILITY says.
+# torch's CPU sqrt (Tensor.sqrt, Tensor.sqrt_, torch.sqrt, and pow(x, 0.5), which
+# no optimizer uses and which is not replaced) calls MKL's vmdSqrt (statically
+# linked, HA mode) whatever ATEN_CPU_CAPABILITY says.
 # Its result depends on the CPU MKL dispatches for: on an AMD EPYC it is 1 ulp
 # off for ~1.2% of inputs, elsewhere it is correctly rounded. So "torch's
 # numbers" would depend on the machine that generates them. We replace it by
@@ -68,7 +72,7 @@ import torch
 # MKL's sqrt is exact, and what every other engine computes: with it, this
 # script regenerates the optimizers.json committed before byte for byte. No
 # other operation the optimizers use goes through MKL (rsqrt, norm, dot,
-# add/mul/div/addcmul/lerp are ATen kernels, checked by the self-check below).
+# add/mul/div/addcmul/lerp are ATen kernels; check_kernels() checks the first three).
 _MKL_SQRT = torch.Tensor.sqrt
 
 
@@ -863,9 +867,28 @@ def write_internals() -> None:
     self_check_internals(INTERNALS_OUT)
 
 
+def check_kernels() -> None:
+    """The float64 kernels the rules rely on compute what plain IEEE code computes (on 20 000 inputs)."""
+    gen = torch.Generator().manual_seed(0)
+    a = torch.rand(20_000, 2, generator=gen, dtype=torch.float64) * 10.0 ** torch.randint(
+        -5, 6, (20_000, 2), generator=gen
+    )
+    b = torch.randn(20_000, 2, generator=gen, dtype=torch.float64)
+    rows_a, rows_b = a.tolist(), b.tolist()
+    assert a.sqrt().tolist() == [[math.sqrt(x), math.sqrt(y)] for x, y in rows_a], "sqrt is not IEEE"
+    assert a.rsqrt().tolist() == [[1.0 / math.sqrt(x), 1.0 / math.sqrt(y)] for x, y in rows_a], "rsqrt"
+    for (x, y), (u, v), ta, tb in itertools.islice(zip(rows_a, rows_b, a, b, strict=True), 2000):
+        assert ta.norm(2).item() == math.sqrt(x * x + y * y), "norm"
+        assert ta.dot(tb).item() == x * u + y * v, "dot"
+    mkl = _MKL_SQRT(a).tolist()
+    off = sum(m != math.sqrt(x) for row, mrow in zip(rows_a, mkl, strict=True) for x, m in zip(row, mrow, strict=True))
+    print(f"kernels ok; torch's own (MKL) sqrt differs from IEEE on {off} of {2 * len(rows_a)} inputs here")
+
+
 def main() -> None:
     # the IEEE sqrt is in place (MKL's vmdSqrt gives 97.05499678053863 here on an AMD EPYC)
     assert torch.tensor([9419.672400070365]).sqrt().item() == math.sqrt(9419.672400070365) == 97.05499678053864
+    check_kernels()
     cases = [run_case(c) for c in C]
     data = {
         "torch_version": torch.__version__,
