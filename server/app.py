@@ -23,7 +23,7 @@ from server.responses import (
     server_error_handler,
     value_error_handler,
 )
-from server.routes import embed, exports, health, landscapes, optimizers, pages, race
+from server.routes import embed, exports, health, landscapes, optimizers, pages, presets, race
 
 DESCRIPTION = """
 Optimizers (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, …) race from one start point to the
@@ -52,6 +52,7 @@ def create_app() -> FastAPI:
         landscapes.router,
         optimizers.router,
         race.router,
+        presets.router,
         exports.router,
         embed.router,
         pages.router,
