@@ -6,12 +6,13 @@ with every scene: grid values keep 6 significant digits, polyline coordinates 5 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import contourpy
 import numpy as np
 
-from core.landscapes import Surface
+from core.landscapes import Domain, Surface
 
 GRID_DIGITS = 6  # significant digits of grid values
 PATH_DECIMALS = 5  # decimals of polyline coordinates
@@ -19,8 +20,11 @@ LOW_QUANTILE = 0.002  # log levels start at the gap below which this share of th
 MIN_LOG_GAP = 1e-9  # ... but at most this factor below the highest gap
 
 
-def contour_data(surface: Surface, levels: int = 24, resolution: int = 160) -> dict[str, Any]:
-    """Grid, contour levels and contour polylines of ``surface`` over its landscape's domain.
+def contour_data(
+    surface: Surface, levels: int = 24, resolution: int = 160, window: Sequence[float] | None = None
+) -> dict[str, Any]:
+    """Grid, contour levels and contour polylines of ``surface`` over its landscape's domain, or over
+    ``window`` = (xmin, xmax, ymin, ymax) (a close-up, e.g. of a race's ending; see check_window).
 
     The grid has ``resolution`` × ``resolution`` points from (xmin, ymin) to (xmax, ymax); ``z``
     is row-major with row j at y_j, from ymin upward. With m the global minimum value:
@@ -36,7 +40,7 @@ def contour_data(surface: Surface, levels: int = 24, resolution: int = 160) -> d
         raise ValueError(f"resolution must be an integer in [16, 512], got {resolution!r}")
 
     landscape = surface.landscape
-    domain = landscape.domain
+    domain = landscape.domain if window is None else Domain(*check_window(window, landscape.domain))
     xs = np.linspace(domain.xmin, domain.xmax, resolution)
     ys = np.linspace(domain.ymin, domain.ymax, resolution)
     grid = np.empty((resolution, resolution, 2))
@@ -44,7 +48,7 @@ def contour_data(surface: Surface, levels: int = 24, resolution: int = 160) -> d
     grid[..., 1] = ys[:, None]
     z = surface.value(grid)  # z[j, i] = F(x_i, y_j)
     if not np.isfinite(z).all():
-        raise ValueError(f"landscape {landscape.name} is not finite on its domain")
+        raise ValueError(f"landscape {landscape.name} is not finite on {'its domain' if window is None else 'window'}")
     z_min = float(z.min())
     z_max = float(z.max())
     level_values = _levels(surface, z, levels)
@@ -66,6 +70,22 @@ def contour_data(surface: Surface, levels: int = 24, resolution: int = 160) -> d
         "levels": level_values,
         "lines": lines,
     }
+
+
+def check_window(window: Sequence[float], domain: Domain) -> tuple[float, float, float, float]:
+    """A close-up (xmin, xmax, ymin, ymax): finite, ordered, inside the domain, at least 1e-6 of its size."""
+    if len(window) != 4 or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in window):
+        raise ValueError(f"window must be four finite numbers xmin,xmax,ymin,ymax, got {list(window)!r}")
+    xmin, xmax, ymin, ymax = (float(v) for v in window)
+    width, height = domain.xmax - domain.xmin, domain.ymax - domain.ymin
+    inside = domain.xmin <= xmin and xmax <= domain.xmax and domain.ymin <= ymin and ymax <= domain.ymax
+    if not (inside and xmax - xmin >= 1e-6 * width and ymax - ymin >= 1e-6 * height):
+        raise ValueError(
+            f"window must lie in the domain x in [{domain.xmin:g}, {domain.xmax:g}], y in [{domain.ymin:g}, "
+            f"{domain.ymax:g}] with xmin < xmax and ymin < ymax (at least 1e-6 of the domain's size); "
+            f"got {list(window)}"
+        )
+    return xmin, xmax, ymin, ymax
 
 
 def _levels(surface: Surface, z: np.ndarray, count: int) -> list[float]:

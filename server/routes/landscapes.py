@@ -21,7 +21,7 @@ from server.strict import strict_json
 router = APIRouter(prefix="/api/landscapes", tags=["landscapes"])
 
 MAX_COORDINATE = 1e6
-CONTOUR_KEYS = ("levels", "resolution", "l1", "l2")
+CONTOUR_KEYS = ("levels", "resolution", "l1", "l2", "window")
 
 LandscapeName = Annotated[
     str,
@@ -151,12 +151,28 @@ def contours(
     resolution: Annotated[int, Query(ge=16, le=512)] = 160,
     l1: Annotated[float, Query(ge=0.0, le=MAX_REGULARIZATION, allow_inf_nan=False)] = 0.0,
     l2: Annotated[float, Query(ge=0.0, le=MAX_REGULARIZATION, allow_inf_nan=False)] = 0.0,
+    window: Annotated[
+        str | None,
+        Query(
+            description="a close-up xmin,xmax,ymin,ymax inside the domain (default: the whole domain)",
+            examples=["2.5,3.5,0,1"],
+            max_length=200,
+        ),
+    ] = None,
 ) -> Response:
     """Drawing data for a landscape; its parameters go in the query by name, e.g. ``?condition=50&angle=30``."""
     landscape = landscape_named(name)
     params = {k: v for k, v in request.query_params.items() if k not in CONTOUR_KEYS}
     surface = landscape.surface(params, l1=l1, l2=l2)
-    return cached_json(request, contour_data(surface, levels=levels, resolution=resolution))
+    box = None if window is None else [_window_number(part) for part in window.split(",")]
+    return cached_json(request, contour_data(surface, levels=levels, resolution=resolution, window=box))
+
+
+def _window_number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"window must be four numbers xmin,xmax,ymin,ymax, got {text!r}") from None
 
 
 def _finite(values: list[float]) -> list[float | None]:

@@ -139,3 +139,21 @@ def test_bad_levels_are_rejected(levels):
 def test_bad_resolution_is_rejected(resolution):
     with pytest.raises(ValueError, match=r"resolution must be an integer in \[16, 512\], got "):
         contour_data(get_landscape("booth").surface(), resolution=resolution)
+
+
+def test_a_window_gives_a_close_up_of_the_surface() -> None:
+    surface = get_landscape("beale").surface()
+    close = contour_data(surface, levels=6, resolution=16, window=(2.5, 3.5, 0.0, 1.0))
+    assert close["domain"] == {"x": [2.5, 3.5], "y": [0.0, 1.0]}
+    assert close["z_min"] < contour_data(surface, levels=6, resolution=16)["z_min"] + 1  # the basin is in it
+    for line in close["lines"]:
+        for path in line["paths"]:
+            assert all(2.5 <= x <= 3.5 and 0 <= y <= 1 for x, y in path)
+
+
+@pytest.mark.parametrize(
+    "window", [(2.5, 3.5, 0.0), (3.5, 2.5, 0.0, 1.0), (2.5, 9.0, 0.0, 1.0), (0, float("nan"), 0, 1)]
+)
+def test_a_bad_window_is_refused_naming_it(window) -> None:
+    with pytest.raises(ValueError, match="window must"):
+        contour_data(get_landscape("beale").surface(), window=window)
