@@ -98,6 +98,17 @@ def scene_of(query: str, replace: Mapping[str, str] | None = None, lr_scale: flo
     return scene
 
 
+def expand_preset(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Query pairs with ``preset=<id>`` expanded into that demo's scene; the scene keys beside it replace
+    the demo's (``racer`` keys replace all of its racers). Raises ValueError for an unknown id."""
+    preset_id = next((value for key, value in pairs if key == "preset"), None)
+    if preset_id is None:
+        return pairs
+    own = [(key, value) for key, value in pairs if key != "preset"]
+    keys = {key for key, _ in own}
+    return [(key, value) for key, value in parse_query(get_preset(preset_id).query) if key not in keys] + own
+
+
 # --- checking a claim against a race -------------------------------------------------------------
 
 
@@ -108,7 +119,7 @@ def _index(result: dict[str, Any], label: str) -> int:
     return labels.index(label)
 
 
-def _at_minimum(result: dict[str, Any], index: int, step: int) -> bool:
+def at_minimum(result: dict[str, Any], index: int, step: int) -> bool:
     """The race's arrival test (core.race.Tracker) at one step of one racer."""
     racer = result["racers"][index]
     landscape = get_landscape(result["scene"]["landscape"]["name"])
@@ -197,7 +208,7 @@ def check(claim: Mapping[str, Any], result: dict[str, Any]) -> tuple[bool, str]:
     if kind == "left_minimum":
         index = _index(result, claim["racer"])
         racer = racers[index]
-        left = racer["arrived_at"] is not None and not _at_minimum(result, index, len(racer["path"]) - 1)
+        left = racer["arrived_at"] is not None and not at_minimum(result, index, len(racer["path"]) - 1)
         gap = measures.final_gap(result, index)
         return left, f"{claim['racer']}: arrived at {racer['arrived_at']}, final gap {gap:.3g}"
     if kind == "measure":

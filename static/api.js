@@ -49,15 +49,16 @@ export async function streamRace(scene, onFrame, signal) {
 const contourCache = new Map();
 
 /**
- * GET /api/landscapes/{name}/contours for a scene query written out by toQuery: its penalty and landscape
+ * GET /api/landscapes/{name}/contours (of a close-up `window` [xmin, xmax, ymin, ymax] if given) for a scene query written out by toQuery: its penalty and landscape
  * parameters, verbatim, after the page's resolution and levels (server/routes/pages.py preloads this URL).
  */
-export function fetchContours(name, query, { resolution, levels }) {
+export function fetchContours(name, query, { resolution, levels }, window = null) {
   const pieces = query.split("&");
   const url = `/api/landscapes/${encodeURIComponent(name)}/contours?${[
     `resolution=${resolution}`, `levels=${levels}`,
     ...pieces.filter((p) => p.startsWith("l1=") || p.startsWith("l2=")),
     ...pieces.filter((p) => p.startsWith("landscape.")).map((p) => p.slice(10)),
+    ...(window ? [`window=${window.map((v) => +v.toPrecision(8)).join(",")}`] : []),
   ].join("&")}`;
   if (!contourCache.has(url)) {
     const pending = getJSON(url);

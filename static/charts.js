@@ -1,9 +1,8 @@
 // Charts on canvas: the loss gap (log scale) and the learning rate of every racer against the step,
-// with the current step marked; the leaderboard; the learning-rate sensitivity sweep.
+// with the current step marked; the learning-rate sensitivity sweep (the leaderboard: leaderboard.js).
 
-import { markerCanvas, markerPath } from "./animate.js";
+import { markerPath } from "./animate.js";
 import { niceTicks, readTheme, tickLabel } from "./plot.js";
-import { gapAt } from "./race.js";
 
 const FLOOR = 1e-16;
 
@@ -196,72 +195,29 @@ export const createLossChart = (canvas) => createStepChart(canvas, {
   markers: true,
 });
 
-/** The learning rate of every update (schedule × base lr); log scale when the racers' lrs differ widely. */
-export const createLrChart = (canvas) => createStepChart(canvas, {
-  value: (race, racer, i) => racer.lr[i],
-  count: (race) => race.steps,
-  log: (lo, hi) => hi / lo > 30,
-  dashed: true,
-});
+/**
+ * The learning rate of every update (schedule × base lr). Linear by default, so a schedule's shape reads
+ * as it is (cosine a smooth arc, not a cliff); setLog(true) for racers whose lrs differ by decades.
+ */
+export function createLrChart(canvas) {
+  let log = false;
+  const chart = createStepChart(canvas, {
+    value: (race, racer, i) => racer.lr[i],
+    count: (race) => race.steps,
+    log: () => log,
+    dashed: true,
+  });
+  return {
+    ...chart,
+    setLog(on) { log = Boolean(on); chart.redraw(); },
+    get log() { return log; },
+  };
+}
 
 export function formatGap(g) {
   if (g == null || !Number.isFinite(g)) return "—";
   if (g === 0) return "0";
   return (Math.abs(g) >= 1e4 || Math.abs(g) < 1e-3 ? g.toExponential(2) : String(+g.toPrecision(3))).replaceAll("-", "−");
-}
-
-/** The leaderboard: arrived (by step), then running (by loss gap), then diverged; updated as the race plays. */
-export function createLeaderboard(tbody) {
-  let race = null;
-  let rows = [];
-  let order = "";
-  function setRace(next) {
-    race = next;
-    tbody.replaceChildren();
-    rows = race.racers.map((racer) => {
-      const name = document.createElement("th");
-      name.scope = "row";
-      const who = document.createElement("span");
-      who.className = "who";
-      who.append(markerCanvas(racer.shape, readTheme(tbody).ink(racer.color)), document.createTextNode(racer.label));
-      name.append(who);
-      const status = document.createElement("td");
-      const gap = document.createElement("td");
-      gap.className = "num";
-      const tr = document.createElement("tr");
-      tr.append(name, status, gap);
-      return { tr, status, gap, text: "", gapText: "" };
-    });
-    order = "";
-    setStep(0);
-  }
-  function setStep(k) {
-    if (!race) return;
-    const ranked = race.racers.map((racer, r) => {
-      const arrived = racer.arrivedAt != null && k >= racer.arrivedAt;
-      const diverged = racer.divergedAt != null && k >= racer.divergedAt;
-      const gap = gapAt(race, r, k);
-      let text = "running";
-      let words = "running";
-      let rank = 1e9 + (gap ?? 1e300);
-      if (arrived) { text = `✓ step ${racer.arrivedAt}`; words = `arrived at step ${racer.arrivedAt}`; rank = racer.arrivedAt; }
-      if (diverged) { text = `✕ step ${racer.divergedAt}`; words = `diverged at step ${racer.divergedAt}`; rank = 1e300 - racer.divergedAt; }
-      const row = rows[r];
-      if (row.text !== text) {
-        row.status.textContent = text;
-        row.status.title = words;
-        row.status.setAttribute("aria-label", words);
-        row.text = text;
-        row.tr.dataset.status = diverged ? "diverged" : arrived ? "arrived" : "running";
-      }
-      const gapText = formatGap(gap);
-      if (row.gapText !== gapText) { row.gap.textContent = gapText; row.gapText = gapText; }
-      return { r, rank };
-    }).sort((a, b) => a.rank - b.rank || a.r - b.r);
-    const next = ranked.map((x) => x.r).join(",");
-    if (next !== order) { order = next; tbody.replaceChildren(...ranked.map((x) => rows[x.r].tr)); }
-  }
-  return { setRace, setStep };
 }
 
 /** The sweep: final loss gap against the learning rate (log–log) per racer; ✕ where it diverged; ▲ at the racer's lr. */

@@ -2,16 +2,17 @@
 // The URL is the single source of UI state: input → new scene → history → render(scene).
 
 import { ApiError, evaluate, fetchCatalogues, fetchContours, fetchRace, fetchSweep, streamRace } from "./api.js";
-import { createLeaderboard, createLossChart, createLrChart, drawSweep, formatGap } from "./charts.js";
+import { createCaption } from "./caption.js";
+import { createLossChart, createLrChart, drawSweep, formatGap } from "./charts.js";
+import { createLeaderboard } from "./leaderboard.js";
 import { createPlayer } from "./player.js";
-import { PRESETS } from "./presets.js";
 import { addChunk, createRace, finish, raceFromResult } from "./race.js";
 import { createCodec } from "./scene-url.js";
+import { createZoom } from "./zoom.js";
 
 const $ = (id) => document.getElementById(id);
 const data = JSON.parse($("page-data").textContent);
 const codec = createCodec(data);
-const presetQueries = new Map(PRESETS.map((p) => [codec.toQuery(codec.parse(p.query).scene), p]));
 const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 // --- the scene in the URL ---
@@ -66,7 +67,12 @@ const player = createPlayer($("player"), {
 });
 const lossChart = createLossChart($("loss-chart"));
 const lrChart = createLrChart($("lr-chart"));
-const leaderboard = createLeaderboard($("leaderboard-body"));
+const leaderboard = createLeaderboard($("leaderboard-body"), $("leaderboard-state"), (race) => codec.landscapes[race.scene.landscape.name]);
+const zoom = createZoom(player, $("zoom-end"), data.contours, { onError: (error) => showError(error) });
+$("lr-log").addEventListener("click", () => {
+  lrChart.setLog(!lrChart.log);
+  $("lr-log").setAttribute("aria-pressed", String(lrChart.log));
+});
 let controls = null; // built after the first race (controls.js is loaded then, off the critical path)
 
 const round4 = (v) => Number(v.toFixed(Math.max(0, 3 - Math.floor(Math.log10(Math.abs(v) || 1)))));
@@ -97,7 +103,7 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
   shown = scene;
   const meta = codec.landscapes[scene.landscape.name];
   showCaption(scene, query); // first: its height moves the plot, whose size depends on where it sits
-  if (previous?.landscape.name !== scene.landscape.name) player.setLandscape(meta);
+  if (previous?.landscape.name !== scene.landscape.name) zoom.setLandscape(meta);
   // the requests first, so they run while the page updates
   const key = raceKey(scene);
   const raceChanged = key !== shownRaceKey || !previous;
@@ -109,7 +115,7 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
   if (cKey !== contourKey) {
     contourKey = cKey;
     fetchContours(scene.landscape.name, query, data.contours).then((contours) => {
-      if (cKey === contourKey) player.setContours(contours);
+      if (cKey === contourKey) zoom.setContours(contours, query);
     }, (error) => showError(error));
   }
   player.setStart(scene.start);
@@ -162,6 +168,7 @@ async function runRace(scene, query, { replay, showAll }) {
           updateRace(race);
           leaderboard.setRace(race);
           leaderboard.setStep(player.step);
+          zoom.setRace(race);
         }
       }, controller.signal);
       player.setStatus("");
@@ -228,6 +235,7 @@ function showRace(race, { replay, showAll }) {
     lossChart.setRace(race);
     lrChart.setRace(race);
     leaderboard.setRace(race);
+    zoom.setRace(race);
     showStep(player.step);
   });
 }
@@ -251,29 +259,31 @@ function showError(error) {
   console.warn(`optirace: ${message}`);
 }
 
-// --- caption, presets ---
+// --- caption, presets (the demos come with the page data, as GET /api/presets gives them) ---
 const presetSelect = $("preset");
-presetSelect.append(new Option("Custom scene", ""), ...PRESETS.map((p) => new Option(p.title, p.id)));
+presetSelect.append(new Option("Custom scene", ""), ...data.presets.map((p) => new Option(p.title, p.id)));
 presetSelect.options[0].disabled = true;
+const caption = createCaption(
+  { root: $("caption"), title: $("caption-title"), text: $("caption-text"), back: $("caption-back") },
+  data.presets, codec, { onRestore: (preset) => showPreset(preset) },
+);
 
 function showCaption(scene, query) {
-  const preset = presetQueries.get(query) || PRESETS.find((p) => p.id === history.state?.preset);
+  const { preset } = caption.show(scene, query, history.state?.preset);
   presetSelect.value = preset ? preset.id : "";
-  const meta = codec.landscapes[scene.landscape.name];
-  $("caption-title").textContent = preset ? preset.title : meta.title;
-  document.title = `${preset ? preset.title : meta.title} · optirace`;
-  $("caption-text").textContent = preset ? preset.caption : `${meta.lesson[0].toUpperCase()}${meta.lesson.slice(1)}.`;
+}
+
+function showPreset(preset) {
+  const scene = codec.parse(preset.query).scene;
+  clearTimeout(urlTimer);
+  history.pushState({ preset: preset.id }, "", `${location.pathname}?${preset.query}`);
+  dragging = false;
+  render(scene, preset.query, { replay: true });
 }
 
 presetSelect.addEventListener("change", () => {
-  const preset = PRESETS.find((p) => p.id === presetSelect.value);
-  if (!preset) return;
-  const scene = codec.parse(preset.query).scene;
-  const query = codec.toQuery(scene);
-  clearTimeout(urlTimer);
-  history.pushState({ preset: preset.id }, "", `${location.pathname}?${query}`);
-  dragging = false;
-  render(scene, query, { replay: true });
+  const preset = caption.byId(presetSelect.value);
+  if (preset) showPreset(preset);
 });
 
 window.addEventListener("popstate", () => {
@@ -316,20 +326,24 @@ async function copyText(text) {
   try { await navigator.clipboard.writeText(text); return true; } catch { return false; }
 }
 
-async function copyTorch(index) {
-  const scene = shown;
-  $("code-title").textContent = `${scene.racers[index].label} in PyTorch`;
+/** The whole scene as a runnable torch script (GET /api/pytorch, made on the server from the catalogues' templates). */
+async function copyTorch() {
+  const count = shown.racers.length;
+  $("code-title").textContent = `This race in PyTorch (${count === 1 ? "its racer" : `all ${count} racers`})`;
   $("code-text").textContent = "…";
   $("code-status").textContent = "";
   const dialog = $("code-dialog");
   if (!dialog.open) dialog.showModal();
   try {
-    const [{ torchCode }, catalogues] = await Promise.all([import("./torch-code.js"), fetchCatalogues()]);
-    const code = torchCode(scene, index, catalogues);
+    const reply = await fetch(`/api/pytorch?${currentQuery()}`);
+    if (!reply.ok) throw new Error((await reply.json()).error ?? reply.statusText);
+    const code = await reply.text();
     $("code-text").textContent = code;
-    $("code-status").textContent = (await copyText(code)) ? "Copied to the clipboard." : "Select the code and copy it.";
+    $("code-status").textContent = (await copyText(code))
+      ? "Copied to the clipboard: runs as is with torch and numpy; `paths` then holds every racer's path."
+      : "Select the code and copy it.";
   } catch (error) {
-    $("code-status").textContent = `Could not load the torch templates (${error.message}).`;
+    $("code-status").textContent = `Could not make the script (${error.message}).`;
   }
 }
 $("code-copy").addEventListener("click", async () => {
@@ -439,10 +453,25 @@ document.addEventListener("keydown", (event) => {
 });
 
 // --- boot ---
-// No query: the server's default scene (the first demo). Either way the address is written out.
-const first = currentQuery() ? sceneFromUrl() : codec.fill(data.default_scene);
+// No query: the first demo; ?preset=<id>: that demo. Either way the address is written out.
+const asked = new URLSearchParams(location.search).get("preset");
+const askedPreset = asked == null ? null : caption.byId(asked);
+if (asked != null && !askedPreset) console.warn(`optirace: unknown preset ${JSON.stringify(asked)}; expected one of: ${data.presets.map((p) => p.id).join(", ")}`);
+function presetQuery(preset) {
+  // the demo's scene, its keys replaced by the address's own scene keys (racer= keys replace all its racers),
+  // as the server expands ?preset= (core.presets.expand_preset)
+  const own = currentQuery().split("&").filter((part) => part && part.split("=")[0] !== "preset");
+  const keys = new Set(own.map((part) => decodeURIComponent(part.split("=")[0])));
+  return [...preset.query.split("&").filter((part) => !keys.has(part.split("=")[0])), ...own].join("&");
+}
+function parsed(query) {
+  const { scene, warnings } = codec.parse(query);
+  for (const warning of warnings) console.warn(`optirace: ${warning}`);
+  return scene;
+}
+const first = askedPreset ? parsed(presetQuery(askedPreset)) : currentQuery() && asked == null ? sceneFromUrl() : parsed(data.presets[0].query);
 const firstQuery = codec.toQuery(first);
-history.replaceState({ preset: history.state?.preset ?? null }, "", `${location.pathname}?${firstQuery}`);
+history.replaceState({ preset: askedPreset?.id ?? history.state?.preset ?? caption.presetOf(firstQuery)?.id ?? null }, "", `${location.pathname}?${firstQuery}`);
 applyTheme(themeMode);
 render(first, firstQuery, { replay: true });
 setTimeout(boot, 600);

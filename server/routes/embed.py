@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from core.presets import expand_preset
 from core.scene import Scene
 from core.scene_url import parse_query, scene_from_query, scene_json_from_query, scene_to_query
 from server.render.offline import (
@@ -73,7 +74,7 @@ def embed(request: Request) -> HTMLResponse:
     theme = next((value for key, value in reversed(pairs) if key == "theme"), "light")
     scene_pairs = [(key, value) for key, value in pairs if key not in EMBED_OPTIONS]
     try:
-        scene = Scene.model_validate(scene_json_from_query(scene_pairs))
+        scene = Scene.model_validate(scene_json_from_query(expand_preset(scene_pairs)))
         html = _page(scene_to_query(scene), start_theme(theme))
     except ValueError as error:
         page_query = "&".join(

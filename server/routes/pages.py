@@ -13,8 +13,9 @@ from fastapi.templating import Jinja2Templates
 
 from core.landscapes import LANDSCAPES
 from core.optimizers import OPTIMIZERS
+from core.presets import PRESETS, expand_preset
 from core.scene import MAX_NOISE, MAX_RACERS, MAX_REGULARIZATION, MAX_STEPS, OPTIMIZER_COLORS, PALETTE, Scene
-from core.scene_url import scene_from_query, scene_to_query
+from core.scene_url import parse_query, scene_from_query, scene_json_from_query, scene_to_query
 from core.schedules import MAX_UPDATES, SCHEDULES
 from server.paths import TEMPLATES
 from server.routes.catalog import landscape_json, optimizer_json, schedule_json
@@ -35,7 +36,7 @@ STREAM_ABOVE = 6000
 _LEFT_OUT = {
     "optimizers": ("rule", "summary", "fixed", "torch"),
     "schedules": ("formula", "torch"),
-    "landscapes": ("tolerance", "radius", "log_scale"),
+    "landscapes": ("log_scale",),
 }
 # Values the page assumes when a parameter spec leaves a key out (besides None and False).
 _ASSUMED = {"kind": "float", "scale": "linear"}
@@ -80,7 +81,10 @@ def page_data() -> str:
         "landscapes": [trimmed(landscape_json(landscape), "landscapes") for landscape in LANDSCAPES.values()],
         "optimizers": [trimmed(optimizer_json(spec), "optimizers") for spec in OPTIMIZERS.values()],
         "schedules": [trimmed(schedule_json(schedule), "schedules") for schedule in SCHEDULES.values()],
-        "default_scene": Scene().filled().model_dump(mode="json"),
+        "default_scene": Scene().filled().model_dump(mode="json"),  # what omitted values default to
+        # the demos without their claims (GET /api/presets has them): the select, the captions; the first
+        # is the page's scene when its address has no query
+        "presets": [preset.to_json(with_claims=False) for preset in PRESETS],
         "colors": {"palette": list(PALETTE), "optimizers": OPTIMIZER_COLORS},
         "contours": {"resolution": CONTOUR_RESOLUTION, "levels": CONTOUR_LEVELS},
         "stream_above": STREAM_ABOVE,
@@ -121,6 +125,19 @@ def contours_query(canonical: str) -> str:
     return "&".join([f"resolution={CONTOUR_RESOLUTION}", f"levels={CONTOUR_LEVELS}", *penalty, *params])
 
 
+def default_scene() -> Scene:
+    """The page's scene when its address has no query: the first demo."""
+    return PRESETS[0].scene()
+
+
+def page_query(query: str) -> str:
+    """The scene query of a page address: ``preset=<id>`` expanded (core.presets.expand_preset), as the page does."""
+    pairs = parse_query(query)
+    if not any(key == "preset" for key, _ in pairs):
+        return query
+    return scene_to_query(Scene.model_validate(scene_json_from_query(expand_preset(pairs))))
+
+
 def preloads(query: str) -> list[str]:
     """The first requests the page will make for this query, so the browser starts them with the HTML.
 
@@ -128,7 +145,8 @@ def preloads(query: str) -> list[str]:
     the server cannot read gets no preload (the page falls back to defaults and says so).
     """
     try:
-        scene = scene_from_query(query) if query else Scene()
+        query = page_query(query)
+        scene = scene_from_query(query) if query else default_scene()
     except ValueError:
         return []
     canonical = scene_to_query(scene)
