@@ -207,9 +207,10 @@ export function createLrChart(canvas) {
     log: () => log,
     dashed: true,
   });
+  canvas.dataset.scale = "linear";
   return {
     ...chart,
-    setLog(on) { log = Boolean(on); chart.redraw(); },
+    setLog(on) { log = Boolean(on); canvas.dataset.scale = log ? "log" : "linear"; chart.redraw(); },
     get log() { return log; },
   };
 }

@@ -61,7 +61,7 @@ export function standings(race, k, judge) {
   const key = (row) => (row.state === "diverged" ? `✕${row.divergedAt}` : formatGap(row.gap));
   rows.forEach((row, i) => {
     const previous = rows[i - 1];
-    row.tied = (previous && key(previous) === key(row)) || (rows[i + 1] && key(rows[i + 1]) === key(row));
+    row.tied = Boolean((previous && key(previous) === key(row)) || (rows[i + 1] && key(rows[i + 1]) === key(row)));
     row.rank = previous && key(previous) === key(row) ? previous.rank : i + 1;
   });
   return { finished, step, rows };

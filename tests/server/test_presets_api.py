@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from fastapi.testclient import TestClient
 
 from core.presets import PRESETS, STORIES
@@ -43,3 +45,18 @@ def test_presets_are_cached_by_etag(client: TestClient) -> None:
     first = client.get("/api/presets")
     again = client.get("/api/presets", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
+
+
+def test_the_page_and_the_embed_take_a_demo_by_id(client: TestClient) -> None:
+    valley = client.get("/api/presets/valley").json()
+    page = html.unescape(client.get("/?preset=valley").text)
+    assert f'href="/api/race?{valley["query"]}"' in page  # the demo's race is preloaded
+    embed = client.get("/embed?preset=valley&steps=80")  # a scene key beside it replaces the demo's
+    assert embed.status_code == 200
+    assert valley["query"].replace("steps=150", "steps=80") in html.unescape(embed.text)
+
+
+def test_an_unknown_demo_in_the_embed_is_a_422_naming_the_known_ones(client: TestClient) -> None:
+    reply = client.get("/embed?preset=nope")
+    assert reply.status_code == 422
+    assert "unknown preset &#39;nope&#39;; expected one of: race-beale" in reply.text
