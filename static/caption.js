@@ -5,7 +5,7 @@
 
 const MAX_CHANGES = 3;
 
-const fmt = (v) => (Array.isArray(v) ? v.map(fmt).join(", ") : typeof v === "number" ? String(+v.toPrecision(6)).replace("-", "−") : String(v));
+const fmt = (v) => (Array.isArray(v) ? `(${v.map(fmt).join(", ")})` : typeof v === "number" ? String(+v.toPrecision(6)).replace("-", "−") : String(v));
 
 /** What differs between two filled scenes, in words ("SGD lr 0.05 → 0.1", "a racer added"), in scene order. */
 export function sceneChanges(from, to, landscapes) {
