@@ -23,7 +23,7 @@ from server.responses import (
     server_error_handler,
     value_error_handler,
 )
-from server.routes import embed, exports, health, landscapes, optimizers, pages, presets, race
+from server.routes import embed, exports, health, landscapes, links, optimizers, pages, presets, race
 
 DESCRIPTION = """
 Optimizers (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, …) race from one start point to the
@@ -55,6 +55,7 @@ def create_app() -> FastAPI:
         presets.router,
         exports.router,
         embed.router,
+        links.router,
         pages.router,
     )
     for router in routers:
