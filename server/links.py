@@ -188,17 +188,20 @@ class LinkStore:
             if stored is not None:
                 continue  # a collision: the next, longer id
             with self.engine.connect() as connection, _writing(connection).begin():
+                # RETURNING, not rowcount: the driver may not tell an INSERT's count (psycopg 3 here says -1)
                 inserted = connection.execute(
                     self._insert(links_table)
                     .values(id=link_id, query=query)
                     .on_conflict_do_nothing(index_elements=["id"])
-                ).rowcount
+                    .returning(links_table.c.id)
+                ).first()
                 if inserted:
                     counted = connection.execute(
                         update(usage_table)
                         .where(usage_table.c.id == 1, usage_table.c.bytes + size <= self.max_storage_bytes)
                         .values(links=usage_table.c.links + 1, bytes=usage_table.c.bytes + size)
-                    ).rowcount
+                        .returning(usage_table.c.links)
+                    ).first()
                     if not counted:
                         raise StorageFull(
                             f"link storage is full: at most {self.max_storage_bytes} bytes "
