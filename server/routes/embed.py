@@ -37,7 +37,7 @@ from server.routes.pages import STREAM_ABOVE
 
 router = APIRouter(include_in_schema=False)
 
-EMBED_OPTIONS = ("autoplay", "loop", "controls", "theme", "speed")
+EMBED_OPTIONS = ("autoplay", "loop", "controls", "theme", "speed", "qr")  # qr=1: the short link's QR code in a corner
 
 
 @lru_cache(maxsize=1)
@@ -72,10 +72,11 @@ def embed(request: Request) -> HTMLResponse:
     """The race of the query's scene, with minimal chrome, sized to its frame."""
     pairs = parse_query(request.url.query)
     theme = next((value for key, value in reversed(pairs) if key == "theme"), "light")
+    qr = next((value for key, value in reversed(pairs) if key == "qr"), "0") in ("1", "true")
     scene_pairs = [(key, value) for key, value in pairs if key not in EMBED_OPTIONS]
     try:
         scene = Scene.model_validate(scene_json_from_query(expand_preset(scene_pairs)))
-        html = _page(scene_to_query(scene), start_theme(theme))
+        html = _page(scene_to_query(scene), start_theme(theme), qr)
     except ValueError as error:
         page_query = "&".join(
             part for part in request.url.query.split("&") if part.split("=", 1)[0] not in EMBED_OPTIONS
@@ -96,7 +97,7 @@ def streams(scene: Scene) -> bool:
 
 
 @lru_cache(maxsize=32)
-def _page(canonical: str, theme: str | None) -> str:
+def _page(canonical: str, theme: str | None, qr: bool = False) -> str:
     """The embed of a scene (by its written-out query, so a race is run once for a class opening the same slide).
 
     About 150–250 kB each, mostly contours, whatever the race's length: a race of STREAM_ABOVE racer-steps
@@ -110,4 +111,5 @@ def _page(canonical: str, theme: str | None) -> str:
         data=json_block(payload),
         page_href=f"/?{payload['query']}",
         modules=modules(),
+        qr=qr,
     )

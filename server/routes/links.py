@@ -43,7 +43,7 @@ from server.settings import get_settings
 router = APIRouter(tags=["links"])
 
 PAGE_OPTIONS = ("qr", "present")  # display options of the page a short link may pass on (/s/{id}?qr=1)
-LINK_EMBED_OPTIONS = (*EMBED_OPTIONS, "qr")  # and of the embed (/s/{id}?embed=1&autoplay=1)
+LINK_EMBED_OPTIONS = EMBED_OPTIONS  # and of the embed (/s/{id}?embed=1&autoplay=1&qr=1)
 _OPTION_VALUE = re.compile(r"^[A-Za-z0-9.]{1,16}$")
 _SHORT_PATH = re.compile(r"^/s/([A-Za-z0-9_-]{8,10})$")
 _SCENE = TypeAdapter(Scene)
