@@ -21,8 +21,14 @@ const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 // its end). What is on screen is always the scene of the address, or of the one about to be written.
 const URL_EVERY = 120;
 
+// Display options stand beside the scene in the address and stay there (qr=1: the short link's QR code in a corner).
+const VIEW_KEYS = ["qr"];
+const viewQuery = location.search.replace(/^\?/, "").split("&").filter((p) => VIEW_KEYS.includes(p.split("=")[0])).join("&");
+const address = (query) => `${location.pathname}?${[query, viewQuery].filter(Boolean).join("&")}`;
+
 function currentQuery() {
-  return location.search.replace(/^\?/, "");
+  const query = location.search.replace(/^\?/, "");
+  return viewQuery ? query.split("&").filter((p) => !VIEW_KEYS.includes(p.split("=")[0])).join("&") : query;
 }
 
 function sceneFromUrl() {
@@ -48,8 +54,8 @@ function writeUrl(query, mode) {
 function putUrl(query, push) {
   if (query !== currentQuery()) {
     const state = { preset: history.state?.preset ?? null };
-    if (push) history.pushState(state, "", `${location.pathname}?${query}`);
-    else history.replaceState(state, "", `${location.pathname}?${query}`);
+    if (push) history.pushState(state, "", address(query));
+    else history.replaceState(state, "", address(query));
   }
   lastUrlWrite = performance.now();
 }
@@ -120,6 +126,7 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
   }
   player.setStart(scene.start);
   controls?.render(scene);
+  corner?.update(query);
   if (!raceChanged && JSON.stringify(previous.racers.map((r) => [r.label, r.color])) !== JSON.stringify(scene.racers.map((r) => [r.label, r.color]))) {
     restyle(scene);
   }
@@ -276,7 +283,7 @@ function showCaption(scene, query) {
 function showPreset(preset) {
   const scene = codec.parse(preset.query).scene;
   clearTimeout(urlTimer);
-  history.pushState({ preset: preset.id }, "", `${location.pathname}?${preset.query}`);
+  history.pushState({ preset: preset.id }, "", address(preset.query));
   dragging = false;
   render(scene, preset.query, { replay: true });
 }
@@ -357,9 +364,20 @@ function toast(text) {
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { node.hidden = true; }, 2600);
 }
+// Share: a short link and its QR code (share.js, loaded on the first click); qr=1: both in a corner (share-corner.js).
 $("share").addEventListener("click", async () => {
-  toast((await copyText(location.href)) ? "Link copied: it reopens this exact race." : `Copy this link: ${location.href}`);
+  try {
+    const { openShare } = await import("./share.js");
+    await openShare(codec.toQuery(shown));
+  } catch (error) {
+    toast((await copyText(location.href)) ? "Link copied: it reopens this exact race." : `Copy this link: ${location.href}`);
+    console.warn(`optirace: the Share dialog did not load (${error.message})`);
+  }
 });
+let corner = null;
+if (new URLSearchParams(viewQuery).get("qr") === "1") {
+  import("./share-corner.js").then(({ showShareCorner }) => { corner = showShareCorner(codec.toQuery(shown)); });
+}
 $("embed").addEventListener("click", async () => {
   const { embedSnippet } = await import("./embed-snippet.js");
   const code = embedSnippet(currentQuery(), { origin: location.origin, width: 960, height: 540 });
@@ -471,7 +489,7 @@ function parsed(query) {
 }
 const first = askedPreset ? parsed(presetQuery(askedPreset)) : currentQuery() && asked == null ? sceneFromUrl() : parsed(data.presets[0].query);
 const firstQuery = codec.toQuery(first);
-history.replaceState({ preset: askedPreset?.id ?? history.state?.preset ?? caption.presetOf(firstQuery)?.id ?? null }, "", `${location.pathname}?${firstQuery}`);
+history.replaceState({ preset: askedPreset?.id ?? history.state?.preset ?? caption.presetOf(firstQuery)?.id ?? null }, "", address(firstQuery));
 applyTheme(themeMode);
 render(first, firstQuery, { replay: true });
 setTimeout(boot, 600);
