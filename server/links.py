@@ -22,6 +22,7 @@ writer), each write transaction taking the write lock at BEGIN (BEGIN IMMEDIATE)
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import re
 import threading
@@ -129,6 +130,9 @@ class LinkStore:
         self.engine = _engine(url)
         self.dialect = self.engine.dialect.name
         self._insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[self.dialect]
+        # SQLite has one writer at a time; threads of one process queue here rather than in SQLite's busy handler,
+        # which sleeps in steps of up to 100 ms (PostgreSQL locks rows, and needs no such queue).
+        self._write_lock = threading.Lock() if self.dialect == "sqlite" else contextlib.nullcontext()
 
     # --- schema -------------------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -187,7 +191,7 @@ class LinkStore:
                 return link_id, False
             if stored is not None:
                 continue  # a collision: the next, longer id
-            with self.engine.connect() as connection, _writing(connection).begin():
+            with self._write_lock, self.engine.connect() as connection, _writing(connection).begin():
                 # RETURNING, not rowcount: the driver may not tell an INSERT's count (psycopg 3 here says -1)
                 inserted = connection.execute(
                     self._insert(links_table)

@@ -8,6 +8,7 @@ modules), readable from the back of a lecture hall; a full scene URL of 600 char
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 import segno
 
@@ -29,6 +30,7 @@ def _code(url: str) -> segno.QRCode:
         ) from None
 
 
+@lru_cache(maxsize=512)  # a class opening one slide asks for one code many times; a few kB each
 def qr_svg(url: str) -> bytes:
     """An SVG of ``url``'s QR code without a fixed size (it fills its box), black on white, titled by the URL."""
     out = io.BytesIO()
@@ -47,6 +49,7 @@ def qr_svg(url: str) -> bytes:
     return out.getvalue()
 
 
+@lru_cache(maxsize=256)
 def qr_png(url: str, scale: int = 8) -> bytes:
     """A PNG of ``url``'s QR code, ``scale`` pixels per module, black on white."""
     out = io.BytesIO()
