@@ -1,5 +1,5 @@
 # optirace: the page, the slide embed, the exports and the JSON API, served by `optirace serve`.
-#   docker build -t optirace . && docker run --rm -p 8000:8000 optirace
+#   docker build -t optirace . && docker run --rm -p 8000:8000 -v optirace-data:/data optirace
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -25,7 +25,12 @@ RUN python3 -m venv /opt/optirace \
     && /opt/optirace/bin/pip install . \
     && rm -rf /build
 
-RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin optirace
+# Short links live in SQLite in /data (OPTIRACE_DATA_DIR), a volume the non-root user owns and writes;
+# OPTIRACE_DATABASE_URL=postgresql://… puts them in PostgreSQL instead (several containers sharing them).
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin optirace \
+    && mkdir -p /data && chown optirace:optirace /data
+ENV OPTIRACE_DATA_DIR=/data
+VOLUME ["/data"]
 USER optirace
 WORKDIR /home/optirace
 

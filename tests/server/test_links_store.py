@@ -302,3 +302,30 @@ def test_rows_hold_the_query_and_when_it_was_made(store: LinkStore) -> None:
         row = connection.execute(select(links_table).where(links_table.c.id == link_id)).one()
     assert row.query == QUERY
     assert row.created_at is not None
+
+
+def test_a_backup_taken_while_serving_holds_every_link(tmp_path: Path) -> None:
+    """The README's backup: SQLite's online backup (sqlite3's .backup) of the file while writers go on."""
+    import sqlite3
+
+    source = tmp_path / "links.sqlite3"
+    store = open_store(f"sqlite:///{source}")
+    made = [store.create(scene_query(steps=10 + i))[0] for i in range(20)]
+    writing = threading.Event()
+
+    def keep_writing() -> None:
+        for i in range(40):
+            store.create(scene_query(steps=100 + i))
+            writing.set()
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    writing.wait(timeout=60)
+    with sqlite3.connect(source) as live, sqlite3.connect(tmp_path / "backup.sqlite3") as copy:
+        live.backup(copy)
+    writer.join()
+    close_stores()
+    restored = open_store(f"sqlite:///{tmp_path / 'backup.sqlite3'}")
+    assert [restored.get(link_id) for link_id in made] == [scene_query(steps=10 + i) for i in range(20)]
+    assert restored.usage().links == restored.count() >= 20
+    close_stores()
