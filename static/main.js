@@ -386,7 +386,7 @@ $("embed").addEventListener("click", async () => {
   const dialog = $("code-dialog");
   if (!dialog.open) dialog.showModal();
   $("code-status").textContent = (await copyText(code))
-    ? "Copied. Options for its src: &autoplay=1, &loop=1, &theme=dark, &controls=0, &speed=2."
+    ? "Copied. Options for its src: &autoplay=1, &loop=1, &theme=dark, &controls=0, &speed=2, &qr=1 (a QR code of its short link in a corner)."
     : "Select the code and copy it.";
 });
 

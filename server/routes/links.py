@@ -75,6 +75,10 @@ _ERRORS: dict[int, tuple[str, dict[str, Any]]] = {
         "No link has this id",
         error_body("no short link 'AbCdEf12'; links are made by POST /api/links", ["path", "id"], "not_found"),
     ),
+    414: (
+        "The query string is too long",
+        error_body("query string must be at most 8192 bytes", ["query"], "query_too_long"),
+    ),
     413: (
         "The scene is too large to keep as a link",
         error_body("the scene's query string is 9120 bytes; a link holds at most 8192", ["body"], "scene_too_large"),
@@ -331,7 +335,7 @@ def _scene_json(query: str) -> dict[str, Any]:
             },
             LinkSceneReply,
         ),
-        **_responses(404, 503),
+        **_responses(404, 422, 503),
     },
     response_model=None,
 )
@@ -443,7 +447,6 @@ def _page_qr(url: str, request: Request, draw: Any, media_type: str) -> Response
 
 _PAGE_URL = Query(
     min_length=1,
-    max_length=4096,
     description="a URL of this server's page (/?<scene>), embed (/embed?<scene>) or short link (/s/<id>); "
     "absolute on this server's origin, or a path",
     examples=["/?landscape=bowl&steps=200"],
@@ -459,7 +462,7 @@ _PAGE_URL = Query(
             "description": "An SVG of the URL's QR code",
             "content": {"image/svg+xml": {"example": qr_svg(_EXAMPLE_URL).decode()}},
         },
-        **_responses(404, 422),
+        **_responses(404, 414, 422),
     },
 )
 def page_qr_svg(request: Request, url: Annotated[str, _PAGE_URL]) -> Response:
@@ -476,7 +479,7 @@ def page_qr_svg(request: Request, url: Annotated[str, _PAGE_URL]) -> Response:
             "description": "A PNG of the URL's QR code",
             "content": {"image/png": {"schema": {"type": "string", "format": "binary"}, "example": "(a PNG image)"}},
         },
-        **_responses(404, 422),
+        **_responses(404, 414, 422),
     },
 )
 def page_qr_png(
