@@ -323,10 +323,13 @@ def test_copy_as_pytorch_gives_the_whole_scene_as_a_script(page: Page, base_url:
 
 
 def test_share_copies_the_link(page: Page) -> None:
+    """Share copies the scene's short link (test_share.py: the dialog, its QR code); the full link is there too."""
     open_scene(page)
     page.get_by_role("button", name="Share").click()
-    expect(page.locator("#toast")).to_contain_text("Link copied")
-    assert page.evaluate("navigator.clipboard.readText()") == page.url
+    expect(page.locator("#share-status")).to_contain_text("Short link copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]{8,10}", copied)
+    expect(page.locator("#share-full")).to_have_value(page.url)
 
 
 def test_embed_gives_an_iframe_of_this_race_that_plays(page: Page) -> None:
