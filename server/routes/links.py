@@ -228,8 +228,8 @@ async def _scene_of(request: Request) -> Scene:
             text = body.decode("utf-8").strip()
         except UnicodeDecodeError:
             raise LinkError(400, "the body must be UTF-8", ["body"], "body_invalid") from None
-        if "://" in text or text.startswith("/"):
-            text = urlsplit(text).query  # a page URL: its scene
+        if "://" in text or text.startswith("/"):  # a page or embed URL: its scene, without its display options
+            return scene_from_query(urlsplit(text).query, ignore=(*PAGE_OPTIONS, *EMBED_OPTIONS))
         return scene_from_query(text)
     raise LinkError(
         415,

@@ -105,7 +105,7 @@ def test_the_same_scene_gets_the_same_id_as_json_as_a_query_and_as_a_page_url(cl
     as_form = client.post(
         "/api/links", content=QUERY, headers={"Content-Type": "application/x-www-form-urlencoded"}
     ).json()
-    as_url = client.post("/api/links", content=f"http://elsewhere:9/?{QUERY}", headers=TEXT).json()
+    as_url = client.post("/api/links", content=f"http://elsewhere:9/?{QUERY}&qr=1", headers=TEXT).json()
     short = client.post(  # the same scene with its defaults left out
         "/api/links", content="landscape=bowl&landscape.condition=50&steps=200&racer=adam", headers=TEXT
     ).json()
