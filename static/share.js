@@ -32,7 +32,7 @@ function build() {
           <a id="share-embed" target="_blank" rel="noopener" hidden>Open as slide embed ↗</a>
         </p>
         <details class="share-full">
-          <summary>The full link (no server needed to read it)</summary>
+          <summary>The full link (it holds the whole scene itself)</summary>
           <div class="share-row">
             <input id="share-full" type="text" readonly spellcheck="false">
             <button type="button" id="share-copy-full">Copy</button>
