@@ -56,6 +56,7 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,10}$")
 ROW_OVERHEAD_BYTES = 64  # what a link counts against the storage bound beyond its query
 SQLITE_FILE = "links.sqlite3"
 BUSY_TIMEOUT_SECONDS = 30
+CONNECT_TIMEOUT_SECONDS = 10  # a PostgreSQL server that does not answer: 503 after this, not the OS's minutes
 MIGRATIONS = Path(__file__).resolve().parent / "links_migrations"
 _ADVISORY_LOCK = 0x6F707469  # "opti": PostgreSQL's advisory lock for migrations
 
@@ -253,7 +254,8 @@ def _engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=8)
+        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        return create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=8, connect_args=connect_args)
     raise StoreUnavailable(f"links are stored in SQLite or PostgreSQL, not {parsed.get_backend_name()}")
 
 
