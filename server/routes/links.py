@@ -31,6 +31,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from core.presets import expand_preset
 from core.scene import Scene
 from core.scene_url import parse_query, scene_from_query, scene_json_from_query, scene_to_query
 from server.links import LinkStore, StorageFull, StoreUnavailable, candidate_ids, database_url, is_link_id, open_store
@@ -228,8 +229,9 @@ async def _scene_of(request: Request) -> Scene:
             text = body.decode("utf-8").strip()
         except UnicodeDecodeError:
             raise LinkError(400, "the body must be UTF-8", ["body"], "body_invalid") from None
-        if "://" in text or text.startswith("/"):  # a page or embed URL: its scene, without its display options
-            return scene_from_query(urlsplit(text).query, ignore=(*PAGE_OPTIONS, *EMBED_OPTIONS))
+        if "://" in text or text.startswith("/"):  # a page or embed URL: its scene (?preset= too), no display options
+            pairs = [(k, v) for k, v in parse_query(urlsplit(text).query) if k not in (*PAGE_OPTIONS, *EMBED_OPTIONS)]
+            return Scene.model_validate(scene_json_from_query(expand_preset(pairs)))
         return scene_from_query(text)
     raise LinkError(
         415,

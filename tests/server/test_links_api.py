@@ -114,6 +114,16 @@ def test_the_same_scene_gets_the_same_id_as_json_as_a_query_and_as_a_page_url(cl
     assert create(client, {**SCENE, "seed": 1})["id"] != first["id"]
 
 
+def test_a_page_url_naming_a_demo_links_the_demos_scene(client: TestClient) -> None:
+    from core.presets import PRESETS
+
+    preset = PRESETS[0]
+    by_url = client.post("/api/links", content=f"http://127.0.0.1:8000/?preset={preset.id}&qr=1", headers=TEXT)
+    assert by_url.status_code == 200, by_url.text
+    assert by_url.json()["id"] == client.post("/api/links", content=preset.query, headers=TEXT).json()["id"]
+    assert_error(client.post("/api/links", content="http://x/?preset=nope", headers=TEXT), 422, "nope")
+
+
 def test_a_link_survives_a_restart(client: TestClient, database: str) -> None:  # noqa: F811
     link_id = create(client)["id"]
     close_stores()  # the process ends: its connections go
