@@ -12,7 +12,14 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-from server.middleware import BodyLimitMiddleware, GZipExceptStreamsMiddleware, SecurityHeadersMiddleware
+from server.admission import Busy, busy_handler
+from server.middleware import (
+    BodyLimitMiddleware,
+    GZipExceptStreamsMiddleware,
+    HeadMiddleware,
+    HostMiddleware,
+    SecurityHeadersMiddleware,
+)
 from server.paths import STATIC
 from server.responses import (
     NotFound,
@@ -45,6 +52,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(ValidationError, model_validation_error_handler)  # a model checked inside a route
     app.add_exception_handler(ValueError, value_error_handler)
     app.add_exception_handler(NotFound, not_found_handler)
+    app.add_exception_handler(Busy, busy_handler)  # no room for the work now: 503 with Retry-After
     app.add_exception_handler(HTTPException, http_error_handler)
     app.add_exception_handler(Exception, server_error_handler)  # then re-raised, so it is logged
     routers = (
@@ -76,6 +84,8 @@ def create_app() -> FastAPI:
         max_age=600,
     )
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(HeadMiddleware)  # outside gzip: a HEAD gets the GET's headers, Content-Encoding and all
+    app.add_middleware(HostMiddleware)  # first: a foreign Host is refused before anything else is read
     return app
 
 

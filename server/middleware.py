@@ -1,12 +1,15 @@
-"""ASGI middleware: bounded queries and bodies, security headers on pages, gzip except for live streams (they gzip
-themselves, frame by frame: server/routes/race.py)."""
+"""ASGI middleware: trusted Host names and relative redirects, HEAD wherever GET is answered, bounded queries and
+bodies, security headers on pages, gzip except for live streams (they gzip themselves, frame by frame:
+server/routes/race.py)."""
 
 from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.responses import error_body
@@ -151,3 +154,95 @@ class GZipExceptStreamsMiddleware(GZipMiddleware):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+PROBES = ("/healthz", "/readyz")  # answered whatever the Host: a load balancer probes by address
+
+
+class HostMiddleware:
+    """The Host header: only the trusted names are served (``trusted_hosts``), and no redirect repeats it.
+
+    A request for another Host gets 400 (the probes answer any, as load balancers ask by address). A redirect
+    (Starlette's trailing-slash one) whose Location names the request's own Host is made relative: with every
+    Host trusted, a forged one would otherwise be echoed back as an absolute URL.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        host = next((value for name, value in scope["headers"] if name == b"host"), b"").decode("latin-1")
+        trusted = [name.strip().lower() for name in get_settings().trusted_hosts.split(",") if name.strip()]
+        if scope["path"] not in PROBES and not host_trusted(host, trusted):
+            message = f"Host {host[:100]!r} is not served here; served: {', '.join(trusted)}"
+            body = json.dumps(error_body(message, ["header", "host"], "host_not_allowed")).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        async def send_relative(message: Message) -> None:
+            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+                headers = [
+                    (name, relative_location(value, host) if name.lower() == b"location" else value)
+                    for name, value in message.get("headers", [])
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_relative)
+
+
+def host_trusted(host: str, trusted: list[str]) -> bool:
+    """Whether ``host`` (a Host header, port and all) is one of ``trusted``: a name, ``*.domain`` (the domain's
+    subdomains) or ``*`` (any)."""
+    if "*" in trusted:
+        return True
+    name = host.lower()
+    name = name[: name.index("]") + 1] if name.startswith("[") and "]" in name else name.rsplit(":", 1)[0]
+    return any(name == pattern or (pattern.startswith("*.") and name.endswith(pattern[1:])) for pattern in trusted)
+
+
+def relative_location(location: bytes, host: str) -> bytes:
+    """An absolute Location on the request's own Host as a path (``//`` at its start collapsed, so that it
+    cannot be read as another host); any other Location as it is."""
+    parts = urlsplit(location.decode("latin-1"))
+    if parts.scheme not in ("http", "https") or parts.netloc.lower() != host.lower():
+        return location
+    path = "/" + parts.path.lstrip("/")
+    return (path + (f"?{parts.query}" if parts.query else "")).encode("latin-1")
+
+
+class HeadMiddleware:
+    """HEAD wherever GET is answered (pages, probes, the API, exports, static files): the GET's status and
+    headers, without the body (RFC 9110 9.3.2). FastAPI's routes answer only the methods they declare."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD" or not _answers_get(scope):
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+def _answers_get(scope: Scope) -> bool:
+    as_get = {**scope, "method": "GET"}
+    return any(route.matches(as_get)[0] == Match.FULL for route in scope["app"].router.routes)

@@ -217,6 +217,21 @@ class HealthReply(_Reply):
     status: Literal["ok"]
 
 
+class LaneReply(_Reply):
+    busy: int = Field(description="units held now")
+    capacity: int = Field(description="units that may be held at once")
+    unit: Literal["requests", "racer-steps"]
+    waiting: int = Field(description="requests waiting for room now")
+    requests: int | None = Field(None, description="requests holding units now (large lane)")
+    max_requests: int | None = Field(None, description="requests that may hold units at once (large lane)")
+
+
+class ReadyReply(_Reply):
+    ready: bool = Field(description="the engine is warm and a small race would start at once")
+    engine_warm: bool
+    lanes: dict[Literal["small", "large", "exports"], LaneReply]
+
+
 # --- errors ------------------------------------------------------------------------------------------------
 
 

@@ -9,12 +9,21 @@ from functools import lru_cache
 
 @dataclass(frozen=True)
 class Settings:
-    """Limits that keep any one request bounded in time and memory.
+    """Limits that keep any one request, and any one worker process, bounded in time and memory.
+
+    Every limit is per worker process (``optirace serve --workers N`` has N of each).
+
+    Work (races, query races, streams, sweeps; server/admission.py) is weighed in racer-steps, racers × steps
+    (× learning rates for a sweep). A request of at most ``small_work`` racer-steps (the page's races) takes
+    one of ``small_slots`` slots; a larger one takes its racer-steps out of ``large_work``, shared by the large
+    requests computing at once, at most ``large_slots`` of them. So small races never queue behind big ones.
+    A request that finds no room waits, on the event loop and holding no thread, up to ``work_wait_seconds``,
+    with at most ``max_waiting`` others in its lane, then gets 503 with a Retry-After header. A stream holds
+    its room while it computes, until it ends or its client leaves.
 
     ``export_slots`` and ``export_wait_seconds`` bound the exports (GET /export/race.*), about a second of CPU
-    each for a GIF: at most ``export_slots`` render at once in each worker process (0 refuses every export); a
-    further one waits up to ``export_wait_seconds`` for a slot, then gets 503 with a Retry-After header. Races
-    are not counted, so a class exporting at once cannot starve them.
+    each for a GIF, in the same way: at most ``export_slots`` render at once (0 refuses every export); a
+    further one waits up to ``export_wait_seconds`` for a slot, then gets 503 with a Retry-After header.
 
     Short links (server/links.py, server/routes/links.py): ``data_dir`` holds the SQLite file (default: the
     user's data directory, e.g. ~/.local/share/optirace; created on first use); ``database_url``
@@ -24,6 +33,13 @@ class Settings:
     ``links_burst`` new links at once and ``links_per_minute`` after that (per worker process); a scene's
     query string is at most ``links_max_scene_bytes``; all links together take at most
     ``links_max_storage_bytes`` (each counts its query plus 64 bytes), then creation is refused with 507.
+
+    The edge (``optirace serve``; server/protocol.py): ``keep_alive_seconds`` an idle kept-alive connection is
+    kept; ``read_timeout_seconds`` from a request's first byte (or a connection's opening) to its last, or the
+    connection is closed (408 if nothing was answered yet); ``max_connections`` open at once, past which
+    requests get 503; a request's head (request line and headers) at most ``max_header_bytes`` bytes and
+    ``max_headers`` header lines, or 431. ``trusted_hosts``: the Host names served, comma-separated
+    (``*.example.org`` matches subdomains; ``*`` any), others get 400; /healthz and /readyz answer any Host.
     """
 
     max_body_bytes: int = 256 * 1024
@@ -41,17 +57,42 @@ class Settings:
     links_burst: int = 20  # new links a client may create at once
     links_max_scene_bytes: int = 8 * 1024  # a link's canonical query string (at most max_query_bytes)
     links_max_storage_bytes: int = 1024**3  # all links together, then 507
+    small_work: int = 20_000  # racer-steps: a request of at most this many is small work
+    small_slots: int = 4  # small requests computing at once, per worker process
+    large_work: int = 640_000  # racer-steps of larger requests computing at once (two 16 × 20 000 races)
+    large_slots: int = 4  # larger requests computing at once, whatever their size
+    work_wait_seconds: float = 1.0  # how long a request waits for room before its 503
+    max_waiting: int = 16  # requests waiting for room in one lane; past that, 503 at once
+    keep_alive_seconds: int = 5
+    read_timeout_seconds: float = 15.0
+    max_connections: int = 400
+    max_header_bytes: int = 16 * 1024
+    max_headers: int = 64
+    trusted_hosts: str = "*"
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, (int, float)) and value < 0:
+                raise ValueError(f"OPTIRACE_{field.name.upper()} must be at least 0, got {value}")
 
 
 @lru_cache
 def get_settings() -> Settings:
     """The settings, read once from OPTIRACE_MAX_BODY_BYTES, OPTIRACE_CACHE_SECONDS, ... if set.
 
-    Each is read as its default's type: OPTIRACE_EXPORT_SLOTS=4, OPTIRACE_EXPORT_WAIT_SECONDS=0.5.
+    Each is read as its default's type: OPTIRACE_EXPORT_SLOTS=4, OPTIRACE_EXPORT_WAIT_SECONDS=0.5,
+    OPTIRACE_TRUSTED_HOSTS=optirace.example.org,localhost.
     """
-    overrides = {
-        field.name: type(field.default)(os.environ[f"OPTIRACE_{field.name.upper()}"])
-        for field in fields(Settings)
-        if f"OPTIRACE_{field.name.upper()}" in os.environ
-    }
+    overrides = {}
+    for field in fields(Settings):
+        name = f"OPTIRACE_{field.name.upper()}"
+        if name in os.environ:
+            kind = type(field.default)
+            try:
+                overrides[field.name] = kind(os.environ[name])
+            except ValueError:
+                raise ValueError(
+                    f"{name} must be {'an' if kind is int else 'a'} {kind.__name__}, got {os.environ[name]!r}"
+                ) from None
     return Settings(**overrides)

@@ -17,11 +17,10 @@ may have drawn the same picture).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import math
 import threading
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -32,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core.scene import Scene
 from core.scene_url import SCENE_KEYS, scene_to_query
+from server.admission import Slots
 from server.render import FORMATS, ExportError, Format, fingerprint, split_query
 from server.responses import GET_ERRORS, NOT_MODIFIED, error_body, error_responses, etag_matches
 from server.settings import get_settings
@@ -75,96 +75,8 @@ class _ByteCache:
 _cache = _ByteCache(CACHE_BYTES, CACHE_ITEM_BYTES)
 
 
-class _Waiter:
-    __slots__ = ("granted", "loop", "woken")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.woken: asyncio.Future[None] = loop.create_future()
-        self.granted = False  # set under the lock when a release hands this waiter its slot
-
-
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
-
-
-class ExportSlots:
-    """At most ``capacity`` holders at once; the others wait their turn, first come first served.
-
-    One per process, shared by every thread and event loop in it (the test client runs each request on
-    a loop of its own), so the count sits under a threading lock and a waiter is a future on its own
-    loop, woken thread-safely. A release hands its slot straight to the first waiter. ``capacity`` is
-    given on each call, so a change of settings applies to the next acquire and release.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._busy = 0
-        self._waiters: deque[_Waiter] = deque()
-
-    @property
-    def busy(self) -> int:
-        """Slots held now."""
-        return self._busy
-
-    @property
-    def waiting(self) -> int:
-        """Acquires waiting for a slot now."""
-        return len(self._waiters)
-
-    async def acquire(self, capacity: int, timeout: float) -> bool:
-        """Take a slot, waiting up to ``timeout`` seconds for one; False if none came free in that time.
-
-        Cancelled while waiting (the server stopping, the request's task cancelled), it leaves the queue,
-        or gives back the slot it had just been handed, and re-raises.
-        """
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            self._grant(capacity)
-            if self._busy < capacity and not self._waiters:
-                self._busy += 1
-                return True
-            if timeout <= 0 or capacity <= 0:
-                return False
-            waiter = _Waiter(loop)
-            self._waiters.append(waiter)
-        try:
-            async with asyncio.timeout(timeout):
-                await waiter.woken
-        except TimeoutError:
-            pass
-        except BaseException:
-            with self._lock:
-                if waiter.granted:
-                    self._busy -= 1
-                    self._grant(capacity)
-                else:
-                    self._waiters.remove(waiter)
-            raise
-        with self._lock:
-            if waiter.granted:  # a slot came, if only as the time ran out
-                return True
-            self._waiters.remove(waiter)
-            return False
-
-    def release(self, capacity: int) -> None:
-        """Give back a slot taken by ``acquire``: to the first waiter, if any."""
-        with self._lock:
-            self._busy -= 1
-            self._grant(capacity)
-
-    def _grant(self, capacity: int) -> None:
-        """Hand free slots to waiters in order (under the lock)."""
-        while self._waiters and self._busy < capacity:
-            waiter = self._waiters.popleft()
-            try:
-                waiter.loop.call_soon_threadsafe(_wake, waiter.woken)
-            except RuntimeError:  # its loop is closed: nobody is waiting there any more
-                continue
-            waiter.granted = True
-            self._busy += 1
-
+# The exports' slots: plain slots (each export takes one) of the limiter that also admits races.
+ExportSlots = Slots
 
 SLOTS = ExportSlots()
 

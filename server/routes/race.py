@@ -10,12 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from core.landscapes import LANDSCAPES
 from core.race import race_frames, run
 from core.scene import Scene
 from core.scene_url import scene_from_query, scene_to_query
 from core.sweep import sweep
+from server.admission import BUSY_RESPONSES, admission, admitted, racer_steps
 from server.responses import GET_ERRORS, NOT_MODIFIED, POST_ERRORS, cached_json, dumps, json_reply, ok
 from server.schemas import ChunkFrame, HeaderFrame, RaceReply, SceneQueryReply, SummaryFrame, SweepReply
 from server.settings import get_settings
@@ -139,9 +141,10 @@ class SweepRequest(BaseModel):
 @router.post(
     "/race",
     summary="Run a race",
-    responses={**ok(run(SMALL_SCENE), RaceReply), **POST_ERRORS},
+    responses={**ok(run(SMALL_SCENE), RaceReply), **POST_ERRORS, **BUSY_RESPONSES},
     dependencies=[strict_json(Scene)],
 )
+@admitted(lambda scene, **_: racer_steps(scene))
 def race(scene: SceneBody) -> Response:
     """Every racer's path (start included), loss, learning rates, status, arrival and divergence steps."""
     return json_reply(run(scene))
@@ -150,13 +153,15 @@ def race(scene: SceneBody) -> Response:
 @router.get(
     "/race",
     summary="Run a race given as a query string",
-    responses={**ok(run(SMALL_SCENE), RaceReply), **NOT_MODIFIED, **GET_ERRORS},
+    responses={**ok(run(SMALL_SCENE), RaceReply), **NOT_MODIFIED, **GET_ERRORS, **BUSY_RESPONSES},
     openapi_extra={"parameters": _query_parameters()},
 )
-def race_from_query(request: Request) -> Response:
+async def race_from_query(request: Request) -> Response:
     """The scene in the page's URL form, e.g.
     ``?landscape=bowl&landscape.condition=50&steps=400&racer=sgd;lr=0.01&racer=adam;lr=0.1;schedule=cosine``."""
-    return cached_json(request, run(scene_from_query(str(request.url.query))))
+    scene = scene_from_query(str(request.url.query))
+    async with admission(racer_steps(scene)):
+        return await run_in_threadpool(lambda: cached_json(request, run(scene)))
 
 
 @router.post(
@@ -175,13 +180,16 @@ def race_from_query(request: Request) -> Response:
             },
         },
         **POST_ERRORS,
+        **BUSY_RESPONSES,
     },
 )
+@admitted(lambda scene, **_: racer_steps(scene))
 def race_stream(scene: SceneBody, request: Request) -> NDJSONResponse:
     """One JSON object per line: a header (the filled scene), chunks of steps as they are computed, a summary.
 
     The header is made before the reply starts, so a scene core rejects still gets a 422, not a cut stream.
-    gzipped, frame by frame, for a client that accepts it."""
+    gzipped, frame by frame, for a client that accepts it. The stream holds its room (server/admission.py) while
+    it computes, until its last line or until its client leaves."""
     frames = race_frames(scene, chunk_steps=get_settings().stream_chunk_steps)
     header = next(frames)
     lines = ndjson(chain([header], frames))
@@ -228,11 +236,17 @@ def scene_query(scene: SceneBody) -> Response:
     "/sweep",
     dependencies=[strict_json(SweepRequest)],
     summary="Learning-rate sensitivity of every racer",
-    responses={**ok(sweep(SMALL_SCENE, 1e-3, 1.0, 4), SweepReply), **POST_ERRORS},
+    responses={**ok(sweep(SMALL_SCENE, 1e-3, 1.0, 4), SweepReply), **POST_ERRORS, **BUSY_RESPONSES},
 )
+@admitted(lambda request: len(request.scene.racers) * request.count * sweep_steps(request))
 def lr_sweep(request: Annotated[SweepRequest, Body(examples=[{"scene": SCENE_EXAMPLE, "count": 16}])]) -> Response:
     """Final loss gap and arrival step at ``count`` learning rates from lr_min to lr_max (log-spaced)."""
     scene = request.scene
-    if request.steps is not None or scene.steps > 2000:
-        scene = scene.model_copy(update={"steps": min(request.steps or scene.steps, 2000)})
+    if sweep_steps(request) != scene.steps:
+        scene = scene.model_copy(update={"steps": sweep_steps(request)})
     return json_reply(sweep(scene, request.lr_min, request.lr_max, request.count))
+
+
+def sweep_steps(request: SweepRequest) -> int:
+    """The steps a sweep runs: the request's, else the scene's, at most 2000."""
+    return min(request.steps or request.scene.steps, 2000)

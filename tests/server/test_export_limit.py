@@ -346,12 +346,6 @@ def test_the_export_routes_document_their_503_and_retry_after(fmt: str) -> None:
     assert reply["headers"]["Retry-After"]["required"] is True
 
 
-def test_the_race_routes_have_no_503() -> None:
-    paths = app.openapi()["paths"]
-    assert "503" not in paths["/api/race"]["post"]["responses"]
-    assert "503" not in paths["/api/race/stream"]["post"]["responses"]
-
-
 def test_a_waiter_draws_nothing_when_the_cache_already_holds_its_export(slots: exports.ExportSlots) -> None:
     def render() -> bytes:
         raise AssertionError("drawn again")

@@ -18,7 +18,7 @@ from core.race import run
 from core.scene import MAX_RACERS, MAX_STEPS, Scene
 from core.scene_url import scene_from_query
 from server.app import app
-from server.routes import health, landscapes, optimizers, race
+from server.routes import landscapes, optimizers, race
 from server.settings import get_settings
 from tests.server.conftest import assert_error, ndjson_lines, run_event_loop, strict_json
 
@@ -331,8 +331,10 @@ def test_sweep_refuses_an_empty_rate_range(client: TestClient) -> None:
 # --- serving -------------------------------------------------------------------------------------------
 
 
-def test_every_api_route_is_a_plain_function_run_in_the_threadpool() -> None:
-    for module in (health, landscapes, optimizers, race):
+def test_every_catalogue_route_is_a_plain_function_run_in_the_threadpool() -> None:
+    """Races are async, to wait for room on the event loop (server/admission.py), and compute in the thread pool
+    (the next test); the probes are async, to answer from the event loop whatever the threads are doing."""
+    for module in (landscapes, optimizers):
         for route in module.router.routes:
             assert not asyncio.iscoroutinefunction(route.endpoint), route.path
 
