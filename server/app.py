@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -40,8 +43,22 @@ every schedule its `torch.optim.lr_scheduler` namesake. The same **scene** drive
 """
 
 
+# CPython hands the GIL to a waiting thread after this long. The event loop (every request's I/O, /healthz)
+# waits for it behind each computing thread in turn: 5 ms (the default) a thread, 1 ms here. Measured with six
+# threads racing beside a loop: its median lag 22-62 ms at 5 ms, 13-26 ms at 1 ms.
+SWITCH_INTERVAL_SECONDS = 0.001
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """A worker starting: hand the GIL round faster, so the event loop is never long behind the races."""
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    yield
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
+        lifespan=lifespan,
         title="optirace",
         version="0.1.0",
         description=DESCRIPTION,

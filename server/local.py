@@ -54,12 +54,15 @@ class LocalServer:
 
 
 @contextmanager
-def serving(workers: int = 1, timeout: float = 60.0) -> Iterator[LocalServer]:
-    """``optirace serve --workers N`` on 127.0.0.1, a free port; yields once every worker has answered a race."""
+def serving(workers: int = 1, timeout: float = 60.0, env: dict[str, str] | None = None) -> Iterator[LocalServer]:
+    """``optirace serve --workers N`` on 127.0.0.1, a free port; yields once every worker has answered a race.
+
+    ``env`` adds to the environment it is started with, e.g. ``{"OPTIRACE_READ_TIMEOUT_SECONDS": "1"}``."""
     port = free_port()
     command = [sys.executable, "-m", "server.cli", "serve", "--host", HOST, "--port", str(port)]
     command += ["--workers", str(workers), "--log-level", "warning"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, **(env or {}), "PYTHONPATH": path}
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     try:
         deadline = time.monotonic() + timeout

@@ -58,16 +58,16 @@ class Settings:
     links_max_scene_bytes: int = 8 * 1024  # a link's canonical query string (at most max_query_bytes)
     links_max_storage_bytes: int = 1024**3  # all links together, then 507
     small_work: int = 20_000  # racer-steps: a request of at most this many is small work
-    small_slots: int = 4  # small requests computing at once, per worker process
+    small_slots: int = 2  # small requests computing at once, per worker process
     large_work: int = 640_000  # racer-steps of larger requests computing at once (two 16 × 20 000 races)
     large_slots: int = 4  # larger requests computing at once, whatever their size
     work_wait_seconds: float = 1.0  # how long a request waits for room before its 503
-    max_waiting: int = 16  # requests waiting for room in one lane; past that, 503 at once
+    max_waiting: int = 64  # requests waiting for room in one lane; past that, 503 at once
     keep_alive_seconds: int = 5
     read_timeout_seconds: float = 15.0
     max_connections: int = 400
     max_header_bytes: int = 16 * 1024
-    max_headers: int = 64
+    max_headers: int = 100
     trusted_hosts: str = "*"
 
     def __post_init__(self) -> None:
