@@ -16,7 +16,8 @@ a connection cap answered in the API's error shape.
   ``read_timeout_seconds`` of its first byte, and a new connection must start one within that time: else the
   connection is closed, after a 408 if nothing was answered yet. Replies, streams included, are not timed.
 - **A connection cap.** Past ``limit_concurrency`` connections (or requests) at once in the worker, a
-  request gets 503 with Retry-After in the API's error shape (uvicorn's own says so in plain text).
+  request gets 503 with Retry-After in the API's error shape (uvicorn's own says so in plain text). The
+  probes (/healthz, /readyz) are answered still: a worker at its cap is busy, not dead.
 
 Idle kept-alive connections are closed after ``timeout_keep_alive`` seconds, by uvicorn. The limits come from
 the settings (server/settings.py), read when a worker starts.
@@ -36,6 +37,8 @@ from uvicorn.server import ServerState
 
 from server.responses import error_body
 from server.settings import get_settings
+
+PROBES = (b"/healthz", b"/readyz")
 
 
 class _Refusal(Exception):
@@ -177,7 +180,8 @@ class NoDelayHTTPProtocol(HttpToolsProtocol):  # type: ignore[misc]
         self.in_head = False
         self.head_bytes = 0
         cap = self.max_connections
-        if cap is not None and (len(self.connections) > cap or len(self.tasks) >= cap):
+        probe = self.url.partition(b"?")[0] in PROBES  # a load balancer's probe is answered past the cap
+        if cap is not None and not probe and (len(self.connections) > cap or len(self.tasks) >= cap):
             app, self.app = self.app, _over_capacity
             try:
                 super().on_headers_complete()
