@@ -2,11 +2,12 @@
 #   docker build -t optirace . && docker run --rm -p 8000:8000 -v optirace-data:/data optirace
 FROM python:3.11-slim
 
-# MALLOC_ARENA_MAX: two glibc malloc arenas per process, so a worker's memory levels off rather than growing by
-# an arena per busy thread (optirace serve sets it too, if it is not set: README, "Running it for a class").
+# glibc's malloc: two arenas per process, and blocks of 256 KiB or more mapped on their own, so that a worker's
+# memory levels off and is given back after a burst (optirace serve sets both too, if unset: server/cli.py).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=262144 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH="/opt/optirace/bin:$PATH"

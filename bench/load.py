@@ -6,7 +6,8 @@ Loopback only: the server listens on 127.0.0.1 on a free port and is stopped at 
 concurrency runs until ``--requests`` races or ``--seconds`` have passed, whichever comes first, after a
 short warm-up. Every client thread keeps one HTTP/1.1 connection open and POSTs /api/race with the page's
 first scene (the lecture's four × 500 steps, gzip accepted, as a browser sends it), reading each reply
-whole. An error is any reply but 200, or a failed connection. The client runs on the same machine as the
+whole. A 503 with Retry-After is the server refusing work past its bound (server/admission.py), counted
+apart; an error is any other reply but 200, or a failed connection. The client runs on the same machine as the
 server, so it takes a share of the CPU too; on a shared machine, the server's CPU time per race (read from
 /proc) is the steadier number, and cores / that time the ceiling it sets.
 """
@@ -45,18 +46,21 @@ def workers_cpu_seconds(server: LocalServer) -> float:
 
 
 def post(connection: http.client.HTTPConnection, path: str, body: dict, gzip: bool = True) -> tuple[int, bytes]:
+    """The status and body of a POST; a 503 without Retry-After reads as 0 (an error, not a refusal)."""
     headers = {"Content-Type": "application/json"}
     if gzip:
         headers["Accept-Encoding"] = "gzip"
     connection.request("POST", path, body=json.dumps(body), headers=headers)
     response = connection.getresponse()
-    return response.status, response.read()
+    status = response.status if response.status != 503 or response.getheader("Retry-After") else 0
+    return status, response.read()
 
 
 @dataclass
 class Level:
     concurrency: int
     latencies: list[float] = field(default_factory=list)  # seconds, successful races only
+    refused: int = 0  # 503 with Retry-After: more work than the server admits at once
     errors: int = 0
     seconds: float = 0.0
     server_cpu: float = 0.0  # seconds of the workers' CPU time over the level
@@ -111,6 +115,8 @@ def run_level(server: LocalServer, concurrency: int, requests: int, seconds: flo
             with lock:
                 if status == 200:
                     level.latencies.append(took)
+                elif status == 503:
+                    level.refused += 1
                 else:
                     level.errors += 1
 
@@ -134,16 +140,18 @@ def print_table(levels: list[Level]) -> None:
         "p50 ms",
         "p99 ms",
         "max ms",
+        "503s",
         "errors",
         "server CPU ms/race",
     )
-    widths = (11, 6, 7, 8, 7, 7, 7, 6, 18)
+    widths = (11, 6, 7, 8, 7, 7, 7, 5, 6, 18)
     print(" ".join(f"{name:>{width}}" for name, width in zip(columns, widths, strict=True)))
     for level in levels:
         print(
             f"{level.concurrency:>11} {len(level.latencies):>6} {level.seconds:>7.1f} {level.rate:>8.1f} "
             f"{level.percentile(0.5) * 1e3:>7.1f} {level.percentile(0.99) * 1e3:>7.1f} "
-            f"{level.percentile(1.0) * 1e3:>7.1f} {level.errors:>6} {level.cpu_per_race * 1e3:>18.1f}"
+            f"{level.percentile(1.0) * 1e3:>7.1f} {level.refused:>5} {level.errors:>6} "
+            f"{level.cpu_per_race * 1e3:>18.1f}"
         )
     cores = os.cpu_count() or 1
     best = min(level.cpu_per_race for level in levels)

@@ -1,7 +1,7 @@
 """Soak: a class's mixed workload against a real ``optirace serve --workers 2`` that this script starts, for a
 bounded time; how latency, errors, the health check and each worker's memory hold up.
 
-Run from the repository root:  python bench/soak.py [--seconds 300] [--workers 2]
+Run from the repository root:  python bench/soak.py [--seconds 300] [--workers 2] [--peaks]
 
 Loopback only: the server listens on 127.0.0.1 on a free port, every loop is bounded by the clock, and the
 server is stopped at the end. The workload, each kind in threads of its own, each pausing between requests:
@@ -23,7 +23,8 @@ The default races are timed from a process of their own too. A reply counts as a
 asked for (200; a 4xx for an invalid request) or a deliberate 503 with Retry-After (counted apart). Each
 worker's RSS is read from /proc every few seconds; its growth over the second half compares the mean of the
 last tenth of the run with the RSS at its middle. The machine's other load shows in the numbers: read them
-beside ``uptime``.
+beside the load averages printed before and after. ``--peaks`` first serves each of the largest requests alone
+(race, query race, stream, sweep, GIF export) on a fresh one-worker server, and prints its worker's peak RSS.
 """
 
 from __future__ import annotations
@@ -299,11 +300,13 @@ def memory_kb(pid: int, key: str) -> int:
 class Memory:
     pids: list[int]
     readings: list[tuple[float, list[int]]] = field(default_factory=list)  # (seconds, kB per worker)
+    peaks: list[int] = field(default_factory=list)  # kB per worker: the highest RSS so far (VmHWM)
 
     def sample(self, epoch: float, deadline: float) -> None:
         while True:
             now = time.perf_counter()
             self.readings.append((now - epoch, [memory_kb(pid, "VmRSS") for pid in self.pids]))
+            self.peaks = [memory_kb(pid, "VmHWM") for pid in self.pids]
             if now >= deadline:
                 return
             time.sleep(min(RSS_EVERY, max(0.0, deadline - now)))
@@ -374,7 +377,7 @@ def print_memory(memory: Memory, seconds: float) -> float:
         end = statistics.mean(kbs[i] for kbs in tail)
         growth = (end - middle[i]) / middle[i] * 100
         worst = max(worst, growth)
-        peak = memory_kb(pid, "VmHWM") / 1024
+        peak = memory.peaks[i] / 1024
         print(
             f"  worker {pid}: {middle[i] / 1024:.1f} MB at the middle, {end / 1024:.1f} MB over the last tenth "
             f"({growth:+.1f} %); peak RSS {peak:.1f} MB"
@@ -382,10 +385,40 @@ def print_memory(memory: Memory, seconds: float) -> float:
     return worst
 
 
+LARGEST_QUERY = "steps=20000&" + "&".join(f"racer={racer['optimizer']}" for racer in LARGEST["racers"])
+LARGEST_REQUESTS = [
+    ("POST /api/race, 16 × 20 000", "POST", "/api/race", LARGEST),
+    ("GET /api/race?<16 × 20 000>", "GET", f"/api/race?{LARGEST_QUERY}", None),
+    ("POST /api/race/stream, 16 × 20 000", "POST", "/api/race/stream", LARGEST),
+    ("POST /api/sweep, 4 racers × 256 rates × 2 000", "POST", "/api/sweep", {"count": 256, "scene": {"steps": 2000}}),
+    ("GET /export/race.gif?<16 × 20 000>", "GET", f"/export/race.gif?{LARGEST_QUERY}", None),
+]
+
+
+def measure_peaks() -> None:
+    """Each of the largest requests alone, on a fresh one-worker server: its RSS before, and its peak RSS."""
+    print("peak RSS of one worker serving the largest request of each kind, alone (a fresh server each):")
+    for label, method, path, body in LARGEST_REQUESTS:
+        with serving(1) as server:
+            pid = worker_pids(server)[0]
+            before = memory_kb(pid, "VmRSS")
+            connection = http.client.HTTPConnection(HOST, server.port, timeout=300)
+            status, _, data = request(connection, method, path, None if body is None else json.dumps(body).encode())
+            connection.close()
+            peak, after = memory_kb(pid, "VmHWM"), memory_kb(pid, "VmRSS")
+        print(
+            f"  {label:<46} {status}  {len(data) / 1e6:>5.1f} MB sent gzipped; RSS {before / 1024:.0f} MB before, "
+            f"peak {peak / 1024:.0f} MB (+{(peak - before) / 1024:.0f}), {after / 1024:.0f} MB after"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=300.0, help="how long the soak runs (default 300)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
+    parser.add_argument(
+        "--peaks", action="store_true", help="first, each largest request alone on a fresh server: its peak RSS"
+    )
     args = parser.parse_args()
     if not 20 <= args.seconds <= 3600 or not 1 <= args.workers <= 8:
         parser.error("seconds in [20, 3600], workers in [1, 8]")
@@ -395,6 +428,8 @@ def main() -> int:
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
 
+    if args.peaks:
+        measure_peaks()
     context = multiprocessing.get_context("spawn")
     with serving(args.workers) as server:
         epoch, epoch_wall = time.perf_counter(), time.time()

@@ -16,7 +16,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from server.app import app
-from server.cli import main
+from server.cli import MALLOC_SETTINGS, main
 from server.local import HOST, LocalServer, serving
 from server.middleware import relative_location
 from tests.server.conftest import ROOT, assert_error, strict_json
@@ -124,6 +124,7 @@ def test_serve_hands_uvicorn_its_timeouts_connection_cap_and_header_limit(
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
     settings_override(keep_alive_seconds=7, max_connections=123, max_header_bytes=9000)
     assert main(["serve"]) == 0
     (kwargs,) = calls
@@ -132,22 +133,26 @@ def test_serve_hands_uvicorn_its_timeouts_connection_cap_and_header_limit(
         123,
         9000,
     )
-    assert os.environ["MALLOC_ARENA_MAX"] == "2"  # set before uvicorn starts its workers, which inherit it
+    # set before uvicorn starts its workers, which inherit them
+    assert (os.environ["MALLOC_ARENA_MAX"], os.environ["MALLOC_MMAP_THRESHOLD_"]) == ("2", "262144")
 
 
-def test_serve_keeps_a_malloc_arena_max_already_set(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_keeps_malloc_settings_already_made(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1048576")
     assert main(["serve"]) == 0
-    assert os.environ["MALLOC_ARENA_MAX"] == "4"
+    assert (os.environ["MALLOC_ARENA_MAX"], os.environ["MALLOC_MMAP_THRESHOLD_"]) == ("4", "1048576")
 
 
-def test_the_container_sets_malloc_arena_max() -> None:
-    assert re.search(r"^\s+MALLOC_ARENA_MAX=2 \\$", (ROOT / "Dockerfile").read_text(), flags=re.M)
+def test_the_container_sets_malloc_as_serve_does() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for name, (value, _) in MALLOC_SETTINGS.items():
+        assert re.search(rf"^\s+{name}={value} \\$", dockerfile, flags=re.M), name
 
 
-def test_every_worker_starts_with_two_malloc_arenas() -> None:
-    """``optirace serve --workers 2``: each worker process has MALLOC_ARENA_MAX in its environment from its start."""
+def test_every_worker_starts_with_the_malloc_settings() -> None:
+    """``optirace serve --workers 2``: each worker process has them in its environment from its start."""
     with serving(workers=2) as server:
         workers = [
             int(stat.parent.name)
@@ -156,7 +161,8 @@ def test_every_worker_starts_with_two_malloc_arenas() -> None:
         ]
         assert len(workers) == 2
         for pid in workers:
-            assert b"MALLOC_ARENA_MAX=2" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            assert {b"MALLOC_ARENA_MAX=2", b"MALLOC_MMAP_THRESHOLD_=262144"} <= set(environment)
 
 
 def _parent(stat: Path) -> int:
