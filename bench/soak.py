@@ -21,9 +21,10 @@ server is stopped at the end. The workload, each kind in threads of its own, eac
 
 The default races are timed from a process of their own too. A reply counts as an error unless it is what was
 asked for (200; a 4xx for an invalid request) or a deliberate 503 with Retry-After (counted apart). Each
-worker's RSS is read from /proc every few seconds; its growth over the second half compares the mean of the
-last tenth of the run with the RSS at its middle. The machine's other load shows in the numbers: read them
-beside the load averages printed before and after. ``--peaks`` first serves each of the largest requests alone
+worker's RSS is read from /proc every two seconds; its growth over the second half compares its mean over the
+last tenth of the run with its mean around the middle (45-55 %): one reading swings with the requests in
+flight. The machine's other load shows in the numbers: read them beside the load averages printed before and
+after. ``--peaks`` first serves each of the largest requests alone
 (race, query race, stream, sweep, GIF export) on a fresh one-worker server, and prints its worker's peak RSS.
 """
 
@@ -62,7 +63,7 @@ INVALID = [
 ]
 BURST = 50
 PROBE_EVERY = 0.05  # seconds between /healthz probes
-RSS_EVERY = 5.0  # seconds between RSS readings
+RSS_EVERY = 2.0  # seconds between RSS readings
 
 
 # --- the client ---------------------------------------------------------------------------------------------
@@ -370,17 +371,17 @@ def print_memory(memory: Memory, seconds: float) -> float:
     step = max(1, len(memory.readings) // 20)
     for at, kbs in memory.readings[::step] + ([memory.readings[-1]] if len(memory.readings) % step != 1 else []):
         print(f"  {at:>6.0f} s  " + "  ".join(f"{kb / 1024:>7.1f}" for kb in kbs))
-    middle = min(memory.readings, key=lambda reading: abs(reading[0] - seconds / 2))[1]
+    middle = [kbs for at, kbs in memory.readings if 0.45 * seconds <= at <= 0.55 * seconds]
     tail = [kbs for at, kbs in memory.readings if at >= 0.9 * seconds]
     worst = 0.0
     for i, pid in enumerate(memory.pids):
-        end = statistics.mean(kbs[i] for kbs in tail)
-        growth = (end - middle[i]) / middle[i] * 100
+        before, end = statistics.mean(kbs[i] for kbs in middle), statistics.mean(kbs[i] for kbs in tail)
+        growth = (end - before) / before * 100
         worst = max(worst, growth)
         peak = memory.peaks[i] / 1024
         print(
-            f"  worker {pid}: {middle[i] / 1024:.1f} MB at the middle, {end / 1024:.1f} MB over the last tenth "
-            f"({growth:+.1f} %); peak RSS {peak:.1f} MB"
+            f"  worker {pid}: {before / 1024:.1f} MB around the middle (45-55 %), {end / 1024:.1f} MB over the last "
+            f"tenth ({growth:+.1f} %); peak RSS {peak:.1f} MB"
         )
     return worst
 

@@ -3,8 +3,8 @@ refuses the rest quickly with 503 and Retry-After, rather than queueing it witho
 
 A race costs about its racer-steps (racers × steps; × learning rates for a sweep). Two lanes share a worker:
 
-- **small** work (at most ``small_work`` racer-steps: the page's races, 4 × 500 is 2 000) takes one of
-  ``small_slots`` slots;
+- **small** work (at most ``small_work`` racer-steps: the races the page fetches whole, 4 × 500 is 2 000;
+  it streams those of 6 000 and more, server/routes/pages.py) takes one of ``small_slots`` slots;
 - **large** work takes its racer-steps out of a budget of ``large_work`` (two 16 × 20 000 races by default),
   and at least a ``large_slots``-th of it, so at most ``large_slots`` large requests compute at once.
 
@@ -322,7 +322,7 @@ BUSY_RESPONSES: dict[int | str, dict[str, Any]] = {
             "application/json": {
                 "schema": {"$ref": "#/components/schemas/ErrorReply"},
                 "example": error_body(
-                    "too busy: at most 4 small requests (≤ 20000 racer-steps) compute at once here, and no room "
+                    "too busy: at most 2 small requests (≤ 6000 racer-steps) compute at once here, and no room "
                     "came in 1 s; try again in 1 s",
                     [],
                     "work_busy",

@@ -87,7 +87,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise SystemExit("optirace serve: --workers must be at least 1")
-    settings = get_settings()  # OPTIRACE_* now, so that a bad value stops the start, not every request
+    try:
+        settings = get_settings()  # OPTIRACE_* now, so that a bad value stops the start, not every request
+    except ValueError as error:
+        raise SystemExit(f"optirace serve: {error}") from None
     tune_malloc()
     uvicorn.run(
         "server.app:app",

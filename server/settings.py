@@ -14,12 +14,12 @@ class Settings:
     Every limit is per worker process (``optirace serve --workers N`` has N of each).
 
     Work (races, query races, streams, sweeps; server/admission.py) is weighed in racer-steps, racers × steps
-    (× learning rates for a sweep). A request of at most ``small_work`` racer-steps (the page's races) takes
-    one of ``small_slots`` slots; a larger one takes its racer-steps out of ``large_work``, shared by the large
-    requests computing at once, at most ``large_slots`` of them. So small races never queue behind big ones.
-    A request that finds no room waits, on the event loop and holding no thread, up to ``work_wait_seconds``,
-    with at most ``max_waiting`` others in its lane, then gets 503 with a Retry-After header. A stream holds
-    its room while it computes, until it ends or its client leaves.
+    (× learning rates for a sweep). A request of at most ``small_work`` racer-steps (a race the page fetches
+    whole) takes one of ``small_slots`` slots; a larger one takes its racer-steps out of ``large_work``, shared
+    by the large requests computing at once, at most ``large_slots`` of them. So small races never queue behind
+    big ones. A request that finds no room waits, on the event loop and holding no thread, up to
+    ``work_wait_seconds``, with at most ``max_waiting`` others in its lane, then gets 503 with a Retry-After
+    header. A stream holds its room while it computes, until it ends or its client leaves.
 
     ``export_slots`` and ``export_wait_seconds`` bound the exports (GET /export/race.*), about a second of CPU
     each for a GIF, in the same way: at most ``export_slots`` render at once (0 refuses every export); a
@@ -57,7 +57,7 @@ class Settings:
     links_burst: int = 20  # new links a client may create at once
     links_max_scene_bytes: int = 8 * 1024  # a link's canonical query string (at most max_query_bytes)
     links_max_storage_bytes: int = 1024**3  # all links together, then 507
-    small_work: int = 20_000  # racer-steps: a request of at most this many is small work
+    small_work: int = 6000  # racer-steps: at most this is small work (the page fetches these whole, streams larger)
     small_slots: int = 2  # small requests computing at once, per worker process
     large_work: int = 640_000  # racer-steps of larger requests computing at once (two 16 × 20 000 races)
     large_slots: int = 4  # larger requests computing at once, whatever their size

@@ -465,7 +465,7 @@ def test_the_race_routes_document_their_503_and_retry_after(method: str, path: s
 def test_the_admission_settings_are_read_from_the_environment(settings_override: Callable[..., None]) -> None:
     defaults = admission.get_settings()
     assert (defaults.small_work, defaults.small_slots, defaults.large_work, defaults.large_slots) == (
-        20_000,
+        6000,
         2,
         640_000,
         4,

@@ -137,6 +137,16 @@ def test_serve_hands_uvicorn_its_timeouts_connection_cap_and_header_limit(
     assert (os.environ["MALLOC_ARENA_MAX"], os.environ["MALLOC_MMAP_THRESHOLD_"]) == ("2", "262144")
 
 
+def test_serve_refuses_to_start_with_a_bad_setting(
+    monkeypatch: pytest.MonkeyPatch, settings_override: Callable[..., None]
+) -> None:
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: pytest.fail("started"))
+    monkeypatch.setenv("OPTIRACE_READ_TIMEOUT_SECONDS", "soon")
+    settings_override()
+    with pytest.raises(SystemExit, match="OPTIRACE_READ_TIMEOUT_SECONDS must be a float, got 'soon'"):
+        main(["serve"])
+
+
 def test_serve_keeps_malloc_settings_already_made(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
