@@ -24,8 +24,8 @@ asked for (200; a 4xx for an invalid request) or a deliberate 503 with Retry-Aft
 worker's RSS is read from /proc every two seconds; its growth over the second half compares its mean over the
 last tenth of the run with its mean around the middle (45-55 %): one reading swings with the requests in
 flight. The machine's other load shows in the numbers: read them beside the load averages printed before and
-after. ``--peaks`` first serves each of the largest requests alone
-(race, query race, stream, sweep, GIF export) on a fresh one-worker server, and prints its worker's peak RSS.
+after. ``--peaks`` first serves each of the largest requests alone (race, query race, stream, sweep, GIF
+export) on a fresh one-worker server, and prints its worker's peak RSS.
 """
 
 from __future__ import annotations
