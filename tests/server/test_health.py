@@ -16,7 +16,7 @@ from server import admission, readiness
 from server.admission import Slots
 from server.app import app
 from server.routes import health
-from tests.server.conftest import strict_json
+from tests.server.conftest import run_event_loop, strict_json
 
 NEVER = 60  # seconds: only a broken build waits this long
 
@@ -116,7 +116,7 @@ def test_readyz_is_not_ready_while_every_small_slot_is_busy(
         assert await lanes[0].acquire(2, 0)
         assert await lanes[0].acquire(2, 0)
 
-    asyncio.run(fill())
+    run_event_loop(fill())
     reply = client.get("/readyz")
     assert reply.status_code == 503
     body = strict_json(reply.content)
