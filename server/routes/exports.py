@@ -147,7 +147,7 @@ async def with_slot(export: _Export, request: Request) -> Response:
 
     A client that left while its export waited for a slot (a closed tab) gets nothing drawn: the slot goes on."""
     settings = get_settings()
-    if not await SLOTS.acquire(settings.export_slots, settings.export_wait_seconds):
+    if not await SLOTS.acquire(settings.export_slots, settings.export_wait_seconds, max_waiting=settings.max_waiting):
         return busy_reply()
     try:
         if await request.is_disconnected():

@@ -555,3 +555,23 @@ def test_the_lane_of_a_request_follows_its_racer_steps() -> None:
     assert admission.lane(20_001, settings)[0::3] == ("large", 160_000)  # at least a quarter of the budget
     assert admission.lane(320_000, settings)[0::3] == ("large", 320_000)
     assert admission.lane(2_048_000, settings)[0::3] == ("large", 640_000)  # the largest sweep: the whole lane
+
+
+def test_exports_wait_in_a_bounded_queue_too(
+    monkeypatch: pytest.MonkeyPatch, settings_override: Callable[..., None]
+) -> None:
+    """The exports' slots take the same bound on waiters: past it, an export gets its 503 without waiting."""
+    from server.routes import exports
+
+    slots = Slots()
+    monkeypatch.setattr(exports, "SLOTS", slots)
+    settings_override(export_slots=1, export_wait_seconds=NEVER, max_waiting=0)
+
+    async def scenario() -> None:
+        assert await slots.acquire(1, 0)  # the one slot, taken
+        reply = await exports.with_slot(exports._Export('"tag"', lambda: b"", "image/gif", {}), request=None)
+        assert reply.status_code == 503
+        slots.release(1)
+
+    run_event_loop(scenario())
+    assert (slots.busy, slots.waiting) == (0, 0)
