@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from core.landscapes import get_landscape
 from core.optimizers import get_optimizer
+from core.palette import PALETTE, STYLES
 from core.schedules import get_schedule, resolve_schedule_params
 
 MAX_STEPS = 20_000
@@ -27,41 +28,8 @@ MAX_REGULARIZATION = 1e3
 ParamValue = bool | int | float | str | list[int] | list[float]
 Params = Annotated[dict[str, ParamValue], Field(max_length=MAX_PARAMS)]
 
-# Okabe & Ito's colour-blind-safe palette first, then Paul Tol's; the lecture's four keep their colours.
-PALETTE = (
-    "#d55e00",
-    "#0072b2",
-    "#009e73",
-    "#e69f00",
-    "#56b4e9",
-    "#cc79a7",
-    "#000000",
-    "#f0e442",
-    "#882255",
-    "#44aa99",
-    "#999933",
-    "#aa4499",
-    "#332288",
-    "#117733",
-    "#88ccee",
-    "#661100",
-)
-OPTIMIZER_COLORS = {
-    "sgd": "#d55e00",  # red
-    "momentum": "#0072b2",  # blue
-    "rmsprop": "#009e73",  # green
-    "adam": "#e69f00",  # gold
-    "nesterov": "#56b4e9",
-    "adagrad": "#cc79a7",
-    "adamw": "#882255",
-    "amsgrad": "#44aa99",
-    "nadam": "#999933",
-    "radam": "#aa4499",
-    "adamax": "#332288",
-    "adadelta": "#117733",
-    "lion": "#000000",
-    "newton": "#661100",
-}
+# The palette and each optimizer's colour live in core.palette (with its marker shape); re-exported here.
+OPTIMIZER_COLORS = {name: style.color for name, style in STYLES.items()}
 _HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 

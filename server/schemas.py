@@ -63,6 +63,10 @@ class LandscapeReply(_Reply):
     radius: float = Field(description="... and its point this close to the minimum")
     log_scale: bool
     params: list[ParamSpecReply]
+    saddles: list[Point] = Field(description="saddle points inside the plotted domain, marked on the map")
+    suggested_lr: dict[str, float] = Field(
+        description="per optimizer, a learning rate that descends from the default start without diverging"
+    )
 
 
 class LandscapeList(_Reply):
@@ -77,6 +81,8 @@ class OptimizerReply(_Reply):
     torch: str = Field(description="the torch call that reproduces the racer, {name} placeholders for hyperparameters")
     fixed: dict[str, Any] = Field(description="factory arguments that define the variant (not tunable)")
     params: list[ParamSpecReply]
+    color: str = Field(description="the colour its racers take unless the scene names one")
+    marker: str = Field(description="the marker shape at the head of its racers' paths: page, embed and exports")
 
 
 class OptimizerList(_Reply):

@@ -33,6 +33,8 @@ import numpy as np
 import numpy.typing as npt
 
 from core.landscapes import get_landscape
+from core.optimizers import OPTIMIZERS
+from core.palette import style_of
 
 FloatArray = npt.NDArray[np.float64]
 Measure = Callable[[str, float, bool], float]  # (text, font size, bold) -> width in logical px
@@ -51,8 +53,6 @@ VIRIDIS = (
     "#bddf26",
     "#fde725",
 )
-# Racer head markers, cycled in racer order: shape as well as colour tells racers apart.
-MARKERS = ("circle", "square", "diamond", "triangle", "triangle_down", "hexagon")
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def figure_from(result: dict[str, Any], contours: dict[str, Any]) -> Figure:
     notes = [f"{key} {format_number(scene[key])}" for key in ("noise", "l1", "l2") if scene[key]]
     grid = contours["grid"]
     racers = []
-    for index, (racer, spec) in enumerate(zip(result["racers"], scene["racers"], strict=True)):
+    for racer, spec in zip(result["racers"], scene["racers"], strict=True):
         detail = f"lr {format_number(spec['params']['lr'])}"
         if spec["schedule"]["name"] != "constant":
             detail += f" · {spec['schedule']['name']}"
@@ -151,7 +151,7 @@ def figure_from(result: dict[str, Any], contours: dict[str, Any]) -> Figure:
             RacerView(
                 label=racer["label"],
                 color=racer["color"],
-                marker=MARKERS[index % len(MARKERS)],
+                marker=marker_of(racer["optimizer"]),
                 detail=detail,
                 path=np.asarray(racer["path"], dtype=float).reshape(-1, 2),
                 loss=np.asarray(racer["loss"], dtype=float),
@@ -255,18 +255,29 @@ def tick_label(value: float, step: float) -> str:
     return text.replace("-", "−")
 
 
+def marker_of(optimizer: str) -> str:
+    """The optimizer's marker shape (core.palette): the same on the page, in the embed and in every export."""
+    index = list(OPTIMIZERS).index(optimizer) if optimizer in OPTIMIZERS else 0
+    return style_of(optimizer, index).marker
+
+
 def marker_points(shape: str, x: float, y: float, r: float) -> list[tuple[float, float]] | None:
-    """A marker's polygon around (x, y) with radius ``r`` (areas roughly equal); None for a circle."""
+    """A marker's polygon around (x, y) with radius ``r`` (areas roughly equal); None for a circle.
+
+    The shapes and their proportions are static/animate.js's markerPath (core.palette.SHAPES)."""
     if shape == "circle":
         return None
     if shape == "square":
-        h = r * 0.88
+        h = r * 0.85
         return [(x - h, y - h), (x + h, y - h), (x + h, y + h), (x - h, y + h)]
-    corners = {
-        "diamond": (4, 90, 1.2),
-        "triangle": (3, 90, 1.35),
-        "triangle_down": (3, -90, 1.35),
-        "hexagon": (6, 0, 1.08),
+    if shape == "star":
+        return star_points(x, y, r * 1.35, inner=0.6 / 1.35)
+    corners = {  # corners, angle of the first (degrees, counter-clockwise from +x), size
+        "diamond": (4, 0, 1.2),
+        "triangle": (3, 90, 1.2),
+        "down": (3, -90, 1.2),
+        "pentagon": (5, 90, 1.1),
+        "hexagon": (6, 0, 1.05),
     }
     count, phase, grow = corners[shape]
     return [
@@ -278,11 +289,11 @@ def marker_points(shape: str, x: float, y: float, r: float) -> list[tuple[float,
     ]
 
 
-def star_points(x: float, y: float, r: float) -> list[tuple[float, float]]:
-    """A five-pointed star (minima) around (x, y)."""
+def star_points(x: float, y: float, r: float, inner: float = 0.45) -> list[tuple[float, float]]:
+    """A five-pointed star (minima, and the star marker) around (x, y); ``inner``: the inner radius over ``r``."""
     points = []
     for k in range(10):
-        radius = r if k % 2 == 0 else r * 0.45
+        radius = r if k % 2 == 0 else r * inner
         angle = math.radians(90 + 36 * k)
         points.append((x + radius * math.cos(angle), y - radius * math.sin(angle)))
     return points

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.landscape_notes import SADDLES, SUGGESTED_LR
 from core.landscapes import Landscape
-from core.optimizers import OptimizerSpec
+from core.optimizers import OPTIMIZERS, OptimizerSpec
+from core.palette import style_of
 from core.schedules import Schedule
 
 
@@ -24,10 +26,14 @@ def landscape_json(landscape: Landscape) -> dict[str, Any]:
         "radius": landscape.radius,
         "log_scale": landscape.log_scale,
         "params": [p.to_json() for p in landscape.params],
+        "saddles": [list(point) for point in SADDLES.get(landscape.name, ())],
+        "suggested_lr": SUGGESTED_LR.get(landscape.name, {}),
     }
 
 
 def optimizer_json(spec: OptimizerSpec) -> dict[str, Any]:
+    """The spec, with the colour and marker shape its racers take everywhere (core.palette)."""
+    style = style_of(spec.name, list(OPTIMIZERS).index(spec.name) if spec.name in OPTIMIZERS else 0)
     return {
         "name": spec.name,
         "title": spec.title,
@@ -36,6 +42,8 @@ def optimizer_json(spec: OptimizerSpec) -> dict[str, Any]:
         "torch": spec.torch,
         "fixed": dict(spec.fixed),
         "params": [p.to_json() for p in spec.params],
+        "color": style.color,
+        "marker": style.marker,
     }
 
 

@@ -13,8 +13,9 @@ from fastapi.templating import Jinja2Templates
 
 from core.landscapes import LANDSCAPES
 from core.optimizers import OPTIMIZERS
+from core.palette import PALETTE
 from core.presets import PRESETS, expand_preset
-from core.scene import MAX_NOISE, MAX_RACERS, MAX_REGULARIZATION, MAX_STEPS, OPTIMIZER_COLORS, PALETTE, Scene
+from core.scene import MAX_NOISE, MAX_RACERS, MAX_REGULARIZATION, MAX_STEPS, OPTIMIZER_COLORS, Scene
 from core.scene_url import parse_query, scene_from_query, scene_json_from_query, scene_to_query
 from core.schedules import MAX_UPDATES, SCHEDULES
 from server.paths import TEMPLATES

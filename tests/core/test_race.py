@@ -10,6 +10,7 @@ import pytest
 
 from core.landscapes import get_landscape
 from core.optimizers import OPTIMIZERS
+from core.palette import GOLD
 from core.race import BOUND_FACTOR, race_frames, run
 from core.scene import Racer, Scene
 from core.schedules import lr_per_step
@@ -151,7 +152,7 @@ def test_result_echoes_the_filled_scene() -> None:
     assert scene["start"] == [1.0, 1.5]
     assert scene["racers"][0]["params"]["beta2"] == 0.999
     assert scene["racers"][0]["schedule"] == {"name": "constant", "params": {}}
-    assert scene["racers"][0]["label"] == "Adam" and scene["racers"][0]["color"] == "#e69f00"
+    assert scene["racers"][0]["label"] == "Adam" and scene["racers"][0]["color"] == GOLD
 
 
 def test_regularization_moves_the_minimum_and_the_path() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from core.palette import LECTURE_COLORS
 from core.scene import MAX_RACERS, MAX_STEPS, Racer, Scene
 
 
@@ -16,7 +17,7 @@ def test_an_empty_scene_takes_every_default() -> None:
     filled = Scene().filled()
     assert filled.landscape.name == "beale" and filled.start == (1.0, 1.5)
     assert [r.optimizer for r in filled.racers] == ["sgd", "momentum", "rmsprop", "adam"]
-    assert [r.color for r in filled.racers] == ["#d55e00", "#0072b2", "#009e73", "#e69f00"]
+    assert [r.color for r in filled.racers] == list(LECTURE_COLORS)
     assert filled.steps == 500 and filled.noise == 0.0 and filled.seed == 0
 
 

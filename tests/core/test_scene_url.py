@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.palette import GOLD
 from core.scene import Scene
 from core.scene_url import parse_query, scene_from_query, scene_json_from_query, scene_to_query
 
@@ -26,7 +27,7 @@ def test_the_design_example_parses() -> None:
 def test_writing_puts_every_value_out() -> None:
     query = scene_to_query(scene_from_query("racer=adam"))
     assert "beta2=0.999" in query and "eps=1e-08" in query and "schedule=constant" in query
-    assert "label=Adam" in query and "color=e69f00" in query and "start=1,1.5" in query
+    assert "label=Adam" in query and f"color={GOLD[1:]}" in query and "start=1,1.5" in query
 
 
 @pytest.mark.parametrize(
