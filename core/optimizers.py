@@ -580,7 +580,15 @@ def _lr(default: float, help_text: str = "learning rate: the step size") -> Para
 
 def _beta(name: str, default: float, help_text: str) -> ParamSpec:
     return ParamSpec(
-        name, default, help_text, minimum=0.0, maximum=1.0, maximum_exclusive=True, slider_min=0.0, slider_max=0.9999
+        name,
+        default,
+        help_text,
+        minimum=0.0,
+        maximum=1.0,
+        maximum_exclusive=True,
+        slider_min=0.0,
+        slider_max=0.9999,
+        scale="one_minus_log",
     )
 
 
@@ -610,7 +618,13 @@ def _flag(name: str, default: bool, help_text: str) -> ParamSpec:
 
 
 _MOMENTUM = ParamSpec(
-    "momentum", 0.9, "momentum factor: how much of the last step is kept", minimum=0.0, slider_min=0.0, slider_max=0.999
+    "momentum",
+    0.9,
+    "momentum factor: how much of the last step is kept",
+    minimum=0.0,
+    slider_min=0.0,
+    slider_max=0.9999,
+    scale="one_minus_log",
 )
 _DAMPENING = ParamSpec(
     "dampening",
@@ -679,7 +693,15 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             sgd,
             (
                 _lr(1e-3),
-                ParamSpec("momentum", 0.0, _MOMENTUM.help, minimum=0.0, slider_min=0.0, slider_max=0.999),
+                ParamSpec(
+                    "momentum",
+                    0.0,
+                    _MOMENTUM.help,
+                    minimum=0.0,
+                    slider_min=0.0,
+                    slider_max=0.9999,
+                    scale="one_minus_log",
+                ),
                 _DAMPENING,
                 _weight_decay_spec(),
             ),
@@ -747,10 +769,19 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
                     maximum=1.0,
                     slider_min=0.0,
                     slider_max=0.9999,
+                    scale="one_minus_log",
                 ),
                 _eps(1e-8),
                 _weight_decay_spec(),
-                ParamSpec("momentum", 0.0, _MOMENTUM.help, minimum=0.0, slider_min=0.0, slider_max=0.999),
+                ParamSpec(
+                    "momentum",
+                    0.0,
+                    _MOMENTUM.help,
+                    minimum=0.0,
+                    slider_min=0.0,
+                    slider_max=0.9999,
+                    scale="one_minus_log",
+                ),
                 _flag("centered", False, "normalise by the gradient's variance instead of its second moment"),
             ),
             "torch.optim.RMSprop(params, lr={lr}, alpha={alpha}, eps={eps}, "
@@ -851,6 +882,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
                     maximum=1.0,
                     slider_min=0.0,
                     slider_max=0.9999,
+                    scale="one_minus_log",
                 ),
                 _eps(1e-6),
                 _weight_decay_spec(),

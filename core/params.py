@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 ParamKind = Literal["float", "int", "bool", "int_list"]
-SliderScale = Literal["log", "linear"]
+SliderScale = Literal["log", "linear", "one_minus_log"]
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,9 @@ class ParamSpec:
     """One parameter: its default, the values it may take, and how a slider should show it.
 
     ``minimum``/``maximum`` bound what is valid (``None``: unbounded; ``*_exclusive``: open end);
-    ``slider_min``/``slider_max`` bound what a slider offers, which is usually narrower.
+    ``slider_min``/``slider_max`` bound what a slider offers, which is usually narrower. ``scale`` is how the
+    slider spreads them: ``log``, ``linear``, or ``one_minus_log`` for a decay β (log of 1 − β, so 0.9, 0.99,
+    0.999 and 0.9999 are evenly spaced).
     A default of ``None`` means "depends on the race" (e.g. a schedule's T_max defaults to the
     number of steps) and is filled in by whoever knows the race.
     """

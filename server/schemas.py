@@ -36,7 +36,7 @@ class ParamSpecReply(_Reply):
     maximum_exclusive: bool
     slider_min: float | None
     slider_max: float | None
-    scale: Literal["log", "linear"]
+    scale: Literal["log", "linear", "one_minus_log"]
     allowed: str = Field(description="the valid values in words, as error messages say them")
 
 

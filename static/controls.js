@@ -37,7 +37,7 @@ export function formatValue(value, spec) {
  * One labelled control for a parameter spec: a slider (log or linear) with a text field for the exact
  * value, a checkbox for a bool, a text field for a list. onValue(value, mode).
  */
-export function paramControl(spec, label, { steps = 500, onValue }) {
+export function paramControl(spec, label, { steps = 500, onValue, range = null, wide = false }) {
   const id = `p${++uid}`;
   const kind = spec.kind || "float";
   const row = el("div", { className: `param param-${kind}` });
@@ -66,29 +66,50 @@ export function paramControl(spec, label, { steps = 500, onValue }) {
     row.append(title, text);
     return { row, input: text, set: (v) => { current = v; if (document.activeElement !== text) text.value = formatValue(v, spec); } };
   }
-  let [lo, hi] = sliderRange(spec, steps);
-  const log = spec.scale === "log" && lo > 0;
+  let [lo, hi] = range ? range(null) : sliderRange(spec, steps);
   const integer = kind === "int";
+  // A float on a log scale (lr, eps, …) or on a 1 − β log scale (β-like decays) moves through the numbers of
+  // two significant digits, one per slider position: dragging lands on 1.9, not 2.07; ↑/↓ move one position.
+  const snapped = !integer && ((spec.scale === "log" && lo > 0) || spec.scale === "one_minus_log");
+  const log = spec.scale === "log" && lo > 0;
   let step = 1;
   let decimals = 0;
+  let values = null; // the snapped slider's values, in slider order
   const slider = el("input", { type: "range", id });
+  const ticks = el("datalist", { id: `${id}-ticks` });
+  const tickLabels = el("div", { className: "ticks", ariaHidden: "true" });
   const applyRange = () => {
     step = linearStep(lo, hi, integer);
     decimals = Math.max(0, -Math.round(Math.log10(step)));
-    if (log) Object.assign(slider, { min: "0", max: String(LOG_POSITIONS), step: "1" });
+    if (snapped) {
+      values = spec.scale === "one_minus_log"
+        ? twoDigitValues(1 - hi, 1 - lo).reverse().map((u) => Number((1 - u).toPrecision(12)))
+        : twoDigitValues(lo, hi);
+      Object.assign(slider, { min: "0", max: String(values.length - 1), step: "1" });
+    } else if (log) Object.assign(slider, { min: "0", max: String(LOG_POSITIONS), step: "1" });
     else Object.assign(slider, { min: String(lo), max: String(hi), step: String(step) });
+    const marks = snapped ? tickValues(spec, lo, hi) : [];
+    ticks.replaceChildren(...marks.map((v) => el("option", { value: String(toPosition(v)) })));
+    tickLabels.replaceChildren(...marks.map((v) => {
+      const label = el("span", { textContent: formatValue(v, spec) });
+      label.style.left = `${(100 * toPosition(v)) / (values.length - 1)}%`;
+      return label;
+    }));
   };
-  applyRange();
   const toValue = (position) => {
+    if (snapped) return values[Math.max(0, Math.min(values.length - 1, Math.round(position)))];
     if (!log) return integer ? Math.round(position) : Number((Math.round(position / step) * step).toFixed(decimals));
     const v = 10 ** (Math.log10(lo) + (position / LOG_POSITIONS) * (Math.log10(hi) - Math.log10(lo)));
     return integer ? roundSig(Math.round(v), v >= 100 ? 2 : 3) : roundSig(v, 3);
   };
   const toPosition = (v) => {
+    if (snapped) return nearestIndex(values, v, spec.scale === "one_minus_log");
     const clamped = Math.min(hi, Math.max(lo, v));
     if (!log) return clamped;
     return Math.round(((Math.log10(clamped) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * LOG_POSITIONS);
   };
+  applyRange();
+  if (snapped) slider.setAttribute("list", ticks.id);
   slider.addEventListener("input", () => {
     current = toValue(Number(slider.value));
     text.value = formatValue(current, spec);
@@ -100,7 +121,8 @@ export function paramControl(spec, label, { steps = 500, onValue }) {
   let held = false;
   slider.addEventListener("pointerdown", () => { held = true; });
   for (const type of ["pointerup", "pointercancel", "change"]) slider.addEventListener(type, () => { held = false; });
-  row.append(title, slider, text);
+  if (wide) row.classList.add("param-wide");
+  row.append(title, text, el("div", { className: "slider" }, [slider, ticks, tickLabels]));
   return {
     row,
     input: slider,
@@ -111,12 +133,64 @@ export function paramControl(spec, label, { steps = 500, onValue }) {
     },
     set(v) {
       if (v === current && held) return;
+      if (range && !held) {
+        const [a, b] = range(v);
+        if (a !== lo || b !== hi) { lo = a; hi = b; applyRange(); }
+      }
       current = v;
       if (!held) slider.value = String(toPosition(v));
       if (document.activeElement !== text) text.value = formatValue(v, spec);
       slider.setAttribute("aria-valuetext", formatValue(v, spec));
     },
   };
+}
+
+/** Every number of two significant digits from lo to hi (lo, hi > 0), ascending: 1.0, 1.1, … 9.9 per decade. */
+export function twoDigitValues(lo, hi) {
+  const out = [];
+  for (let e = Math.floor(Math.log10(lo) + 1e-9); e <= Math.ceil(Math.log10(hi) - 1e-9); e++) {
+    for (let m = 10; m < 100; m++) {
+      const v = Number((m * 10 ** (e - 1)).toPrecision(2));
+      if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push(v);
+    }
+  }
+  if (out[out.length - 1] < hi * (1 - 1e-9)) out.push(hi);
+  return out;
+}
+
+/** Index of the value nearest to v on a log scale (of 1 − v for a β). */
+function nearestIndex(values, v, oneMinus) {
+  const key = (x) => Math.log10(Math.max(oneMinus ? 1 - x : x, 1e-300));
+  const target = key(v);
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (Math.abs(key(values[i]) - target) < Math.abs(key(values[best]) - target)) best = i;
+  return best;
+}
+
+/** Where a snapped slider shows ticks: 0.5, 0.9, 0.99, … for a β; each power of ten for a log scale. */
+function tickValues(spec, lo, hi) {
+  if (spec.scale === "one_minus_log") return [0.5, 0.9, 0.99, 0.999, 0.9999].filter((b) => b >= lo && b <= hi);
+  const out = [];
+  for (let e = Math.ceil(Math.log10(lo) - 1e-9); e <= Math.floor(Math.log10(hi) + 1e-9); e++) out.push(10 ** e);
+  return out.length > 6 ? out.filter((_, i) => i % Math.ceil(out.length / 6) === 0) : out;
+}
+
+/**
+ * The lr slider's range: three decades around the landscape's suggested rate s for this optimizer,
+ * [10^(⌈log s⌉ − 2), 10^(⌈log s⌉ + 1)] (from crawling to diverging, wide enough to drag to two digits),
+ * widened to the decade of the current value when it lies outside, within the spec's slider range.
+ */
+export function lrRange(spec, suggested, value) {
+  const c = Math.ceil(Math.log10(suggested ?? spec.default) - 1e-9);
+  let lo = 10 ** (c - 2);
+  let hi = 10 ** (c + 1);
+  if (value > 0 && value < lo) lo = 10 ** Math.floor(Math.log10(value));
+  if (value > hi) hi = 10 ** Math.ceil(Math.log10(value));
+  const min = spec.slider_min ?? 1e-5;
+  const max = spec.slider_max ?? 10;
+  if (hi > max && value <= max) { lo = Math.max(min, lo / (hi / max)); hi = max; }
+  if (lo < min && value >= min) { hi = Math.min(max, hi * (min / lo)); lo = min; }
+  return [Number(lo.toPrecision(6)), Number(hi.toPrecision(6))];
 }
 
 const clone = (scene) => structuredClone(scene);
@@ -136,6 +210,12 @@ export function createControls(root, codec, handlers) {
     l2: { name: "l2", minimum: 0, maximum: limits.max_regularization, slider_min: 0, slider_max: 1, help: "λ2 of the penalty λ2·(x² + y²)" },
   };
 
+  /** A new racer's parameters: the landscape's suggested lr for its optimizer (core.landscape_notes), if any. */
+  function suggestedParams(landscape, optimizer) {
+    const lr = codec.landscapes[landscape].suggested_lr?.[optimizer];
+    return lr == null ? {} : { lr };
+  }
+
   function change(mutate, mode) {
     const next = clone(scene);
     const result = mutate(next);
@@ -149,10 +229,6 @@ export function createControls(root, codec, handlers) {
 
   function landscapeGroup() {
     const meta = codec.landscapes[scene.landscape.name];
-    const select = el("select", { id: "landscape" }, Object.values(codec.landscapes).map((l) =>
-      el("option", { value: l.name, textContent: l.title })));
-    bound.push({ control: { set: (v) => { select.value = v; } }, get: (s) => s.landscape.name });
-    select.addEventListener("change", () => change((s) => ({ ...s, landscape: { name: select.value, params: {} }, start: undefined }), "push"));
     const rows = meta.params.map((spec) => bind(
       paramControl(spec, spec.name, { onValue: (v, mode) => change((s) => { s.landscape.params[spec.name] = v; }, mode) }),
       (s) => s.landscape.params[spec.name]));
@@ -162,7 +238,6 @@ export function createControls(root, codec, handlers) {
       (s) => s.start[i]));
     return el("fieldset", { className: "group landscape" }, [
       el("legend", { textContent: "Landscape" }),
-      el("div", { className: "param" }, [el("label", { htmlFor: "landscape", textContent: "surface" }), select]),
       el("p", { className: "formula", textContent: `f(x, y) = ${meta.formula}` }),
       el("p", { className: "lesson", textContent: meta.lesson }),
       ...rows,
@@ -211,7 +286,7 @@ export function createControls(root, codec, handlers) {
       const wasDefaultColor = old.color === codec.optimizerColors[old.optimizer];
       s.racers[index] = {
         optimizer: optimizer.value,
-        params: {},
+        params: suggestedParams(s.landscape.name, optimizer.value),
         schedule: old.schedule,
         label: wasDefaultLabel ? undefined : old.label,
         color: wasDefaultColor ? undefined : old.color,
@@ -222,7 +297,7 @@ export function createControls(root, codec, handlers) {
     bound.push({ control: { set: (v) => {
       card.style.setProperty("--racer", v);
       if (document.activeElement !== color) color.value = v;
-      if (marker.dataset.color !== v) { marker.dataset.color = v; marker.replaceChildren(markerCanvas(SHAPES[index % SHAPES.length], v, 18)); }
+      if (marker.dataset.color !== v) { marker.dataset.color = v; marker.replaceChildren(markerCanvas(spec.marker || SHAPES[index % SHAPES.length], v, 18)); }
     } }, get: (s) => s.racers[index]?.color });
     color.setAttribute("aria-label", `Racer ${n} colour`);
     color.addEventListener("input", () => change((s) => { s.racers[index].color = color.value; }, "drag"));
@@ -237,8 +312,13 @@ export function createControls(root, codec, handlers) {
     remove.addEventListener("click", () => change((s) => { s.racers.splice(index, 1); }, "push"));
     card.append(el("header", {}, [marker, label, optimizer, color, copy, remove]));
 
+    const suggested = codec.landscapes[scene.landscape.name].suggested_lr?.[racer.optimizer];
     const paramRow = (p) => bind(
-      paramControl(p, p.name, { onValue: (v, mode) => change((s) => { s.racers[index].params[p.name] = v; }, mode) }),
+      paramControl(p, p.name, {
+        onValue: (v, mode) => change((s) => { s.racers[index].params[p.name] = v; }, mode),
+        range: p.name === "lr" ? (v) => lrRange(p, suggested, v) : null,
+        wide: p.name === "lr" || p.scale === "one_minus_log",
+      }),
       (s) => s.racers[index]?.params[p.name]);
     const [lr, ...rest] = spec.params;
     card.append(paramRow(lr));
@@ -274,7 +354,7 @@ export function createControls(root, codec, handlers) {
     const used = new Set(scene.racers.map((r) => r.optimizer));
     add.value = (Object.keys(codec.optimizers).find((name) => !used.has(name))) || "sgd";
     const addButton = el("button", { type: "button", className: "add", textContent: "+ Add racer", disabled: scene.racers.length >= limits.max_racers });
-    addButton.addEventListener("click", () => change((s) => { s.racers.push({ optimizer: add.value, params: {} }); }, "push"));
+    addButton.addEventListener("click", () => change((s) => { s.racers.push({ optimizer: add.value, params: suggestedParams(s.landscape.name, add.value) }); }, "push"));
     return el("section", { className: "group racers", ariaLabel: "Racers" }, [
       el("h2", { textContent: "Racers" }),
       ...scene.racers.map(racerCard),

@@ -15,13 +15,14 @@
 // falls back to its default with a console warning.
 
 import { markerCanvas } from "./animate.js";
-import { ApiError, streamRace } from "./api.js";
-import { parseEmbedOptions } from "./embed-snippet.js";
+import { ApiError, getJSON, postJSON, streamRace } from "./api.js";
+import { createLossChart, formatGap } from "./charts.js";
+import { lrRange, paramControl } from "./controls.js";
+import { liveControls, parseEmbedOptions } from "./embed-snippet.js";
 import { createPlayer } from "./player.js";
 import { makeTransform, marginFor, plotHeightFor, readTheme } from "./plot.js";
 import { addChunk, createRace, finish, raceFromResult } from "./race.js";
 
-const SECONDS = 6; // a race's length at 1× (the player's own default)
 const LOOP_HOLD_MS = 1500; // the last frame is held this long before a loop starts again
 
 function boot(data) {
@@ -33,9 +34,17 @@ function boot(data) {
   const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   const $ = (id) => document.getElementById(id);
-  const race = data.race ? raceFromResult(data.race) : createRace(data.header);
+  const markers = Object.fromEntries(Object.entries(data.optimizers || {}).map(([name, o]) => [name, o.marker]));
+  let race = data.race ? raceFromResult(data.race, markers) : createRace(data.header, markers);
   const stage = $("stage");
-  const legendList = $("legend");
+  // the live controls' state: the scene shown, the lrs at ×1 while the multiplier moves, a race in flight
+  let scene = structuredClone(race.scene);
+  let lrBases = null;
+  let scale = options.lrscale;
+  let pending = null;
+  let busy = false;
+
+  const legendList = $("side"); // the legend, the loss chart and the live controls: beside the map or above it
   const bar = $("bar");
   bar.hidden = !options.controls;
   document.body.dataset.controls = options.controls ? "1" : "0";
@@ -44,7 +53,7 @@ function boot(data) {
   const player = createPlayer(stage, {
     transport: false,
     interactive: false,
-    seconds: SECONDS / options.speed,
+    speed: options.speed,
     maxHeight: () => mapHeight(),
     onStep: (k) => showStep(k),
     onPlayState: (playing) => showPlaying(playing),
@@ -55,6 +64,8 @@ function boot(data) {
   const counter = $("counter");
   function showStep(k) {
     counter.textContent = `${k} / ${race.steps}`;
+    lossChart?.setStep(k);
+    legendStatus(race, k);
   }
   function showPlaying(playing) {
     document.body.dataset.playing = String(playing);
@@ -101,7 +112,9 @@ function boot(data) {
   /** The map's scale (px per unit) with the legend in `mode`, sized as the player sizes it (player.js: resize). */
   function scaleWith(mode) {
     stage.dataset.legend = mode;
-    if (mode === "side" && legendList.scrollHeight > legendList.clientHeight + 1) return -1; // too tall to stand beside
+    player.element.style.flex = "";
+    legendList.style.flex = mode === "side" ? "0 0 auto" : ""; // measured at its own width; it grows once placed
+    if (mode === "side" && legendList.childElementCount === 1 && legendList.scrollHeight > legendList.clientHeight + 1) return -1;
     const width = Math.max(120, Math.floor(player.plot.clientWidth));
     const margin = marginFor(readTheme(stage).scaledFont(width));
     const height = Math.max(120, Math.min(plotHeightFor(domain, width, margin), Math.floor(mapHeight())));
@@ -111,7 +124,17 @@ function boot(data) {
     const side = scaleWith("side");
     const top = scaleWith("top");
     stage.dataset.legend = side >= top ? "side" : "top";
+    // beside the map, the panel takes all the width the map does not use: no empty band on either side
+    if (stage.dataset.legend === "side") {
+      const height = Math.floor(mapHeight());
+      const margin = marginFor(readTheme(stage).scaledFont(height));
+      const needed = Math.ceil((height - margin.top - margin.bottom) * (domain.x[1] - domain.x[0]) / (domain.y[1] - domain.y[0])
+        + margin.left + margin.right);
+      if (needed < stage.clientWidth) player.element.style.flex = `0 1 ${needed}px`;
+      legendList.style.flex = "1 1 12em";
+    }
     player.resize();
+    lossChart?.redraw();
   }
   new ResizeObserver(placeLegend).observe(stage);
 
@@ -140,6 +163,24 @@ function boot(data) {
     }
   }
 
+  // --- the slide's caption, loss chart and live controls (caption=, preset=, chart=loss, controls=…) ---
+  const side = legendList;
+  const captionNode = $("slide-caption");
+  if (options.caption) captionNode.textContent = options.caption;
+  else if (options.preset) presetCaption(options.preset).then((text) => { captionNode.textContent = text; placeLegend(); });
+  captionNode.hidden = !options.caption && !options.preset;
+  let lossChart = null;
+  if (options.chart === "loss") {
+    const canvas = document.createElement("canvas");
+    canvas.className = "chart";
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", "Loss gap f − f* (log scale) per step");
+    side.append(canvas);
+    lossChart = createLossChart(canvas);
+  }
+  const live = location.protocol.startsWith("http") ? liveControls(options) : []; // a saved file has no server to race on
+  if (live.length) side.append(liveControlsPanel(live));
+
   // --- the race ----------------------------------------------------------------------------------
   legend(race);
   placeLegend();
@@ -147,6 +188,7 @@ function boot(data) {
   player.setContours(data.contours);
   player.setRace(race, { replay: true, autoplay: options.autoplay && !reducedMotion });
   player.setStart(race.scene.start);
+  lossChart?.setRace(race);
   showStep(player.step);
   showPlaying(player.playing);
   if (race.complete) document.body.dataset.complete = "1";
@@ -154,6 +196,82 @@ function boot(data) {
   matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
     if (options.theme === "auto") { player.redraw(); legend(race); } // markers take the new theme's ink
   });
+
+  // --- live controls: each move runs the changed scene (POST /api/race) and draws it whole ---------------
+  async function rerun(next) {
+    scene = next;
+    if (busy) { pending = next; return; }
+    busy = true;
+    try {
+      const result = await postJSON("/api/race", next);
+      race = raceFromResult(result, markers);
+      const wasPlaying = player.playing;
+      player.setRace(race, { replay: false });
+      if (!wasPlaying) { player.pause(); player.seek(race.steps); }
+      legend(race);
+      lossChart?.setRace(race);
+      showStep(player.step);
+      document.body.dataset.races = String(Number(document.body.dataset.races || 0) + 1);
+      const open = $("open");
+      if (open) open.href = `/?${result.query || ""}`.replace(/\?$/, `?${open.href.split("?")[1] || ""}`);
+    } catch (error) {
+      player.setStatus(error instanceof ApiError ? error.message : `could not reach the server (${error.message})`, "error");
+    } finally {
+      busy = false;
+      if (pending) { const again = pending; pending = null; rerun(again); }
+    }
+  }
+  function liveControlsPanel(names) {
+    const panel = document.createElement("form");
+    panel.className = "live";
+    panel.setAttribute("aria-label", "Live controls");
+    const rows = [];
+    if (names.includes("lrscale")) {
+      const spec = { name: "lrscale", kind: "float", default: 1, minimum: 0.1, maximum: 10, slider_min: 0.1, slider_max: 10, scale: "log" };
+      const control = paramControl(spec, "lr ×", { wide: true, onValue: (m, mode) => {
+        if (!lrBases) lrBases = scene.racers.map((r) => r.params.lr / scale);
+        scale = m;
+        const next = structuredClone(scene);
+        next.racers.forEach((r, i) => { r.params.lr = Number((lrBases[i] * m).toPrecision(3)); });
+        if (mode !== "drag") lrBases = null;
+        rerun(next);
+      } });
+      control.set(scale);
+      rows.push(control.row);
+    }
+    if (names.includes("lr")) {
+      scene.racers.forEach((racer, i) => {
+        const meta = data.optimizers[racer.optimizer];
+        const control = paramControl(meta.lr, `${racer.label} lr`, {
+          wide: true,
+          range: (v) => lrRange(meta.lr, meta.suggested_lr, v),
+          onValue: (v) => { const next = structuredClone(scene); next.racers[i].params.lr = v; rerun(next); },
+        });
+        control.set(racer.params.lr);
+        control.row.style.setProperty("--racer", racer.color);
+        rows.push(control.row);
+      });
+    }
+    if (names.includes("schedule")) {
+      scene.racers.forEach((racer, i) => {
+        const select = document.createElement("select");
+        select.setAttribute("aria-label", `${racer.label} schedule`);
+        select.append(...data.schedules.map((sch) => new Option(sch.title, sch.name, false, sch.name === racer.schedule.name)));
+        select.addEventListener("change", () => {
+          const next = structuredClone(scene);
+          next.racers[i].schedule = { name: select.value, params: {} };
+          rerun(next);
+        });
+        const label = document.createElement("label");
+        label.className = "param";
+        label.append(`${racer.label} schedule `, select);
+        rows.push(label);
+      });
+    }
+    panel.append(...rows);
+    panel.addEventListener("submit", (event) => event.preventDefault());
+    return panel;
+  }
 
   requestAnimationFrame(() => {
     performance.mark("optirace:embed-drawn");
@@ -167,13 +285,52 @@ function outerHeight(element) {
   return element.getBoundingClientRect().height + parseFloat(css.marginTop) + parseFloat(css.marginBottom);
 }
 
+/** The legend: each racer's marker, label and lr, and its outcome so far (✓ arrived, ✕ diverged, or its gap). */
 function legend(race) {
   const list = document.getElementById("legend");
-  list.replaceChildren(...race.racers.map((racer) => {
+  list.replaceChildren(...race.racers.map((racer, i) => {
     const item = document.createElement("li");
-    item.append(markerCanvas(racer.shape, readTheme(list).ink(racer.color), 18), racer.label);
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = racer.label;
+    const detail = document.createElement("span");
+    detail.className = "detail";
+    detail.textContent = `lr ${formatGap(race.scene.racers[i].params.lr)}`;
+    const outcome = document.createElement("span");
+    outcome.className = "outcome";
+    item.append(markerCanvas(racer.shape, readTheme(list).ink(racer.color), 18), name, detail, outcome);
     return item;
   }));
+}
+
+function legendStatus(race, k) {
+  const items = document.querySelectorAll("#legend li .outcome");
+  race.racers.forEach((racer, i) => {
+    const node = items[i];
+    if (!node) return;
+    let text = "";
+    if (racer.divergedAt != null && k >= racer.divergedAt) text = `✕ ${racer.divergedAt}`;
+    else if (racer.arrivedAt != null && k >= racer.arrivedAt) text = `✓ ${racer.arrivedAt}`;
+    else if (racer.length) text = formatGap(racer.loss[Math.min(k, racer.length - 1)] - race.minValue);
+    if (node.textContent !== text) node.textContent = text;
+    node.title = text.startsWith("✕") ? "diverged at this step" : text.startsWith("✓") ? "arrived at this step" : "loss gap f − f*";
+  });
+}
+
+/**
+ * The caption of preset `id`, from GET /api/presets (the presets as data, with their captions). Until the
+ * server serves presets, the slide says which preset it wanted rather than guessing a caption.
+ */
+async function presetCaption(id) {
+  try {
+    const { presets } = await getJSON("/api/presets");
+    const preset = presets.find((p) => p.id === id);
+    if (preset) return preset.caption;
+    console.warn(`optirace embed: preset=${id} is not one of: ${presets.map((p) => p.id).join(", ")}`);
+  } catch (error) {
+    console.warn(`optirace embed: the presets could not be loaded (${error.message})`);
+  }
+  return "";
 }
 
 const dataNode = document.getElementById("embed-data");

@@ -13,6 +13,7 @@ import { createZoom } from "./zoom.js";
 const $ = (id) => document.getElementById(id);
 const data = JSON.parse($("page-data").textContent);
 const codec = createCodec(data);
+const markers = Object.fromEntries(Object.values(codec.optimizers).map((o) => [o.name, o.marker]));
 const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 // --- the scene in the URL ---
@@ -21,14 +22,36 @@ const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 // its end). What is on screen is always the scene of the address, or of the one about to be written.
 const URL_EVERY = 120;
 
-// Display options stand beside the scene in the address and stay there (qr=1: the short link's QR code in a corner).
-const VIEW_KEYS = ["qr"];
-const viewQuery = location.search.replace(/^\?/, "").split("&").filter((p) => VIEW_KEYS.includes(p.split("=")[0])).join("&");
-const address = (query) => `${location.pathname}?${[query, viewQuery].filter(Boolean).join("&")}`;
+// Display options stand beside the scene in the address and stay there: qr=1 (the short link's QR code in a
+// corner), present=1 (presenter mode) and lrscale=<m> (where the global lr multiplier stands: the scene's lrs are
+// the actual ones, ×m applied, so the API, /embed and the exports read the same race from the same query).
+const VIEW_KEYS = ["qr", "present", "lrscale"];
+const view = viewFromUrl();
 
+function viewFromUrl() {
+  const params = new URLSearchParams(location.search);
+  const m = Number(params.get("lrscale"));
+  return { qr: params.get("qr"), present: params.get("present") === "1", lrscale: m >= 0.1 && m <= 10 ? m : 1 };
+}
+
+/** The view's keys as they stand now, for the address. */
+function viewQuery() {
+  return [
+    view.qr != null ? `qr=${encodeURIComponent(view.qr)}` : "",
+    view.lrscale !== 1 ? `lrscale=${view.lrscale}` : "",
+    view.present ? "present=1" : "",
+  ].filter(Boolean).join("&");
+}
+const address = (query) => `${location.pathname}?${[query, viewQuery()].filter(Boolean).join("&")}`;
+
+/** The scene part of a query string (the view keys taken out). */
+function sceneQueryOf(search) {
+  return search.replace(/^\?/, "").split("&").filter((pair) => pair && !VIEW_KEYS.includes(pair.split("=")[0])).join("&");
+}
+
+/** The scene part of the address. */
 function currentQuery() {
-  const query = location.search.replace(/^\?/, "");
-  return viewQuery ? query.split("&").filter((p) => !VIEW_KEYS.includes(p.split("=")[0])).join("&") : query;
+  return sceneQueryOf(location.search);
 }
 
 function sceneFromUrl() {
@@ -52,10 +75,11 @@ function writeUrl(query, mode) {
 }
 
 function putUrl(query, push) {
-  if (query !== currentQuery()) {
+  const next = address(query);
+  if (next !== `${location.pathname}${location.search}`) {
     const state = { preset: history.state?.preset ?? null };
-    if (push) history.pushState(state, "", address(query));
-    else history.replaceState(state, "", address(query));
+    if (push) history.pushState(state, "", next);
+    else history.replaceState(state, "", next);
   }
   lastUrlWrite = performance.now();
 }
@@ -125,6 +149,8 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
     }, (error) => showError(error));
   }
   player.setStart(scene.start);
+  landscapeSelect.value = scene.landscape.name;
+  showLrScale();
   controls?.render(scene);
   corner?.update(query);
   if (!raceChanged && JSON.stringify(previous.racers.map((r) => [r.label, r.color])) !== JSON.stringify(scene.racers.map((r) => [r.label, r.color]))) {
@@ -164,7 +190,7 @@ async function runRace(scene, query, { replay, showAll }) {
       let pending = 0;
       await streamRace(scene, (frame) => {
         if (frame.type === "header") {
-          race = createRace(frame);
+          race = createRace(frame, markers);
           showRace(race, { replay, showAll });
         } else if (frame.type === "chunk") {
           addChunk(race, frame);
@@ -181,7 +207,7 @@ async function runRace(scene, query, { replay, showAll }) {
       player.setStatus("");
       drawn(requested);
     } else {
-      const race = raceFromResult(await fetchRace(query, controller.signal));
+      const race = raceFromResult(await fetchRace(query, controller.signal), markers);
       if (controller.signal.aborted) return;
       player.setStatus("");
       showRace(race, { replay, showAll });
@@ -234,7 +260,7 @@ function drawn(requested) {
 /** The paths now; the charts and the leaderboard in the next frame, so the race shows first. */
 let chartsFrame = 0;
 function showRace(race, { replay, showAll }) {
-  player.setRace(race, { replay: replay && !showAll, autoplay: !reducedMotion });
+  player.setRace(race, { replay: replay && !showAll, autoplay: !reducedMotion && !view.present });
   if (showAll || (replay && reducedMotion)) { player.pause(); player.seek(race.steps); }
   cancelAnimationFrame(chartsFrame);
   chartsFrame = requestAnimationFrame(() => {
@@ -283,6 +309,7 @@ function showCaption(scene, query) {
 function showPreset(preset) {
   const scene = codec.parse(preset.query).scene;
   clearTimeout(urlTimer);
+  view.lrscale = 1; // a demo brings its own lrs: the multiplier starts again from ×1 (presenter mode stays)
   history.pushState({ preset: preset.id }, "", address(preset.query));
   dragging = false;
   render(scene, preset.query, { replay: true });
@@ -296,6 +323,9 @@ presetSelect.addEventListener("change", () => {
 window.addEventListener("popstate", () => {
   clearTimeout(urlTimer);
   dragging = false;
+  const next = viewFromUrl();
+  view.lrscale = next.lrscale;
+  if (next.present !== view.present) setPresent(next.present, { fullscreen: false });
   render(sceneFromUrl(), undefined, { replay: false });
 });
 
@@ -375,20 +405,10 @@ $("share").addEventListener("click", async () => {
   }
 });
 let corner = null;
-if (new URLSearchParams(viewQuery).get("qr") === "1") {
+if (view.qr === "1") {
   import("./share-corner.js").then(({ showShareCorner }) => { corner = showShareCorner(codec.toQuery(shown)); });
 }
-$("embed").addEventListener("click", async () => {
-  const { embedSnippet } = await import("./embed-snippet.js");
-  const code = embedSnippet(currentQuery(), { origin: location.origin, width: 960, height: 540 });
-  $("code-title").textContent = "Embed this race in your slides";
-  $("code-text").textContent = code;
-  const dialog = $("code-dialog");
-  if (!dialog.open) dialog.showModal();
-  $("code-status").textContent = (await copyText(code))
-    ? "Copied. Options for its src: &autoplay=1, &loop=1, &theme=dark, &controls=0, &speed=2, &qr=1 (a QR code of its short link in a corner)."
-    : "Select the code and copy it.";
-});
+$("embed").addEventListener("click", () => openSlides("embed"));
 
 // --- theme ---
 const THEMES = ["auto", "light", "dark"];
@@ -444,31 +464,122 @@ $("sweep-panel").addEventListener("toggle", () => { if ($("sweep-panel").open) r
 const help = $("help");
 $("help-open").addEventListener("click", () => help.showModal());
 for (const button of document.querySelectorAll("dialog .close")) button.addEventListener("click", () => button.closest("dialog").close());
+// Space, → / ←, R, F and ? work wherever the focus is (a slider, a select, a button) except in a text field:
+// the capture phase takes them before a focused control would (a slider's ←/→, a select's type-ahead R).
+const TEXT_INPUTS = new Set(["text", "number", "search", "email", "url", "password", "tel"]);
+function inTextField(target) {
+  if (!(target instanceof Element)) return false;
+  if (target.closest("textarea, [contenteditable]:not([contenteditable=false])")) return true;
+  return target instanceof HTMLInputElement && TEXT_INPUTS.has(target.type);
+}
 document.addEventListener("keydown", (event) => {
   if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
-  const typing = target instanceof Element && target.closest("input, select, textarea, [contenteditable]");
-  if (event.key === "?" && !typing) {
+  if (inTextField(target)) return;
+  if (event.key === "?") {
     event.preventDefault();
     if (help.open) help.close(); else if (!document.querySelector("dialog[open]")) help.showModal();
     return;
   }
-  if (typing || document.querySelector("dialog[open]")) return;
-  const onButton = target instanceof Element && target.closest("button, summary, a");
-  switch (event.key) {
-    case " ":
-      if (onButton) return;
-      event.preventDefault();
-      player.toggle();
-      break;
-    case "ArrowRight": event.preventDefault(); player.stepBy(event.shiftKey ? 10 : 1); break;
-    case "ArrowLeft": event.preventDefault(); player.stepBy(event.shiftKey ? -10 : -1); break;
-    case "Home": event.preventDefault(); player.reset(); break;
-    case "End": event.preventDefault(); player.pause(); player.seek(shown.steps); break;
-    case "r": case "R": player.reset(); break;
-    default: return;
-  }
+  if (document.querySelector("dialog[open]")) return;
+  const onSlider = target instanceof HTMLInputElement && target.type === "range";
+  const act = {
+    " ": () => player.toggle(),
+    ArrowRight: () => player.stepBy(event.shiftKey ? 10 : 1),
+    ArrowLeft: () => player.stepBy(event.shiftKey ? -10 : -1),
+    r: () => player.reset(),
+    R: () => player.reset(),
+    f: () => setPresent(!view.present),
+    F: () => setPresent(!view.present),
+    // Home and End keep their meaning on a slider (its ends)
+    Home: onSlider ? null : () => player.reset(),
+    End: onSlider ? null : () => { player.pause(); player.seek(shown.steps); },
+  }[event.key];
+  if (!act) return;
+  event.preventDefault();
+  event.stopPropagation();
+  act();
+}, true);
+
+// --- landscape picker (in the header, reachable on a phone): each racer takes the new landscape's suggested lr ---
+const landscapeSelect = $("landscape");
+landscapeSelect.append(...Object.values(codec.landscapes).map((l) => new Option(l.title, l.name)));
+landscapeSelect.addEventListener("change", () => {
+  const name = landscapeSelect.value;
+  const suggested = codec.landscapes[name].suggested_lr || {};
+  commit({
+    ...shown,
+    landscape: { name, params: {} },
+    start: undefined,
+    racers: shown.racers.map((r) => ({ ...r, params: { ...r.params, lr: suggested[r.optimizer] ?? r.params.lr } })),
+  }, "push");
 });
+
+// --- the global learning-rate multiplier, beside Play: every racer's lr × m, m from 1/10 to 10 (log) ---
+const LR_SCALES = (() => {
+  const out = [];
+  for (const decade of [0.1, 1]) for (let k = 10; k < 100; k++) out.push(Number((k * decade / 10).toPrecision(2)));
+  out.push(10);
+  return out;
+})();
+const lrScale = document.createElement("input");
+Object.assign(lrScale, { type: "range", min: "0", max: String(LR_SCALES.length - 1), step: "1", id: "lrscale", className: "lrscale" });
+const lrScaleOut = document.createElement("output");
+lrScaleOut.htmlFor = "lrscale";
+lrScaleOut.className = "lrscale-value";
+const lrScaleLabel = document.createElement("label");
+lrScaleLabel.htmlFor = "lrscale";
+lrScaleLabel.className = "lrscale-label";
+lrScaleLabel.textContent = "lr ×";
+lrScaleLabel.title = "Multiply every racer's learning rate (1/10 to 10, log scale)";
+const lrScaleBox = document.createElement("span");
+lrScaleBox.className = "lrscale-box";
+lrScaleBox.append(lrScaleLabel, lrScale, lrScaleOut);
+player.transport?.querySelector(".play")?.after(lrScaleBox);
+let lrBases = null; // the racers' lrs at ×1, taken when a move of the multiplier begins
+function showLrScale() {
+  const index = LR_SCALES.reduce((best, m, i) => (Math.abs(Math.log(m / view.lrscale)) < Math.abs(Math.log(LR_SCALES[best] / view.lrscale)) ? i : best), 0);
+  if (document.activeElement !== lrScale || !lrBases) lrScale.value = String(index);
+  lrScaleOut.textContent = `${formatScale(view.lrscale)}`;
+  lrScale.setAttribute("aria-valuetext", `learning rates × ${formatScale(view.lrscale)}`);
+}
+const formatScale = (m) => (m < 1 ? `1/${+(1 / m).toPrecision(2)}` : String(m));
+function moveLrScale(mode) {
+  const m = LR_SCALES[Number(lrScale.value)];
+  if (!lrBases) lrBases = shown.racers.map((r) => r.params.lr / view.lrscale);
+  view.lrscale = m;
+  const next = { ...shown, racers: shown.racers.map((r, i) => ({ ...r, params: { ...r.params, lr: Number((lrBases[i] * m).toPrecision(3)) } })) };
+  if (mode === "commit") lrBases = null;
+  commit(next, mode);
+}
+lrScale.addEventListener("input", () => moveLrScale("drag"));
+lrScale.addEventListener("change", () => moveLrScale("commit"));
+
+// --- presenter mode (F, ?present=1): full screen where allowed, the map as large as the screen, thick
+// paths and large type, no autoplay ---
+const presentButton = $("present");
+function setPresent(on, { fullscreen = true } = {}) {
+  view.present = on;
+  document.body.classList.toggle("present", on);
+  document.documentElement.classList.toggle("present", on);
+  presentButton.setAttribute("aria-pressed", String(on));
+  presentButton.textContent = on ? "Leave presenter" : "Present";
+  if (fullscreen && document.fullscreenEnabled) {
+    if (on && !document.fullscreenElement) document.documentElement.requestFullscreen?.().catch(() => {});
+    if (!on && document.fullscreenElement) document.exitFullscreen?.().catch(() => {});
+  }
+  if (shown) putUrl(codec.toQuery(shown), false);
+  requestAnimationFrame(() => redrawAll());
+}
+presentButton.addEventListener("click", () => setPresent(!view.present));
+
+// --- export menu and embed dialog: loaded when first opened ---
+async function openSlides(kind) {
+  const { openExportDialog, openEmbedDialog } = await import("./slides.js");
+  const context = { dialog: $(`${kind}-dialog`), sceneQuery: () => codec.toQuery(shown), scene: () => shown, origin: location.origin, copyText };
+  if (kind === "export") openExportDialog(context); else openEmbedDialog(context);
+}
+$("export").addEventListener("click", () => openSlides("export"));
 
 // --- boot ---
 // No query: the first demo; ?preset=<id>: that demo. Either way the address is written out.
@@ -491,6 +602,7 @@ const first = askedPreset ? parsed(presetQuery(askedPreset)) : currentQuery() &&
 const firstQuery = codec.toQuery(first);
 history.replaceState({ preset: askedPreset?.id ?? history.state?.preset ?? caption.presetOf(firstQuery)?.id ?? null }, "", address(firstQuery));
 applyTheme(themeMode);
+if (view.present) setPresent(true, { fullscreen: false });
 render(first, firstQuery, { replay: true });
 setTimeout(boot, 600);
 hovered(null);

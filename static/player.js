@@ -8,10 +8,11 @@
 // Three stacked canvases: the map (redrawn on a new landscape, theme or size), the race (every
 // frame) and an overlay (start point, hover cross-hair). Crisp at any devicePixelRatio.
 
-import { createClock, createPathRenderer, projectPaths } from "./animate.js";
-import { drawMap, drawMinima, heatmapCanvas, makeTransform, marginFor, plotHeightFor, readTheme } from "./plot.js";
+import { autoPace, createClock, createPathRenderer, projectPaths } from "./animate.js";
+import { drawMap, drawMinima, drawSaddles, heatmapCanvas, makeTransform, marginFor, plotHeightFor, readTheme } from "./plot.js";
 
-const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
+// Speeds in steps per second; "auto" (0) paces the race by its length (animate.js: autoPace).
+const RATES = [0, 5, 10, 20, 50, 100, 200, 500, 1000, 2000];
 
 function el(tag, props = {}, children = []) {
   const node = Object.assign(document.createElement(tag), props);
@@ -20,7 +21,8 @@ function el(tag, props = {}, children = []) {
 }
 
 export function createPlayer(container, options = {}) {
-  const opts = { transport: true, interactive: true, seconds: 6, maxHeight: () => Infinity, ...options };
+  // speed: a factor on the auto pace (the embed's speed=…); the page's transport picks steps per second instead
+  const opts = { transport: true, interactive: true, speed: 1, maxHeight: () => Infinity, ...options };
   const layers = ["map", "race", "overlay"].map((name) => el("canvas", { className: `layer layer-${name}` }));
   const status = el("div", { className: "plot-status", role: "status" });
   const plot = el("div", { className: "plot" }, [...layers, status]);
@@ -40,7 +42,7 @@ export function createPlayer(container, options = {}) {
   let hover = null;
   let T = null;
   let size = { width: 0, height: 0, dpr: 1 };
-  let speed = 1;
+  let rate = 0; // steps per second; 0: auto
   let drawPending = 0;
   const paths = createPathRenderer();
   const clock = createClock(onClockStep, onPlayState);
@@ -54,9 +56,9 @@ export function createPlayer(container, options = {}) {
     step.setAttribute("aria-keyshortcuts", "ArrowRight");
     const reset = el("button", { type: "button", textContent: "↺ Reset", title: "Back to the start (R)" });
     reset.setAttribute("aria-keyshortcuts", "R");
-    const speedSelect = el("select", { className: "speed" },
-      SPEEDS.map((s) => el("option", { value: String(s), textContent: `${s}×`, selected: s === 1 })));
-    const speedLabel = el("label", { className: "speed-label" }, ["Speed ", speedSelect]);
+    const speedSelect = el("select", { className: "speed", title: "Steps per second" },
+      RATES.map((r) => el("option", { value: String(r), textContent: r ? `${r}/s` : "auto", selected: r === 0 })));
+    const speedLabel = el("label", { className: "speed-label" }, ["Steps/s ", speedSelect]);
     const scrubber = el("input", { type: "range", className: "scrubber", min: "0", max: "1", step: "1", value: "0" });
     scrubber.setAttribute("aria-label", "Race step");
     const counter = el("output", { className: "counter", textContent: "0 / 0" });
@@ -64,9 +66,9 @@ export function createPlayer(container, options = {}) {
     play.addEventListener("click", () => api.toggle());
     step.addEventListener("click", () => api.stepBy(1));
     reset.addEventListener("click", () => api.reset());
-    speedSelect.addEventListener("change", () => { speed = Number(speedSelect.value); retime(); });
+    speedSelect.addEventListener("change", () => { rate = Number(speedSelect.value); retime(); });
     scrubber.addEventListener("input", () => { clock.pause(); clock.seek(Number(scrubber.value)); });
-    transport = { play, step, reset, scrubber, counter };
+    transport = { play, step, reset, scrubber, counter, speedSelect };
     root.append(el("div", { className: "transport" }, [play, step, reset, speedLabel, scrubber, counter]));
   }
 
@@ -113,7 +115,7 @@ export function createPlayer(container, options = {}) {
       ...base,
       fontSize: base.scaledFont(size.width),
       ball: Math.max(5, Math.min(15, w / 85)),
-      pathWidth: Math.max(1.6, Math.min(4, w / 280)),
+      pathWidth: Math.max(1.6, Math.min(5, w / 280)) * (Number(base.pathScale) || 1),
       inkAlpha: 0.85,
     };
   }
@@ -124,7 +126,9 @@ export function createPlayer(container, options = {}) {
     if (contours && !heat) heat = heatmapCanvas(contours, theme.paper, theme.heatMix);
     mapCtx.clearRect(0, 0, size.width, size.height);
     drawMap(mapCtx, T, contours, heat, theme);
+    drawSaddles(mapCtx, T, meta.saddles, theme);
     drawMinima(mapCtx, T, race?.minima?.length ? race.minima : meta.minima, theme);
+    plot.dataset.pathWidth = theme.pathWidth.toFixed(2);
   }
 
   function reproject() {
@@ -209,8 +213,14 @@ export function createPlayer(container, options = {}) {
     opts.onPlayState?.(playing);
   }
 
+  /** Steps per second now: the chosen rate, or the auto pace of this race's length times the speed factor. */
+  function pace() {
+    return rate || autoPace(race ? race.steps : 100) * opts.speed;
+  }
   function retime() {
-    if (race) clock.setTotal(race.steps, opts.seconds, speed);
+    if (race) clock.setTotal(race.steps, pace());
+    if (transport) transport.speedSelect.options[0].textContent = `auto (${Math.round(autoPace(race ? race.steps : 100) * opts.speed)}/s)`;
+    root.dataset.rate = String(pace());
   }
 
   // --- pointer: hover read-out, click to move the start, drag the start marker ------------
@@ -334,6 +344,7 @@ export function createPlayer(container, options = {}) {
     get race() { return race; },
     get step() { return visibleStep(); },
     get playing() { return clock.playing; },
+    get transport() { return root.querySelector(".transport"); },
     play: () => clock.play(),
     pause: () => clock.pause(),
     toggle: () => clock.toggle(),

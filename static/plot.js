@@ -209,6 +209,27 @@ export function drawMinima(ctx, T, minima, theme) {
   }
 }
 
+/** Saddle points: a bow-tie (two triangles meeting at the point), the shape of a saddle's contours. */
+export function drawSaddles(ctx, T, saddles, theme) {
+  const r = (theme.ball || 7) * 0.95;
+  for (const [sx, sy] of saddles || []) {
+    const x = T.px(sx);
+    const y = T.py(sy);
+    if (!T.inside(x, y)) continue;
+    ctx.beginPath();
+    ctx.moveTo(x - r, y - r * 0.75);
+    ctx.lineTo(x + r, y + r * 0.75);
+    ctx.lineTo(x + r, y - r * 0.75);
+    ctx.lineTo(x - r, y + r * 0.75);
+    ctx.closePath();
+    ctx.fillStyle = theme.minimum;
+    ctx.strokeStyle = theme.halo;
+    ctx.lineWidth = 1.5;
+    ctx.fill();
+    ctx.stroke();
+  }
+}
+
 export function starPath(ctx, x, y, outer, inner) {
   ctx.beginPath();
   for (let k = 0; k < 10; k++) {
@@ -243,9 +264,11 @@ export function readTheme(element = document.documentElement) {
       const c = [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
       return dark && lum(c) < 0.25 ? `rgb(${c.map((u) => u + (255 - u) * 0.45)})` : color;
     },
+    pathScale: v("--path-scale"),
     font: css.fontFamily,
-    fontSize: Math.round(parseFloat(css.fontSize) * 0.8),
+    fontSize: Math.max(Math.round(parseFloat(css.fontSize) * 0.8), Number(v("--canvas-font-min")) || 0),
     // Canvas text grows with the plot (a projector's wide window), never below the page's small text.
-    scaledFont: (width) => Math.round(Math.max(parseFloat(css.fontSize) * 0.8, Math.min(26, width / 58))),
+    scaledFont: (width) => Math.round(Math.max(parseFloat(css.fontSize) * 0.8, Number(v("--canvas-font-min")) || 0,
+      Math.min(Number(v("--map-font-max")) || 26, width / 58))),
   };
 }

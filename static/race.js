@@ -3,8 +3,11 @@
 
 import { SHAPES } from "./animate.js";
 
-/** An empty race from a stream header (or a whole result's scene, minima and racers). */
-export function createRace(header) {
+/**
+ * An empty race from a stream header (or a whole result's scene, minima and racers). `markers` maps an
+ * optimizer to its marker shape (core.palette, served with the optimizer specs), the same everywhere.
+ */
+export function createRace(header, markers = {}) {
   const steps = header.scene.steps;
   const minima = header.minima || [];
   return {
@@ -18,7 +21,7 @@ export function createRace(header) {
       label: meta.label,
       color: meta.color,
       optimizer: meta.optimizer,
-      shape: SHAPES[i % SHAPES.length],
+      shape: markers[meta.optimizer] || SHAPES[i % SHAPES.length],
       path: new Float64Array(2 * (steps + 1)),
       loss: new Float64Array(steps + 1),
       lr: new Float64Array(steps),
@@ -63,8 +66,8 @@ export function finish(race, summary) {
 }
 
 /** A whole POST /api/race result as a complete race. */
-export function raceFromResult(result) {
-  const race = createRace(result);
+export function raceFromResult(result, markers = {}) {
+  const race = createRace(result, markers);
   addChunk(race, { first: 0, racers: result.racers });
   finish(race, { racers: result.racers });
   return race;

@@ -80,8 +80,8 @@ class OptionSpec:
         raise ExportError(self.name, f"{self.name} must be {self.allowed()}, got {value!r}", value)
 
 
-WIDTH = OptionSpec("width", 800, "width in pixels", 160, 1600)
-HEIGHT = OptionSpec("height", 600, "height in pixels", 160, 1600)
+WIDTH = OptionSpec("width", 800, "width in pixels (1920 × 1080: a 16:9 slide at full HD)", 160, 1920)
+HEIGHT = OptionSpec("height", 600, "height in pixels", 160, 1920)
 THEME = OptionSpec(
     "theme", "light", "colours: light (print, bright rooms) or dark (dark slides)", choices=tuple(THEMES)
 )

@@ -29,11 +29,15 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from core.contours import contour_data
+from core.landscape_notes import SADDLES, SUGGESTED_LR
 from core.landscapes import get_landscape
+from core.optimizers import get_optimizer
 from core.race import race_frames, run, surface_of
 from core.scene import Scene
 from core.scene_url import scene_to_query
+from core.schedules import SCHEDULES
 from server.paths import STATIC, TEMPLATES
+from server.render.figure import marker_of
 
 ENTRY = "embed.js"
 STYLESHEETS = ("player.css", "embed.css")
@@ -85,14 +89,31 @@ def embed_payload(scene: Scene, defaults: Mapping[str, Any] | None = None, with_
             "formula": landscape.formula,
             "domain": {"x": [d.xmin, d.xmax], "y": [d.ymin, d.ymax]},
             "minima": result["minima"],
+            "saddles": [list(point) for point in SADDLES.get(landscape.name, ())],
             "start": list(scene.start or landscape.start),
         },
+        # for the legend's markers and the slide's live controls (controls=lr, lrscale, schedule)
+        "optimizers": {
+            racer.optimizer: {
+                "marker": marker_of(racer.optimizer),
+                "lr": _lr_spec(racer.optimizer),
+                "suggested_lr": SUGGESTED_LR.get(landscape.name, {}).get(racer.optimizer),
+            }
+            for racer in scene.racers
+        },
+        "schedules": [
+            {"name": s.name, "title": s.title, "params": [p.to_json() for p in s.params]} for s in SCHEDULES.values()
+        ],
         "contours": rounded(contours),
         "race": rounded(result) if with_race else None,
         **({} if with_race else {"header": header}),
         "query": scene_to_query(scene),
         "defaults": dict(defaults or {}),
     }
+
+
+def _lr_spec(optimizer: str) -> dict[str, Any]:
+    return next(p for p in get_optimizer(optimizer).params if p.name == "lr").to_json()
 
 
 def json_block(data: Any) -> str:

@@ -328,13 +328,14 @@ def test_loop_1_plays_again_after_the_end(page: Page) -> None:
 
 @pytest.mark.parametrize(("speed", "finished"), [("8", True), ("4", False)])
 def test_speed_changes_how_long_the_race_takes(browser, base_url: str, speed: str, finished: bool) -> None:
-    """The race lasts 6 s / speed. Playwright's fake clock drives requestAnimationFrame: no wall-clock timing."""
+    """At 1× the 60-step race plays at its auto pace, 15 steps/s (4 s); speed multiplies it.
+    Playwright's fake clock drives requestAnimationFrame: no wall-clock timing."""
     context = browser.new_context(base_url=base_url)
     page = context.new_page()
     page.clock.install()
     open_embed(page, f"speed={speed}")
     page.keyboard.press("Space")
-    page.clock.run_for(1000)  # past 6 s / 8 = 750 ms, short of 6 s / 4 = 1500 ms
+    page.clock.run_for(750)  # past 4 s / 8 = 500 ms, short of 4 s / 4 = 1000 ms
     step = int(step_of(page))
     if finished:
         assert step == STEPS

@@ -68,7 +68,7 @@ def test_export_default_file_name_is_the_landscape(tmp_path: Path, monkeypatch: 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["-o", "race.png", "--width", "5000"], "--width: width must be an integer in [160, 1600]"),
+        (["-o", "race.png", "--width", "5000"], "--width: width must be an integer in [160, 1920]"),
         (["-o", "race.png", "--frames", "10"], "frames is not an option of png"),
         (["-o", "race.png", "--format", "gif"], "does not match"),
         (["-o", "race.jpg"], "cannot tell the format"),

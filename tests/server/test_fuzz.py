@@ -41,8 +41,8 @@ CAPS: dict[str, tuple[int, int, int]] = {  # name: (lowest valid, highest valid,
     "resolution": (16, 512, 48),
     "levels": (2, 200, 12),
     "frames": (2, 300, 12),  # exports
-    "width": (160, 1600, 320),
-    "height": (160, 1600, 240),
+    "width": (160, 1920, 320),
+    "height": (160, 1920, 240),
 }
 
 
