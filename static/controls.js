@@ -297,7 +297,8 @@ export function createControls(root, codec, handlers) {
     bound.push({ control: { set: (v) => {
       card.style.setProperty("--racer", v);
       if (document.activeElement !== color) color.value = v;
-      if (marker.dataset.color !== v) { marker.dataset.color = v; marker.replaceChildren(markerCanvas(spec.marker || SHAPES[index % SHAPES.length], v, 18)); }
+      const shape = spec.marker || SHAPES[index % SHAPES.length];
+      if (marker.dataset.color !== v) { marker.dataset.color = v; marker.dataset.shape = shape; marker.replaceChildren(markerCanvas(shape, v, 18)); }
     } }, get: (s) => s.racers[index]?.color });
     color.setAttribute("aria-label", `Racer ${n} colour`);
     color.addEventListener("input", () => change((s) => { s.racers[index].color = color.value; }, "drag"));

@@ -90,6 +90,8 @@ function boot(data) {
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target instanceof HTMLInputElement && target.type === "text") return; // a live control's value field
     switch (event.key) {
       case " ": case "k": case "K": toggle(); break;
       case "ArrowRight": step(event.shiftKey ? 10 : 1); break;
@@ -311,7 +313,7 @@ function legendStatus(race, k) {
     let text = "";
     if (racer.divergedAt != null && k >= racer.divergedAt) text = `✕ ${racer.divergedAt}`;
     else if (racer.arrivedAt != null && k >= racer.arrivedAt) text = `✓ ${racer.arrivedAt}`;
-    else if (racer.length) text = formatGap(racer.loss[Math.min(k, racer.length - 1)] - race.minValue);
+    else if (racer.length) text = `gap ${formatGap(racer.loss[Math.min(k, racer.length - 1)] - race.minValue)}`;
     if (node.textContent !== text) node.textContent = text;
     node.title = text.startsWith("✕") ? "diverged at this step" : text.startsWith("✓") ? "arrived at this step" : "loss gap f − f*";
   });

@@ -16,7 +16,7 @@ from playwright.sync_api import Frame, Page, expect
 from server.routes.pages import STREAM_ABOVE
 
 DECK = Path(__file__).parent / "deck"
-# Short races: 60 steps play in 6 s at 1×, 0.75 s at speed=8.
+# Short races: 60 steps play in 4 s at 1× (15 steps/s, animate.js: autoPace), 0.5 s at speed=8.
 SCENE = "landscape=bowl&landscape.condition=10&steps=60&racer=sgd;lr=0.1&racer=momentum;lr=0.05&racer=adam;lr=0.3"
 STEPS = 60
 
@@ -78,8 +78,13 @@ def test_embed_fills_its_frame_without_scrollbars(page: Page, width: int, height
     )
     assert (sizes["sw"], sizes["sh"]) == (width, height)
     assert sizes["stage"] == width and abs(sizes["canvas"] - sizes["plotW"]) < 1
-    # the map takes the frame's width, less the legend's when it stands beside the map
-    assert sizes["plotW"] == width if sizes["mode"] == "top" else sizes["plotW"] > width * 0.6
+    # the map takes the frame's width, or, with the legend beside it, the map and the legend's panel share it
+    side = page.locator("#side").bounding_box()
+    assert side is not None
+    if sizes["mode"] == "top":
+        assert sizes["plotW"] == width
+    else:
+        assert abs(sizes["plotW"] + side["width"] - width) <= 2 and sizes["plotW"] > width * 0.4
     assert sizes["legendRight"] <= width
     assert sizes["plotBottom"] <= sizes["barTop"] + 0.5
     assert sizes["barBottom"] <= height + 0.5
@@ -137,7 +142,7 @@ def test_the_legend_never_covers_the_map(page: Page, width: int, height: int, sc
     # all of it in the frame, every label whole, the text as large as the frame's
     assert legend["x"] >= 0 and legend["y"] >= 0
     assert legend["x"] + legend["width"] <= width and legend["y"] + legend["height"] <= height
-    expect(page.locator("#legend li")).to_have_text(["SGD", "Momentum", "RMSProp", "Adam"])
+    expect(page.locator("#legend li .name")).to_have_text(["SGD", "Momentum", "RMSProp", "Adam"])
     assert page.evaluate("[...document.querySelectorAll('#legend li')].every((li) => li.scrollWidth <= li.clientWidth)")
     legend_font, body_font = page.evaluate(
         "['#legend', 'body'].map((s) => getComputedStyle(document.querySelector(s)).fontSize)"
@@ -160,7 +165,7 @@ def test_the_legend_moves_when_the_frame_changes_shape(page: Page) -> None:
 
 def test_embed_draws_the_race_and_a_legend(page: Page) -> None:
     open_embed(page)
-    expect(page.locator("#legend li")).to_have_text(["SGD", "Momentum", "Adam"])
+    expect(page.locator("#legend li .name")).to_have_text(["SGD", "Momentum", "Adam"])
     expect(page.locator("#counter")).to_have_text(f"0 / {STEPS}")
     assert page.evaluate("document.querySelector('.layer-race').toDataURL().length") > 5000  # balls at the start
     expect(page).to_have_title(re.compile("optirace"))
@@ -385,7 +390,7 @@ def test_a_large_race_is_streamed_and_plays_to_the_end(page: Page) -> None:
     page.on("request", lambda r: calls.append((r.method, urlsplit(r.url).path)) if "/api/" in r.url else None)
     open_embed(page, "autoplay=1&speed=8", scene=LARGE_SCENE)
     assert page.evaluate("JSON.parse(document.getElementById('embed-data').textContent).race") is None
-    expect(page.locator("#legend li")).to_have_text(["SGD", "Momentum", "RMSProp", "Adam"])
+    expect(page.locator("#legend li .name")).to_have_text(["SGD", "Momentum", "RMSProp", "Adam"])
     expect(page.locator("body")).to_have_attribute("data-complete", "1")
     # the last step is shown only once every racer's path has arrived up to it
     expect(page.locator(".player")).to_have_attribute("data-step", str(LARGE_STEPS))
@@ -454,4 +459,30 @@ def test_embed_snippet_writes_an_iframe_for_the_scene_and_its_options(page: Page
         '&amp;speed=2" width="800" height="450" title="A &quot;quoted&quot; &lt;race&gt;" style="border:0" '
         'loading="lazy" allow="fullscreen" allowfullscreen></iframe>'
     )
-    assert options == {"autoplay": True, "loop": False, "controls": True, "theme": "dark", "speed": 2}
+    assert options == {
+        "autoplay": True,
+        "loop": False,
+        "controls": True,
+        "theme": "dark",
+        "speed": 2,
+        "chart": "",
+        "caption": "",
+        "preset": "",
+        "lrscale": 1,
+    }
+
+
+def test_embed_snippet_writes_and_reads_a_slides_caption_chart_and_live_controls(page: Page) -> None:
+    open_embed(page)
+    snippet, options = page.evaluate(
+        """async () => {
+          const m = await import('/static/embed-snippet.js');
+          const html = m.embedSnippet('landscape=bowl', { controls: ['lr', 'lrscale'], chart: 'loss',
+            caption: 'Too small crawls & too large diverges' });
+          const src = html.match(/src="([^"]+)"/)[1].replaceAll('&amp;', '&');
+          return [src, m.parseEmbedOptions(new URL(src, location.href).search).options];
+        }"""
+    )
+    assert "controls=lr,lrscale" in snippet and "chart=loss" in snippet
+    assert options["controls"] == ["lr", "lrscale"] and options["chart"] == "loss"
+    assert options["caption"] == "Too small crawls & too large diverges"

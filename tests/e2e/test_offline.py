@@ -66,7 +66,7 @@ def test_offline_file_plays_to_the_end(offline, race_file: Path) -> None:
     page, seen = offline
     page.goto(f"{race_file.as_uri()}?speed=8")
     expect(page.locator("body")).to_have_attribute("data-ready", "1")
-    expect(page.locator("#legend li")).to_have_text(["SGD", "Momentum", "Adam"])
+    expect(page.locator("#legend li .name")).to_have_text(["SGD", "Momentum", "Adam"])
     expect(page.locator(".player")).to_have_attribute("data-step", "0")
     page.keyboard.press("Space")
     expect(page.locator(".player")).to_have_attribute("data-step", str(STEPS))

@@ -151,20 +151,20 @@ def test_dragging_the_start_marker_redraws_the_race_as_it_moves(page: Page) -> N
 def test_switching_landscapes_rebuilds_the_controls_and_back_returns(page: Page) -> None:
     open_scene(page, "landscape=beale&steps=80&racer=adam;lr=0.1")
     before = races_drawn(page)
-    page.get_by_label("surface").select_option("rosenbrock")
+    page.get_by_label("Landscape", exact=True).select_option("rosenbrock")
     wait_for_new_race(page, before)
     expect(page).to_have_url(re.compile(r"\?landscape=rosenbrock&start=-1\.5,2&steps=80&"))
     expect(page.locator("#caption-title")).to_have_text("Rosenbrock")
-    page.get_by_label("surface").select_option("bowl")
+    page.get_by_label("Landscape", exact=True).select_option("bowl")
     expect(page).to_have_url(re.compile(r"landscape=bowl&landscape\.condition=20&landscape\.angle=0&start=-4,1\.5"))
     expect(page.locator("[data-param=condition] input[type=range]")).to_be_visible()
     page.go_back()
     expect(page).to_have_url(re.compile(r"\?landscape=rosenbrock&"))
-    expect(page.get_by_label("surface")).to_have_value("rosenbrock")
+    expect(page.get_by_label("Landscape", exact=True)).to_have_value("rosenbrock")
     page.go_back()
-    expect(page.get_by_label("surface")).to_have_value("beale")
+    expect(page.get_by_label("Landscape", exact=True)).to_have_value("beale")
     page.go_forward()
-    expect(page.get_by_label("surface")).to_have_value("rosenbrock")
+    expect(page.get_by_label("Landscape", exact=True)).to_have_value("rosenbrock")
 
 
 def test_every_preset_runs_and_shows_its_caption(page: Page) -> None:
@@ -335,11 +335,12 @@ def test_share_copies_the_link(page: Page) -> None:
 def test_embed_gives_an_iframe_of_this_race_that_plays(page: Page) -> None:
     open_scene(page)
     page.get_by_role("button", name="Embed").click()
-    expect(page.locator("#code-dialog")).to_be_visible()
+    expect(page.locator("#embed-dialog")).to_be_visible()
+    page.get_by_role("button", name="Copy the iframe").click()
     snippet = page.evaluate("navigator.clipboard.readText()")
     query = page.url.split("?", 1)[1]
     assert snippet.startswith("<iframe src=") and f"/embed?{query}".replace("&", "&amp;") in snippet
-    expect(page.locator("#code-text")).to_have_text(snippet)
+    expect(page.locator("#embed-code")).to_have_text(snippet)
     src = snippet.split('src="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
     page.goto(src)
     expect(page.locator("body")).to_have_attribute("data-ready", "1")
@@ -387,7 +388,7 @@ def test_racers_can_be_added_and_removed(page: Page) -> None:
     expect(page.locator(".racer")).to_have_count(3)
     expect(page).to_have_url(
         re.compile(
-            r"racer=nesterov;lr=0\.001;momentum=0\.9;weight_decay=0;schedule=constant;"
+            r"racer=nesterov;lr=0\.1;momentum=0\.9;weight_decay=0;schedule=constant;"  # bowl's suggested lr
             r"label=Nesterov;color=56b4e9"
         )
     )

@@ -1,0 +1,325 @@
+"""The page and the embed in a lecture hall: keys whatever has focus, the lr and β sliders, the lr multiplier,
+suggested lrs, presenter mode at 1920 × 1080, markers by optimizer, Export and Embed, and /embed with live controls."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from core.landscape_notes import SUGGESTED_LR
+from core.palette import STYLES
+from tests.e2e.test_embed import deck_url  # noqa: F401  (the fixture serving tests/e2e/deck)
+
+SHORT = "landscape=bowl&landscape.condition=10&steps=60&racer=sgd;lr=1&racer=rmsprop;lr=0.1"
+
+
+def open_scene(page: Page, query: str = SHORT) -> None:
+    page.goto(f"/?{query}")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    expect(page.locator(".racer").first).to_be_visible()
+
+
+def racers_of(page: Page) -> list[str]:
+    return [value for key, value in parse_qsl(urlsplit(page.url).query) if key == "racer"]
+
+
+def lr_of(racer: str) -> float:
+    return float(re.search(r";lr=([^;]+)", racer).group(1))
+
+
+# --- keyboard -----------------------------------------------------------------------------------------------
+
+
+def test_keys_work_with_the_focus_on_a_slider(page: Page) -> None:
+    open_scene(page)
+    player = page.locator(".player")
+    slider = page.locator(".racer").first.locator("[data-param=lr] input[type=range]")
+    slider.focus()
+    expect(slider).to_be_focused()
+    url = page.url
+    page.keyboard.press("r")
+    expect(player).to_have_attribute("data-step", "0")
+    page.keyboard.press("ArrowRight")
+    expect(player).to_have_attribute("data-step", "1")
+    page.keyboard.press("ArrowLeft")
+    expect(player).to_have_attribute("data-step", "0")
+    assert racers_of(page) == [value for key, value in parse_qsl(urlsplit(url).query) if key == "racer"]
+    page.keyboard.press("Space")
+    expect(player).to_have_attribute("data-playing", "true")
+    page.keyboard.press("Space")
+    expect(player).to_have_attribute("data-playing", "false")
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_visible()
+    expect(page.locator("#help")).to_contain_text("presenter mode")
+
+
+def test_arrow_up_on_an_lr_slider_moves_to_the_next_two_digit_value(page: Page) -> None:
+    open_scene(page)
+    slider = page.locator(".racer").nth(1).locator("[data-param=lr] input[type=range]")
+    slider.focus()
+    page.keyboard.press("ArrowUp")
+    expect(page).to_have_url(re.compile(r"racer=rmsprop;lr=0\.11;"))
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(page).to_have_url(re.compile(r"racer=rmsprop;lr=0\.099;"))
+
+
+def test_clicking_empty_header_space_focuses_nothing_and_r_resets(page: Page) -> None:
+    open_scene(page)
+    demo = page.locator("#preset").bounding_box()
+    bar = page.locator(".bar").bounding_box()
+    assert demo is not None and bar is not None
+    # the empty bar right of the demo picker
+    page.mouse.click(demo["x"] + demo["width"] + 30, demo["y"] + demo["height"] / 2)
+    assert page.evaluate("document.activeElement === document.body")
+    before = page.url
+    page.keyboard.press("r")
+    expect(page.locator(".player")).to_have_attribute("data-step", "0")
+    assert page.url == before
+
+
+def test_keys_work_with_the_focus_on_the_demo_select(page: Page) -> None:
+    open_scene(page)
+    page.locator("#preset").focus()
+    before = page.url
+    page.keyboard.press("r")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator(".player")).to_have_attribute("data-step", "1")
+    assert page.url == before  # R did not pick a demo by its first letter
+
+
+# --- sliders, suggested lrs, the lr multiplier ---------------------------------------------------------------
+
+
+def test_dragging_the_lr_slider_lands_on_two_significant_digits(page: Page) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_scene(page)
+    slider = page.locator(".racer").first.locator("[data-param=lr] input[type=range]")
+    box = slider.bounding_box()
+    assert box is not None and box["width"] >= 250, box
+    steps = int(slider.get_attribute("max"))
+    assert box["width"] >= steps * 0.9  # about a pixel for every two-digit value
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.5, y)
+    page.mouse.down()
+    for x in range(int(box["x"] + box["width"] * 0.5), int(box["x"] + box["width"] * 0.8), 7):
+        page.mouse.move(x, y)
+    page.mouse.up()
+    expect(page).not_to_have_url(re.compile(r"racer=sgd;lr=1;"))
+    lr = lr_of(racers_of(page)[0])
+    assert float(f"{lr:.2g}") == lr, lr
+
+
+def test_beta_sliders_are_on_a_one_minus_beta_log_scale(page: Page) -> None:
+    open_scene(page, "landscape=bowl&steps=60&racer=adam;lr=0.1")
+    page.locator(".racer details.more summary").first.click()
+    beta2 = page.locator(".racer [data-param=beta2]")
+    expect(beta2.locator(".ticks span")).to_have_text(["0.5", "0.9", "0.99", "0.999", "0.9999"])
+    positions = beta2.evaluate("""(row) => [...row.querySelectorAll('datalist option')].map((o) => Number(o.value))""")
+    gaps = [b - a for a, b in itertools.pairwise(positions[1:])]
+    assert max(gaps) - min(gaps) <= 1, positions  # 0.9, 0.99, 0.999, 0.9999 evenly spaced
+    slider = beta2.locator("input[type=range]")
+    slider.focus()
+    page.keyboard.press("ArrowUp")
+    expect(page).to_have_url(re.compile(r"beta2=0\.99901;"))  # 1 − β from 0.001 to 0.00099
+
+
+def test_a_new_racer_and_a_new_landscape_take_the_suggested_lr(page: Page) -> None:
+    open_scene(page, "landscape=bowl&steps=60&racer=sgd;lr=1")
+    page.locator("#add-optimizer").select_option("adam")
+    page.get_by_role("button", name="+ Add racer").click()
+    expect(page.locator(".racer")).to_have_count(2)
+    assert lr_of(racers_of(page)[1]) == SUGGESTED_LR["bowl"]["adam"]
+    page.locator("#landscape").select_option("rosenbrock")
+    expect(page).to_have_url(re.compile(r"landscape=rosenbrock"))
+    lrs = [lr_of(r) for r in racers_of(page)]
+    assert lrs == [SUGGESTED_LR["rosenbrock"]["sgd"], SUGGESTED_LR["rosenbrock"]["adam"]]
+
+
+def test_the_lr_multiplier_scales_every_racer_and_the_link_keeps_it(page: Page, browser, base_url: str) -> None:
+    open_scene(page, "landscape=bowl&steps=60&racer=sgd;lr=0.5&racer=adam;lr=0.2")
+    scale = page.locator("#lrscale")
+    scale.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowUp")  # ×1 → ×2
+    expect(page).to_have_url(re.compile(r"lrscale=2(&|$)"))
+    expect(page).to_have_url(re.compile(r"racer=sgd;lr=1;.*racer=adam;lr=0\.4;"))
+    # the scene sent to the API has the actual lrs
+    page.wait_for_function(
+        """() => performance.getEntriesByType('resource').map((e) => e.name)
+            .some((n) => n.includes('/api/race?') && n.includes(';lr=1;') && n.includes(';lr=0.4;'))"""
+    )
+    races = page.evaluate(
+        "performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/api/'))"
+    )
+    assert not [r for r in races if "lrscale" in r]
+    other = browser.new_page(base_url=base_url)
+    other.goto(page.url)
+    expect(other.locator("#lrscale + output")).to_have_text("2")
+    other.close()
+
+
+# --- presenter mode ------------------------------------------------------------------------------------------
+
+
+def test_presenter_mode_at_1920_by_1080(page: Page) -> None:
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto("/?landscape=beale&steps=300&present=1")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    expect(page.locator("body")).to_have_class(re.compile("present"))
+    expect(page.locator(".player")).to_have_attribute("data-playing", "false")  # no autoplay
+    expect(page.locator(".player")).to_have_attribute("data-step", "0")
+    plot = page.locator(".plot").bounding_box()
+    assert plot is not None and plot["height"] >= 700 and plot["y"] + plot["height"] <= 1080
+    assert float(page.locator(".plot").get_attribute("data-path-width")) >= 3
+    sizes = page.evaluate(
+        """() => ['#caption', '.leaderboard td', '.transport .play', '.transport .counter']
+            .map((s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))"""
+    )
+    assert min(sizes) >= 24, sizes
+    tick_font = page.evaluate(
+        "(async () => (await import('/static/plot.js'))"
+        ".readTheme(document.querySelector('.player')).scaledFont(1200))()"
+    )
+    assert tick_font >= 24
+    expect(page.locator(".controls")).to_be_hidden()
+    page.keyboard.press("f")
+    expect(page.locator("body")).not_to_have_class(re.compile("present"))
+    expect(page).not_to_have_url(re.compile("present=1"))
+    page.keyboard.press("F")
+    expect(page).to_have_url(re.compile("present=1"))
+
+
+def test_races_are_paced_by_their_length(page: Page) -> None:
+    open_scene(page, "landscape=bowl&steps=1200&racer=sgd;lr=0.5")
+    rate = float(page.locator(".player").get_attribute("data-rate"))
+    assert 1200 / rate >= 10  # the 1 200-step race lasts seconds, not 6 s for any length
+    page.locator(".transport .speed").select_option("10")
+    expect(page.locator(".player")).to_have_attribute("data-rate", "10")
+
+
+# --- one marker per optimizer, saddles --------------------------------------------------------------------
+
+
+def test_markers_follow_the_optimizer_not_the_slot(page: Page) -> None:
+    for query in ("racer=adam;lr=0.1&racer=sgd;lr=0.5", "racer=sgd;lr=0.5&racer=momentum;lr=0.1&racer=adam;lr=0.1"):
+        open_scene(page, f"landscape=bowl&steps=60&{query}")
+        optimizers = [racer.split(";")[0] for racer in racers_of(page)]
+        shapes = page.locator(".racer .racer-marker").evaluate_all("(nodes) => nodes.map((n) => n.dataset.shape)")
+        assert shapes == [STYLES[name].marker for name in optimizers]
+
+
+def test_saddle_points_are_listed_in_the_help_and_served(page: Page, base_url: str) -> None:
+    open_scene(page, "landscape=saddle&steps=60&racer=sgd;lr=0.1")
+    saddles = page.evaluate(
+        "JSON.parse(document.getElementById('page-data').textContent)"
+        ".landscapes.find((l) => l.name === 'saddle').saddles"
+    )
+    assert saddles == [[0, 0]]
+
+
+# --- Export and Embed ------------------------------------------------------------------------------------
+
+
+def test_export_menu_offers_a_1920_by_1080_png(page: Page) -> None:
+    open_scene(page)
+    page.get_by_role("button", name="Export").click()
+    dialog = page.locator("#export-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("PNG").check()
+    page.locator("#export-size").select_option("1920x1080")
+    page.locator("#export-theme").select_option("dark")
+    href = page.locator("#export-download").get_attribute("href")
+    assert (
+        href.startswith("/export/race.png?") and "width=1920" in href and "height=1080" in href and "theme=dark" in href
+    )
+    reply = page.request.get(href)
+    assert reply.ok and reply.headers["content-type"] == "image/png"
+    assert reply.body()[16:24] == (1920).to_bytes(4, "big") + (1080).to_bytes(4, "big")
+    for fmt in ("gif", "svg", "html"):
+        dialog.get_by_label(fmt.upper(), exact=True).check()
+        expect(page.locator("#export-download")).to_have_attribute("href", re.compile(rf"^/export/race\.{fmt}\?"))
+
+
+def test_embed_dialog_toggles_write_the_src_and_the_preview_follows(page: Page) -> None:
+    open_scene(page)
+    page.get_by_role("button", name="Embed").click()
+    dialog = page.locator("#embed-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Loss chart").check()
+    dialog.get_by_label("lr slider per racer").check()
+    code = page.locator("#embed-code")
+    expect(code).to_contain_text("chart=loss")
+    expect(code).to_contain_text("controls=lr")
+    preview = page.frame_locator("#embed-preview")
+    expect(preview.locator(".live input[type=range]")).to_have_count(2)
+    expect(preview.locator(".side canvas.chart")).to_have_count(1)
+
+
+# --- /embed with live controls, in a frame of a slide's size and in a reveal.js deck ----------------------
+
+LIVE = "landscape=bowl&landscape.condition=10&steps=80&racer=sgd;lr=0.5&racer=adam;lr=0.3"
+
+
+@pytest.mark.parametrize(("width", "height"), [(960, 540), (1280, 720), (960, 720)])
+def test_embed_with_lr_controls_fills_the_frame_and_a_slider_redraws_the_race(
+    page: Page, width: int, height: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"/embed?{LIVE}&controls=lr&chart=loss&caption=Drag%20the%20lr")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    expect(page.locator("#slide-caption")).to_have_text("Drag the lr")
+    expect(page.locator("#legend li").first).to_contain_text("lr 0.5")
+    # no empty band: the map and the side panel share the frame's width
+    widths = page.evaluate(
+        """() => ({ map: document.querySelector('.plot').getBoundingClientRect().width,
+                   side: document.querySelector('#side').getBoundingClientRect().width,
+                   body: document.body.scrollWidth, bodyH: document.body.scrollHeight })"""
+    )
+    assert abs(widths["map"] + widths["side"] - width) <= 2, widths
+    assert widths["body"] == width and widths["bodyH"] == height
+    pixels = page.evaluate("document.querySelector('.layer-race').toDataURL()")
+    slider = page.locator(".live input[type=range]").first
+    slider.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowUp")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    expect(page.locator("#legend li").first).to_contain_text("lr 0.55")
+    page.wait_for_function("p => document.querySelector('.layer-race').toDataURL() !== p", arg=pixels)
+
+
+def test_embed_lrscale_control_multiplies_every_lr(page: Page) -> None:
+    page.goto(f"/embed?{LIVE}&controls=lrscale")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    page.locator(".live input[type=range]").focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowUp")
+    expect(page.locator("#legend li").nth(0)).to_contain_text("lr 1")
+    expect(page.locator("#legend li").nth(1)).to_contain_text("lr 0.6")
+
+
+def test_embed_with_controls_in_a_reveal_deck_redraws_on_a_slider(page: Page, base_url: str, deck_url: str) -> None:  # noqa: F811
+    page.set_viewport_size({"width": 1280, "height": 720})
+    src = f"{base_url}/embed?{LIVE}&controls=lr"
+    page.goto(f"{deck_url}/index.html?embed={quote(src, safe='')}")
+    page.wait_for_function("window.Reveal && Reveal.isReady()")
+    page.evaluate("Reveal.slide(1)")
+    frame = page.frame_locator("#race")
+    expect(frame.locator("body")).to_have_attribute("data-ready", "1")
+    pixels = frame.locator(".layer-race").evaluate("(c) => c.toDataURL()")
+    slider = frame.locator(".live input[type=range]").first
+    box = slider.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)
+    expect(frame.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    expect(frame.locator("#legend li").first).not_to_contain_text("lr 0.5")
+    frame.locator(".layer-race").evaluate(
+        "(c, p) => new Promise((ok) => {"
+        " const f = () => (c.toDataURL() !== p ? ok() : requestAnimationFrame(f)); f(); })",
+        pixels,
+    )
+    assert page.evaluate("Reveal.getIndices().h") == 1
