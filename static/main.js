@@ -86,7 +86,11 @@ function putUrl(query, push) {
 
 // --- page parts ---
 const player = createPlayer($("player"), {
-  maxHeight: () => (innerWidth >= 760 ? Math.max(320, innerHeight - ($("player").getBoundingClientRect().top + scrollY) - 96) : Infinity),
+  // wide screens: the map, its transport (and the read-out) fit in the window; presenter mode leaves out the read-out
+  maxHeight: () => (innerWidth >= 760
+    ? Math.max(320, innerHeight - ($("player").getBoundingClientRect().top + scrollY)
+      - (player?.transport?.offsetHeight || 48) - (view.present ? 16 : 48))
+    : Infinity),
   // a click starts a new race from there; dragging the start marker redraws the whole paths as it moves
   onStart(x, y, how) {
     const mode = { click: "push", drag: "drag", drop: "commit" }[how];

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from core.landscape_notes import SADDLES
 from core.landscapes import get_landscape
 from core.optimizers import OPTIMIZERS
 from core.palette import style_of
@@ -127,6 +128,7 @@ class Figure:
     lines: list[list[FloatArray]]  # per level, its polylines (m, 2)
     log_scale: bool
     minima: list[tuple[float, float, str]]  # x, y, "global" | "local"
+    saddles: list[tuple[float, float]]  # saddle points (core.landscape_notes), none on a regularized surface
     start: tuple[float, float]
     steps: int
     racers: list[RacerView]
@@ -169,6 +171,7 @@ def figure_from(result: dict[str, Any], contours: dict[str, Any]) -> Figure:
         lines=[[np.asarray(path, dtype=float).reshape(-1, 2) for path in line["paths"]] for line in contours["lines"]],
         log_scale=bool(contours["log_scale"]),
         minima=[(m["point"][0], m["point"][1], m["kind"]) for m in result["minima"]],
+        saddles=[] if scene["l1"] or scene["l2"] else list(SADDLES.get(landscape.name, ())),
         start=(scene["start"][0], scene["start"][1]),
         steps=scene["steps"],
         racers=racers,
@@ -287,6 +290,11 @@ def marker_points(shape: str, x: float, y: float, r: float) -> list[tuple[float,
         )
         for k in range(count)
     ]
+
+
+def saddle_points(x: float, y: float, r: float) -> list[tuple[float, float]]:
+    """A saddle point's bow-tie around (x, y): two triangles meeting at the point (static/plot.js: drawSaddles)."""
+    return [(x - r, y - r * 0.75), (x + r, y + r * 0.75), (x + r, y - r * 0.75), (x - r, y + r * 0.75)]
 
 
 def star_points(x: float, y: float, r: float, inner: float = 0.45) -> list[tuple[float, float]]:

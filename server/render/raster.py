@@ -35,6 +35,7 @@ from server.render.figure import (
     hex_to_rgb,
     layout,
     marker_points,
+    saddle_points,
     star_points,
 )
 
@@ -193,6 +194,10 @@ class Painter:
             outline=self.theme.foreground,
             width=round(radius * 0.28),
         )
+        for x, y in self.figure.saddles:
+            mx, my = placed.point_px(x, y)
+            bow = saddle_points((mx - left) * k, (my - top) * k, radius * 0.95)
+            draw.polygon(bow, fill="#1b1f24", outline="#ffffff", width=max(1, round(radius * 0.16)))
         for x, y, kind in self.figure.minima:
             mx, my = placed.point_px(x, y)
             star = star_points((mx - left) * k, (my - top) * k, radius * (1.45 if kind == "global" else 1.0))

@@ -29,6 +29,7 @@ from server.render.figure import (
     halo_color,
     layout,
     marker_points,
+    saddle_points,
     star_points,
 )
 from server.render.raster import measure
@@ -94,6 +95,7 @@ def svg(figure: Figure, width: int, height: int, theme: Theme) -> bytes:
         }
         for x, y, kind in figure.minima
     ]
+    saddles = [_polygon(saddle_points(*placed.point_px(x, y), placed.ball_radius * 0.95)) for x, y in figure.saddles]
     colors = band_colors(len(figure.levels) + 1, theme)
     context = {
         "width": width,
@@ -124,6 +126,7 @@ def svg(figure: Figure, width: int, height: int, theme: Theme) -> bytes:
             "stroke": _n(placed.ball_radius * 0.28),
         },
         "minima": minima,
+        "saddles": saddles,
         "minimum_stroke": _n(max(0.8, placed.ball_radius * 0.16)),
         "xticks": [
             {

@@ -10,10 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from core.landscape_notes import SADDLES
 from core.landscapes import LANDSCAPES
+from core.palette import STYLES
 from core.race import run
 from core.scene_url import scene_from_query
-from server.render import FORMATS, raster
+from server.render import FORMATS, formats, raster
 from server.render.raster import encode_gif
 
 IMAGE_FORMATS = [name for name, fmt in FORMATS.items() if fmt.media_type.startswith("image/")]
@@ -217,3 +219,19 @@ def test_bad_requests_name_the_field_and_what_is_allowed(
 def test_every_bad_option_is_reported_at_once(client: TestClient) -> None:
     body = client.get("/export/race.gif?width=100&theme=blue").json()
     assert [problem["loc"] for problem in body["detail"]] == [["query", "width"], ["query", "theme"]]
+
+
+@pytest.mark.parametrize("order", [("adam", "sgd", "rmsprop"), ("sgd", "rmsprop", "momentum", "adam")])
+def test_every_export_gives_each_optimizer_its_own_marker_whatever_its_slot(order: tuple[str, ...]) -> None:
+    scene = scene_from_query("landscape=bowl&steps=20&" + "&".join(f"racer={name}" for name in order))
+    figure = formats.figure_of(scene)
+    assert [racer.marker for racer in figure.racers] == [STYLES[name].marker for name in order]
+
+
+def test_svg_marks_the_saddle_points_and_not_on_a_regularized_surface(client: TestClient) -> None:
+    plain = client.get("/export/race.svg?landscape=himmelblau&steps=20&racer=adam;lr=0.1")
+    assert plain.status_code == 200
+    saddles = [path for path in ET.fromstring(plain.content).iter() if path.get("class") == "saddle"]
+    assert len(saddles) == len(SADDLES["himmelblau"])
+    regularized = client.get("/export/race.svg?landscape=himmelblau&steps=20&l2=0.5&racer=adam;lr=0.1")
+    assert 'class="saddle"' not in regularized.text
