@@ -31,6 +31,9 @@ CONTOUR_LEVELS = 16
 # Races with at least this many racer-steps are streamed (POST /api/race/stream); smaller ones are
 # fetched whole with GET /api/race?<the page's query>, which the browser can preload and cache.
 STREAM_ABOVE = 6000
+# Keys of the page's address that are not the scene's (static/main.js: VIEW_KEYS): presenter mode and where the
+# global lr multiplier stands (the scene's lrs are already multiplied).
+VIEW_KEYS = ("present", "lrscale")
 
 # Keys the page does without at first: what it fetches with the full catalogues once the first race
 # is drawn (update rules, torch templates for "Copy as PyTorch"), and what it never shows.
@@ -146,6 +149,7 @@ def preloads(query: str) -> list[str]:
     the server cannot read gets no preload (the page falls back to defaults and says so).
     """
     try:
+        query = "&".join(part for part in query.split("&") if part.split("=", 1)[0] not in VIEW_KEYS)
         query = page_query(query)
         scene = scene_from_query(query) if query else default_scene()
     except ValueError:

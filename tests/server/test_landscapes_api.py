@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from core.landscape_notes import SUGGESTED_LR
 from core.landscapes import LANDSCAPES
 from tests.server.conftest import assert_error, strict_json
 
@@ -126,3 +127,11 @@ def test_contours_name_an_unknown_query_parameter(client: TestClient) -> None:
 def test_contours_refuse_out_of_range_settings(client: TestClient, query: str, field: str) -> None:
     response = client.get(f"/api/landscapes/bowl/contours?{query}")
     assert_error(response, 422, field, loc=["query", field])
+
+
+def test_landscapes_suggest_an_lr_per_optimizer_and_mark_their_saddles(client: TestClient) -> None:
+    landscapes = {entry["name"]: entry for entry in client.get("/api/landscapes").json()["landscapes"]}
+    assert landscapes["saddle"]["saddles"] == [[0.0, 0.0]]
+    assert landscapes["rosenbrock"]["saddles"] == []
+    for name, entry in landscapes.items():
+        assert entry["suggested_lr"] == SUGGESTED_LR[name]

@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.optimizers import OPTIMIZERS
+from core.palette import SHAPES, STYLES
 from core.schedules import SCHEDULES, lr_per_step, resolve_schedule_params
 from tests.server.conftest import assert_error, strict_json
 
@@ -71,3 +72,18 @@ def test_curve_names_a_combination_torch_refuses(client: TestClient) -> None:
 def test_curve_refuses_a_bad_field_and_names_it(client: TestClient, body: dict, field: str) -> None:
     reply = assert_error(client.post("/api/schedules/curve", json=body), 422)
     assert ["body", field] in [d["loc"] for d in reply["detail"]]
+
+
+def test_each_optimizer_comes_with_its_colour_and_marker(client: TestClient) -> None:
+    optimizers = {o["name"]: o for o in client.get("/api/optimizers").json()["optimizers"]}
+    for name, style in STYLES.items():
+        assert (optimizers[name]["color"], optimizers[name]["marker"]) == (style.color, style.marker)
+    assert {o["marker"] for o in optimizers.values()} <= set(SHAPES)
+
+
+def test_beta_like_hyperparameters_slide_on_a_one_minus_beta_log_scale(client: TestClient) -> None:
+    optimizers = {o["name"]: o for o in client.get("/api/optimizers").json()["optimizers"]}
+    names = ("adam", "rmsprop", "momentum", "adadelta")
+    scales = {p["name"]: p["scale"] for name in names for p in optimizers[name]["params"]}
+    assert all(scales[name] == "one_minus_log" for name in ("beta1", "beta2", "alpha", "momentum", "rho"))
+    assert scales["lr"] == "log"
