@@ -93,7 +93,7 @@ def slider_latency(browser: Browser, url: str, inputs: int) -> tuple[list[list[f
             for (let i = 0; i < inputs; i++) {
                 const drawn = new Promise((resolve) => document.addEventListener('optirace:drawn',
                     (e) => resolve(e.detail.drawn), { once: true }));
-                slider.value = String(450 + (i % 2 ? i : -i));
+                slider.value = String(Math.round(Number(slider.max) * 0.45) + (i % 2 ? i : -i));
                 const t0 = performance.now();
                 slider.dispatchEvent(new Event('input', { bubbles: true }));
                 const t1 = await drawn;
@@ -114,7 +114,8 @@ def slider_latency(browser: Browser, url: str, inputs: int) -> tuple[list[list[f
             document.addEventListener('optirace:drawn', count);
             const t0 = performance.now();
             for (let i = 0; performance.now() - t0 < 2000; i++) {
-                slider.value = String(400 + (i % 200));
+                const max = Number(slider.max);
+                slider.value = String(Math.round(max * 0.2) + (i % Math.round(max * 0.6)));
                 slider.dispatchEvent(new Event('input', { bubbles: true }));
                 await new Promise((resolve) => setTimeout(resolve, 16));
             }
@@ -135,6 +136,9 @@ def frame_times(browser: Browser, url: str) -> tuple[list[float], list[float]]:
     page.goto(f"{url}/?{EIGHT}")
     page.wait_for_function("() => document.querySelectorAll('#leaderboard-body tr').length === 8", timeout=30_000)
     page.wait_for_function("() => Number(document.body.dataset.races || 0) > 0", timeout=30_000)
+    # 1000 steps per second, about the old fixed pace (5000 steps in 6 s): the work per frame stays comparable
+    page.locator(".transport .speed").select_option("1000")
+    page.locator("body").click(position={"x": 2, "y": 2})
     page.keyboard.press("r")
     page.evaluate("window.__frames.work.length = 0; window.__frames.starts.length = 0")
     page.keyboard.press("Space")

@@ -323,3 +323,30 @@ def test_embed_with_controls_in_a_reveal_deck_redraws_on_a_slider(page: Page, ba
         pixels,
     )
     assert page.evaluate("Reveal.getIndices().h") == 1
+
+
+def test_embed_schedule_control_changes_a_racers_schedule(page: Page) -> None:
+    page.goto(f"/embed?{LIVE}&controls=schedule&chart=loss")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    page.get_by_label("SGD schedule").select_option("cosine")
+    expect(page.locator("body")).to_have_attribute("data-races", "1")
+    page.wait_for_function(
+        """() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/api/race'))"""
+    )
+
+
+def test_embed_preset_caption_hook_reads_the_presets_endpoint(page: Page, watch) -> None:
+    """preset=<id> takes its caption from GET /api/presets; until presets are served, the slide says nothing."""
+    page.goto(f"/embed?{LIVE}&preset=race-beale")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/api/presets'))"
+    )
+    caption = page.locator("#slide-caption")
+    reply = page.request.get("/api/presets")
+    if reply.ok:
+        wanted = next(p["caption"] for p in reply.json()["presets"] if p["id"] == "race-beale")
+        expect(caption).to_have_text(wanted)
+    else:
+        expect(caption).to_have_text("")
+        watch.errors.clear()  # the 404 of /api/presets, logged by the browser
