@@ -215,7 +215,7 @@ function boot(data) {
       showStep(player.step);
       document.body.dataset.races = String(Number(document.body.dataset.races || 0) + 1);
       const open = $("open");
-      if (open) open.href = `/?${result.query || ""}`.replace(/\?$/, `?${open.href.split("?")[1] || ""}`);
+      if (open) open.href = `/?${(await postJSON("/api/scene/query", next)).query}`; // the page opens on the scene shown
     } catch (error) {
       player.setStatus(error instanceof ApiError ? error.message : `could not reach the server (${error.message})`, "error");
     } finally {

@@ -290,6 +290,8 @@ def test_embed_with_lr_controls_fills_the_frame_and_a_slider_redraws_the_race(
     expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
     expect(page.locator("#legend li").first).to_contain_text("lr 0.55")
     page.wait_for_function("p => document.querySelector('.layer-race').toDataURL() !== p", arg=pixels)
+    # "open in optirace" opens the scene the slide shows now
+    expect(page.locator("#open")).to_have_attribute("href", re.compile(r"racer=sgd;lr=0\.55;"))
 
 
 def test_embed_lrscale_control_multiplies_every_lr(page: Page) -> None:
