@@ -510,6 +510,7 @@ const landscapeSelect = $("landscape");
 landscapeSelect.append(...Object.values(codec.landscapes).map((l) => new Option(l.title, l.name)));
 landscapeSelect.addEventListener("change", () => {
   const name = landscapeSelect.value;
+  view.lrscale = 1; // the racers take the landscape's own lrs: the multiplier starts again from ×1
   const suggested = codec.landscapes[name].suggested_lr || {};
   commit({
     ...shown,
@@ -556,6 +557,13 @@ function moveLrScale(mode) {
   if (mode === "commit") lrBases = null;
   commit(next, mode);
 }
+// A demo brings its own lrs: the multiplier starts again from ×1, and the address keeps the view's keys
+// (this listener runs after the demo picker's own, which wrote the demo's scene).
+presetSelect.addEventListener("change", () => {
+  view.lrscale = 1;
+  showLrScale();
+  history.replaceState(history.state, "", `${location.pathname}?${sceneQueryOf(currentQuery())}${viewSuffix()}`);
+});
 lrScale.addEventListener("input", () => moveLrScale("drag"));
 lrScale.addEventListener("change", () => moveLrScale("commit"));
 

@@ -259,10 +259,10 @@ export function readTheme(element = document.documentElement) {
     grid: v("--grid"),
     halo: v("--halo"),
     minimum: v("--minimum"),
-    // a racer's colour as drawn: lightened if dark on a dark theme
+    // a racer's colour as drawn: lightened if dark on a dark theme (the lecture's red and blue included)
     ink: (color) => {
       const c = [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
-      return dark && lum(c) < 0.25 ? `rgb(${c.map((u) => u + (255 - u) * 0.45)})` : color;
+      return dark && lum(c) < 0.3 ? `rgb(${c.map((u) => u + (255 - u) * 0.45)})` : color;
     },
     pathScale: v("--path-scale"),
     font: css.fontFamily,

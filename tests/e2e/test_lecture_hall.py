@@ -352,3 +352,14 @@ def test_embed_preset_caption_hook_reads_the_presets_endpoint(page: Page, watch)
     else:
         expect(caption).to_have_text("")
         watch.errors.clear()  # the 404 of /api/presets, logged by the browser
+
+
+def test_a_demo_keeps_presenter_mode_and_starts_the_multiplier_again(page: Page) -> None:
+    page.goto(f"/?{SHORT}&lrscale=2&present=1")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    expect(page.locator("#lrscale + output")).to_have_text("2")
+    page.locator("#preset").select_option(index=1)
+    expect(page).to_have_url(re.compile(r"present=1$"))
+    expect(page).not_to_have_url(re.compile("lrscale"))
+    expect(page.locator("#lrscale + output")).to_have_text("1")
+    expect(page.locator("body")).to_have_class(re.compile("present"))
