@@ -557,13 +557,6 @@ function moveLrScale(mode) {
   if (mode === "commit") lrBases = null;
   commit(next, mode);
 }
-// A demo brings its own lrs: the multiplier starts again from ×1, and the address keeps the view's keys
-// (this listener runs after the demo picker's own, which wrote the demo's scene).
-presetSelect.addEventListener("change", () => {
-  view.lrscale = 1;
-  showLrScale();
-  history.replaceState(history.state, "", `${location.pathname}?${sceneQueryOf(currentQuery())}${viewSuffix()}`);
-});
 lrScale.addEventListener("input", () => moveLrScale("drag"));
 lrScale.addEventListener("change", () => moveLrScale("commit"));
 

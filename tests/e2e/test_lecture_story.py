@@ -52,7 +52,7 @@ def test_the_caption_goes_stale_when_the_scene_leaves_its_demo_and_comes_back(pa
     beale = presets(base_url)["race-beale"]
     open_preset(page, "race-beale")
     before = races(page)
-    page.get_by_label("surface").select_option("rosenbrock")
+    page.get_by_label("Landscape", exact=True).select_option("rosenbrock")
     wait_for_new_race(page, before)
     expect(page.locator("#caption")).to_have_attribute("data-state", "changed")
     expect(page.locator("#caption-title")).to_have_text(f"Changed from “{beale['title']}”")
