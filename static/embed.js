@@ -169,7 +169,7 @@ function boot(data) {
   const side = legendList;
   const captionNode = $("slide-caption");
   if (options.caption) captionNode.textContent = options.caption;
-  else if (options.preset) presetCaption(options.preset).then((text) => { captionNode.textContent = text; placeLegend(); });
+  else if (options.preset) presetCaption(options.preset, data.query).then((text) => { captionNode.textContent = text; placeLegend(); });
   captionNode.hidden = !options.caption && !options.preset;
   let lossChart = null;
   if (options.chart === "loss") {
@@ -320,20 +320,18 @@ function legendStatus(race, k) {
 }
 
 /**
- * The caption of preset `id`, from GET /api/presets (the presets as data, with their captions). Until the
- * server serves presets, the slide says which preset it wanted rather than guessing a caption.
+ * The caption of preset `id` (GET /api/presets: the demos as data, each caption a set of checked claims), when
+ * the slide shows the demo's own scene (`query`, written out); a scene changed beside it (…&steps=80) is no
+ * longer the demo's, so the slide says what it was changed from and claims nothing.
  */
-async function presetCaption(id) {
+async function presetCaption(id, query) {
   try {
     const { presets } = await getJSON("/api/presets");
     const preset = presets.find((p) => p.id === id);
-    if (preset) return preset.caption;
+    if (preset) return preset.query === query ? preset.caption : `Changed from “${preset.title}”`;
     console.warn(`optirace embed: preset=${id} is not one of: ${presets.map((p) => p.id).join(", ")}`);
   } catch (error) {
     console.warn(`optirace embed: the presets could not be loaded (${error.message})`);
   }
   return "";
 }
-
-const dataNode = document.getElementById("embed-data");
-if (dataNode) boot(JSON.parse(dataNode.textContent));
