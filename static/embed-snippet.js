@@ -13,6 +13,7 @@ export const EMBED_OPTIONS = {
   autoplay: { default: false, allowed: "0 or 1", read: flag },
   loop: { default: false, allowed: "0 or 1", read: flag },
   controls: { default: true, allowed: `0, 1 or a comma-separated list of ${LIVE_CONTROLS.join(", ")}`, read: controlsList },
+  qr: { default: false, allowed: "0 or 1", read: flag }, // the short link's QR code in a corner (the server draws it)
   chart: { default: "", allowed: "loss", read: (v) => (v === "loss" || v === "" ? v : undefined) },
   caption: { default: "", allowed: "a text of at most 400 characters", read: (v) => (v.length <= 400 ? v : undefined) },
   preset: { default: "", allowed: "a preset's id (GET /api/presets)", read: (v) => (/^[a-z0-9_-]{1,60}$/.test(v) ? v : undefined) },

@@ -89,6 +89,7 @@ const TOGGLES = [
   ["transport", "Play / Step / Reset", true],
   ["autoplay", "Autoplay", false],
   ["loop", "Loop", false],
+  ["qr", "QR code of its short link", false],
 ];
 const FRAMES = [[960, 540, "16:9"], [1280, 720, "16:9 large"], [960, 720, "4:3"]];
 
@@ -102,6 +103,7 @@ export function embedOptions(state) {
     theme: state.theme,
     chart: state.chart ? "loss" : "",
     caption: state.caption ? state.captionText : "",
+    qr: state.qr,
   };
 }
 

@@ -37,8 +37,8 @@ from server.routes.pages import STREAM_ABOVE
 
 router = APIRouter(include_in_schema=False)
 
-# qr=1: the short link's QR code in a corner; chart, caption, lrscale: the slide's (static/embed-snippet.js). preset=<id>
-# is not among them: it names the scene (core.presets.expand_preset), and the embed reads its caption too.
+# qr=1: the short link's QR code in a corner; chart, caption, lrscale: the slide's (static/embed-snippet.js).
+# preset=<id> is not among them: it names the scene (core.presets.expand_preset); the embed reads its caption too.
 EMBED_OPTIONS = ("autoplay", "loop", "controls", "theme", "speed", "qr", "chart", "caption", "lrscale")
 
 

@@ -31,9 +31,9 @@ CONTOUR_LEVELS = 16
 # Races with at least this many racer-steps are streamed (POST /api/race/stream); smaller ones are
 # fetched whole with GET /api/race?<the page's query>, which the browser can preload and cache.
 STREAM_ABOVE = 6000
-# Keys of the page's address that are not the scene's (static/main.js: VIEW_KEYS): presenter mode and where the
-# global lr multiplier stands (the scene's lrs are already multiplied).
-VIEW_KEYS = ("present", "lrscale")
+# Keys of the page's address that are not the scene's (static/main.js: VIEW_KEYS): the short link's QR code in a
+# corner, presenter mode, and where the global lr multiplier stands (the scene's lrs are already multiplied).
+VIEW_KEYS = ("qr", "present", "lrscale")
 
 # Keys the page does without at first: what it fetches with the full catalogues once the first race
 # is drawn (update rules, torch templates for "Copy as PyTorch"), and what it never shows.

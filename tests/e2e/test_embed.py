@@ -465,6 +465,7 @@ def test_embed_snippet_writes_an_iframe_for_the_scene_and_its_options(page: Page
         "controls": True,
         "theme": "dark",
         "speed": 2,
+        "qr": False,
         "chart": "",
         "caption": "",
         "preset": "",

@@ -19,7 +19,7 @@ def preloaded(client: TestClient, query: str) -> list[str]:
 def test_presenter_mode_and_the_lr_multiplier_keep_the_preloads(client: TestClient) -> None:
     plain = preloaded(client, SCENE)
     assert any(url.startswith("/api/race?") for url in plain)
-    assert preloaded(client, f"{SCENE}&lrscale=2&present=1") == plain
+    assert preloaded(client, f"{SCENE}&lrscale=2&present=1&qr=1") == plain
     # the race preloaded is the scene's, with the lrs the page will send (lrscale is not part of it)
     race = next(url for url in plain if url.startswith("/api/race?"))
     assert race.replace("&amp;", "&") == f"/api/race?{scene_to_query(scene_from_query(SCENE))}"
