@@ -335,3 +335,6 @@ async function presetCaption(id, query) {
   }
   return "";
 }
+
+const dataNode = document.getElementById("embed-data");
+if (dataNode) boot(JSON.parse(dataNode.textContent));
