@@ -88,7 +88,8 @@ def test_any_changed_field_makes_the_caption_say_what_changed(page: Page, base_u
 def test_the_embed_takes_a_demo_by_id(page: Page, base_url: str) -> None:
     valley = presets(base_url)["valley"]
     page.goto("/embed?preset=valley")
-    expect(page.locator("#legend li")).to_have_text(["SGD", "Momentum"])
+    expect(page.locator("#legend li .name")).to_have_text(["SGD", "Momentum"])
+    expect(page.locator("#slide-caption")).to_have_text(valley["caption"])  # the demo's caption with its scene
     href = page.get_by_role("link", name=re.compile("open in optirace")).get_attribute("href")
     assert href == f"/?{valley['query']}"
 
