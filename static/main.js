@@ -409,8 +409,20 @@ $("share").addEventListener("click", async () => {
   }
 });
 let corner = null;
-if (view.qr === "1") {
-  import("./share-corner.js").then(({ showShareCorner }) => { corner = showShareCorner(codec.toQuery(shown)); });
+let cornerModule = null;
+// Q, or qr=1 in the address: the short link and its QR code in a corner (over presenter mode too), for a class
+// to open the race on their phones; Q again takes it away.
+async function setQr(on) {
+  view.qr = on ? "1" : null;
+  if (shown) putUrl(codec.toQuery(shown), false);
+  if (!on) {
+    corner?.remove();
+    corner = null;
+    return;
+  }
+  cornerModule ??= import("./share-corner.js");
+  const { showShareCorner } = await cornerModule;
+  if (view.qr === "1" && !corner) corner = showShareCorner(codec.toQuery(shown));
 }
 $("embed").addEventListener("click", () => openSlides("embed"));
 
@@ -495,6 +507,8 @@ document.addEventListener("keydown", (event) => {
     R: () => player.reset(),
     f: () => setPresent(!view.present),
     F: () => setPresent(!view.present),
+    q: () => setQr(view.qr !== "1"),
+    Q: () => setQr(view.qr !== "1"),
     // Home and End keep their meaning on a slider (its ends)
     Home: onSlider ? null : () => player.reset(),
     End: onSlider ? null : () => { player.pause(); player.seek(shown.steps); },
@@ -609,5 +623,6 @@ history.replaceState({ preset: askedPreset?.id ?? history.state?.preset ?? capti
 applyTheme(themeMode);
 if (view.present) setPresent(true, { fullscreen: false });
 render(first, firstQuery, { replay: true });
+if (view.qr === "1") setQr(true);
 setTimeout(boot, 600);
 hovered(null);

@@ -134,3 +134,24 @@ def test_the_embed_shows_the_corner_qr_code_with_qr_1(page: Page, base_url: str)
     page.goto(f"/embed?{quote(SCENE, safe='=&;,')}")
     expect(page.locator("body")).to_have_attribute("data-ready", "1")
     expect(page.locator(".share-corner")).to_have_count(0)  # only when asked
+
+
+def test_presenter_mode_shows_the_qr_code_in_a_corner_on_q(page: Page, base_url: str) -> None:
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"/?{SCENE}&present=1")
+    drawn(page)
+    expect(page.locator("body")).to_have_class(re.compile(r"\bpresent\b"))
+    expect(page.locator(".share-corner")).to_have_count(0)  # only when asked
+    page.keyboard.press("q")
+    corner = page.locator(".share-corner")
+    expect(corner).to_have_attribute("data-state", "ready")
+    link = create_link(base_url, SCENE)
+    assert read_qr(corner.locator("img")) == link["url"]
+    expect(page).to_have_url(re.compile(r"[?&]qr=1(&|$)"))  # kept in the address, with presenter mode
+    expect(page).to_have_url(re.compile(r"[?&]present=1(&|$)"))
+    box = corner.bounding_box()
+    assert box and box["x"] + box["width"] <= 1920 and box["y"] + box["height"] <= 1080  # on screen
+    assert box["width"] >= 150  # readable from the back of the hall
+    page.keyboard.press("q")
+    expect(corner).to_have_count(0)
+    expect(page).not_to_have_url(re.compile(r"[?&]qr=1(&|$)"))
