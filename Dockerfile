@@ -10,6 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MALLOC_MMAP_THRESHOLD_=262144 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    OPTIRACE_CACHE_DIR=/var/cache/optirace \
     PATH="/opt/optirace/bin:$PATH"
 
 # As on a fresh machine (README: python3 -m venv .venv && .venv/bin/pip install -e .), but not editable:
@@ -32,11 +33,14 @@ RUN python3 -m venv /opt/optirace \
 # Short links live in SQLite in /data (OPTIRACE_DATA_DIR), a volume the non-root user owns and writes;
 # OPTIRACE_DATABASE_URL=postgresql://… puts them in PostgreSQL instead (several containers sharing them).
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin optirace \
-    && mkdir -p /data && chown optirace:optirace /data
+    && mkdir -p /data /var/cache/optirace && chown optirace:optirace /data /var/cache/optirace
 ENV OPTIRACE_DATA_DIR=/data
 VOLUME ["/data"]
 USER optirace
 WORKDIR /home/optirace
+# The engine's compiled code goes to $OPTIRACE_CACHE_DIR (numba's on-disk cache), written here by the
+# user who reads it: compiled once at build time, so the container's first /healthz does not wait for it.
+RUN python -c "from core.race import warm_up; warm_up()"
 
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

@@ -1,4 +1,4 @@
-"""Loss landscapes: f(x, y), its analytic gradient and Hessian, vectorized over points (..., 2).
+"""Loss landscapes: f(x, y), its analytic gradient and Hessian, compiled, at one point or many.
 
 A ``Landscape`` is the catalogue entry: formula, lesson, plotted domain, default start, exact
 minima, arrival tolerances, display hints and parameter specs. ``Landscape.surface(params, l1, l2)``
@@ -8,8 +8,11 @@ fixes the parameters and the regularization and gives the ``Surface`` a race ste
     ∇F(θ) = ∇f(θ) + l1·sign(θ) + 2·l2·θ          (sign(0) = 0)
     ∇²F(θ) = ∇²f(θ) + 2·l2·I                      (the |·| kink has no Hessian; 0 is used)
 
-Each landscape is two functions of the coordinate arrays x and y (any matching shapes): one
-returns ``(f, ∂f/∂x, ∂f/∂y)``, the other ``(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²)``.
+Each landscape is two compiled functions of one point (x, y) and its parameters as a float array
+``p``: one returns ``(f, ∂f/∂x, ∂f/∂y)``, the other ``(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²)``. Inside
+compiled code a landscape is its ``kind``, an integer (``value_and_grad_at``, ``hessian_at``), so
+the race loop, the contour grid and ``/evaluate`` all run the same functions, and one compiled race
+loop serves every landscape.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from core.jit import njit
 from core.params import ParamSpec, resolve_params
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 Params = Mapping[str, Any]
-ValueAndGradXY = Callable[[FloatArray, FloatArray, Params], tuple[Any, Any, Any]]
-HessianXY = Callable[[FloatArray, FloatArray, Params], tuple[Any, Any, Any]]
+NO_PROGRAM = np.zeros(0, dtype=np.int64)  # the program of every landscape but a formula
+NO_CONSTANTS = np.zeros(0, dtype=np.float64)
 
 
 class Minimum(NamedTuple):
@@ -55,7 +60,9 @@ class Landscape:
 
     ``minima`` are exact and do not depend on the landscape's parameters. A racer arrives at a
     minimum when its loss is within ``tolerance`` of the minimum's value and its point within
-    ``radius`` of the minimum's point.
+    ``radius`` of the minimum's point. ``kind`` names its functions in compiled code; ``pack``
+    turns its resolved parameters into the float array ``p`` they read (default: the values in
+    the order of ``params``).
     """
 
     name: str
@@ -68,32 +75,45 @@ class Landscape:
     radius: float
     log_scale: bool
     minima: tuple[Minimum, ...]
-    value_and_grad_xy: ValueAndGradXY = field(repr=False, compare=False)
-    hessian_xy: HessianXY = field(repr=False, compare=False)
+    kind: int = field(repr=False, compare=False)
     params: tuple[ParamSpec, ...] = ()
+    pack: Callable[[Params], tuple[float, ...]] | None = field(default=None, repr=False, compare=False)
 
     def surface(self, params: Params | None = None, l1: float = 0.0, l2: float = 0.0) -> Surface:
         """This landscape with its parameters and regularization fixed; raises ``ValueError``."""
         resolved = resolve_params(self.params, params, owner=f"landscape {self.name}")
         return Surface(self, resolved, _check_penalty("l1", l1), _check_penalty("l2", l2))
 
+    def packed(self, resolved: Params) -> FloatArray:
+        """The parameter array ``p`` of the compiled functions."""
+        values = self.pack(resolved) if self.pack else tuple(float(resolved[spec.name]) for spec in self.params)
+        return np.array(values, dtype=np.float64).reshape(-1)
+
 
 class Surface:
     """F(θ) = f(θ) + l1·(|x| + |y|) + l2·(x² + y²) for one landscape with fixed parameters.
 
     Every method takes points (..., 2) (a single point (2,) too) and broadcasts over the leading
-    axes: ``value`` → (...), ``grad`` → (..., 2), ``hessian`` → (..., 2, 2).
+    axes: ``value`` → (...), ``grad`` → (..., 2), ``hessian`` → (..., 2, 2). ``compiled`` is what
+    compiled code needs: (kind, p, program, constants).
     """
 
-    __slots__ = ("_hessian_xy", "_value_and_grad_xy", "l1", "l2", "landscape", "params")
+    __slots__ = ("compiled", "l1", "l2", "landscape", "params")
 
-    def __init__(self, landscape: Landscape, params: dict[str, Any], l1: float, l2: float):
+    def __init__(
+        self,
+        landscape: Landscape,
+        params: dict[str, Any],
+        l1: float,
+        l2: float,
+        program: IntArray = NO_PROGRAM,
+        constants: FloatArray = NO_CONSTANTS,
+    ):
         self.landscape = landscape
         self.params = params
         self.l1 = l1
         self.l2 = l2
-        self._value_and_grad_xy = landscape.value_and_grad_xy
-        self._hessian_xy = landscape.hessian_xy
+        self.compiled = (landscape.kind, landscape.packed(params), program, constants)
 
     def __repr__(self) -> str:
         return f"Surface({self.landscape.name!r}, params={self.params}, l1={self.l1}, l2={self.l2})"
@@ -101,53 +121,8 @@ class Surface:
     def value_and_grad(self, points: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Loss (...) and gradient (..., 2) at ``points`` (..., 2), in one pass."""
         points = np.asarray(points, dtype=np.float64)
-        x = points[..., 0]
-        y = points[..., 1]
-        loss, grad_x, grad_y = self._value_and_grad_xy(x, y, self.params)
-        grads = np.empty(points.shape)
-        grads[..., 0] = grad_x
-        grads[..., 1] = grad_y
-        if self.l1:
-            loss = loss + self.l1 * (np.abs(x) + np.abs(y))
-            grads += self.l1 * np.sign(points)
-        if self.l2:
-            loss = loss + self.l2 * (x * x + y * y)
-            grads += (2.0 * self.l2) * points
-        return loss, grads
-
-    def on_floats(self) -> Callable[[float, float], tuple[Any, Any, Any]]:
-        """``value_and_grad`` for one point given as two floats: (x, y) → (F, ∂F/∂x, ∂F/∂y).
-
-        The same operations in the same order as on arrays, so the same bits (core.scalar races on it).
-        """
-        f, params, l1, l2 = self._value_and_grad_xy, self.params, self.l1, self.l2
-        if not (l1 or l2):
-            return lambda x, y: f(x, y, params)
-        two_l2 = 2.0 * l2
-
-        def at(x: float, y: float) -> tuple[Any, Any, Any]:
-            loss, grad_x, grad_y = f(x, y, params)
-            if l1:
-                loss = loss + l1 * (abs(x) + abs(y))
-                grad_x = grad_x + l1 * sign(x)
-                grad_y = grad_y + l1 * sign(y)
-            if l2:
-                loss = loss + l2 * (x * x + y * y)
-                grad_x = grad_x + two_l2 * x
-                grad_y = grad_y + two_l2 * y
-            return loss, grad_x, grad_y
-
-        return at
-
-    def hessian_on_floats(self) -> Callable[[float, float], tuple[Any, Any, Any]]:
-        """``hessian`` for one point given as two floats: (x, y) → (∂²F/∂x², ∂²F/∂x∂y, ∂²F/∂y²), the same bits."""
-        h, params, two_l2 = self._hessian_xy, self.params, 2.0 * self.l2
-
-        def at(x: float, y: float) -> tuple[Any, Any, Any]:
-            hxx, hxy, hyy = h(x, y, params)
-            return hxx + two_l2, hxy, hyy + two_l2
-
-        return at
+        loss, grads = _evaluate(*self.compiled, self.l1, self.l2, np.ascontiguousarray(points.reshape(-1, 2)))
+        return loss.reshape(points.shape[:-1]), grads.reshape(points.shape)
 
     def value(self, points: ArrayLike) -> FloatArray:
         """Loss F at ``points`` (..., 2) → (...)."""
@@ -160,13 +135,8 @@ class Surface:
     def hessian(self, points: ArrayLike) -> FloatArray:
         """Hessian ∇²F at ``points`` (..., 2) → (..., 2, 2); the l1 kink contributes 0."""
         points = np.asarray(points, dtype=np.float64)
-        hxx, hxy, hyy = self._hessian_xy(points[..., 0], points[..., 1], self.params)
-        hess = np.empty((*points.shape, 2))
-        hess[..., 0, 0] = hxx + 2.0 * self.l2
-        hess[..., 0, 1] = hxy
-        hess[..., 1, 0] = hxy
-        hess[..., 1, 1] = hyy + 2.0 * self.l2
-        return hess
+        hess = _hessians(*self.compiled, self.l2, np.ascontiguousarray(points.reshape(-1, 2)))
+        return hess.reshape((*points.shape, 2))
 
     @property
     def minima(self) -> tuple[Minimum, ...]:
@@ -175,15 +145,6 @@ class Surface:
             return self.landscape.minima
         key = tuple(sorted(self.params.items()))
         return _regularized_minima(self.landscape.name, key, self.l1, self.l2)
-
-
-def sign(value: float) -> float:
-    """np.sign on one float: ±1, 0.0 for ±0 (positive, as NumPy), NaN for NaN."""
-    if value > 0:
-        return 1.0
-    if value < 0:
-        return -1.0
-    return 0.0 if value == 0 else value
 
 
 def _check_penalty(name: str, value: Any) -> float:
@@ -309,10 +270,13 @@ def _newton_polish(surface: Surface, points: FloatArray, rounds: int = 6) -> Flo
 
 
 # --- The landscapes ------------------------------------------------------------------------------
-# Each pair: (f, ∂f/∂x, ∂f/∂y) and (∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²), over coordinate arrays x, y.
+# Each pair, compiled: (f, ∂f/∂x, ∂f/∂y) and (∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²) at one point (x, y), the
+# landscape's parameters in the float array p (its ``pack``). math's exp, sin and cos are the C
+# library's, compiled or not, so NUMBA_DISABLE_JIT=1 gives the same bits.
 
 
-def beale(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def beale(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """f = r₁² + r₂² + r₃²,  rᵢ = cᵢ + x·(yⁱ − 1),  c = (1.5, 2.25, 2.625)
 
     ∂f/∂x = 2·Σ rᵢ·(yⁱ − 1),  ∂f/∂y = 2·x·(r₁ + 2·r₂·y + 3·r₃·y²)
@@ -331,7 +295,8 @@ def beale(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
     return loss, grad_x, grad_y
 
 
-def beale_hessian(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def beale_hessian(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """∂²f/∂x² = 2·Σ (yⁱ − 1)²,  ∂²f/∂x∂y = 2·Σ i·yⁱ⁻¹·(x·(yⁱ − 1) + rᵢ),
     ∂²f/∂y² = 2·Σ i·x·yⁱ⁻²·(i·x·yⁱ + (i − 1)·rᵢ)"""
     y2 = y * y
@@ -347,7 +312,8 @@ def beale_hessian(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, An
     return hxx, hxy, hyy
 
 
-def rosenbrock(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def rosenbrock(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """f = (1 − x)² + 100·(y − x²)²
 
     ∂f/∂x = −2·(1 − x) − 400·x·(y − x²),  ∂f/∂y = 200·(y − x²)
@@ -357,12 +323,14 @@ def rosenbrock(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
     return a * a + 100.0 * b * b, -2.0 * a - 400.0 * x * b, 200.0 * b
 
 
-def rosenbrock_hessian(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def rosenbrock_hessian(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """∂²f/∂x² = 2 − 400·y + 1200·x²,  ∂²f/∂x∂y = −400·x,  ∂²f/∂y² = 200"""
     return 2.0 - 400.0 * y + 1200.0 * x * x, -400.0 * x, 200.0
 
 
-def saddle(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def saddle(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """f = (x² − 1)²/4 + y²/2: a saddle at (0, 0) (f = 1/4), minima at (±1, 0) (f = 0)
 
     ∂f/∂x = x·(x² − 1),  ∂f/∂y = y
@@ -371,7 +339,8 @@ def saddle(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
     return 0.25 * a * a + 0.5 * y * y, x * a, y
 
 
-def saddle_hessian(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def saddle_hessian(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """∂²f/∂x² = 3·x² − 1,  ∂²f/∂x∂y = 0,  ∂²f/∂y² = 1"""
     return 3.0 * x * x - 1.0, 0.0, 1.0
 
@@ -384,24 +353,32 @@ def _bowl_matrix(condition: float, angle: float) -> tuple[float, float, float]:
     return c * c / condition + s * s, c * s * (1.0 / condition - 1.0), s * s / condition + c * c
 
 
-def bowl(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+def _pack_bowl(params: Params) -> tuple[float, ...]:
+    """bowl's p: the entries (a₁₁, a₁₂, a₂₂) of A, computed once per surface."""
+    return _bowl_matrix(params["condition"], params["angle"])
+
+
+@njit(error_model="numpy", cache=True)
+def bowl(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """f = ½·(u²/κ + v²) = ½·θᵀAθ,  u = x·cos α + y·sin α,  v = −x·sin α + y·cos α
 
     κ = condition, α = angle; A = R·diag(1/κ, 1)·Rᵀ has eigenvalues 1/κ (along the valley) and 1.
     ∇f = A·θ
     """
-    a11, a12, a22 = _bowl_matrix(p["condition"], p["angle"])
+    a11, a12, a22 = p[0], p[1], p[2]
     grad_x = a11 * x + a12 * y
     grad_y = a12 * x + a22 * y
     return 0.5 * (x * grad_x + y * grad_y), grad_x, grad_y
 
 
-def bowl_hessian(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def bowl_hessian(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """∇²f = A, constant"""
-    return _bowl_matrix(p["condition"], p["angle"])
+    return p[0], p[1], p[2]
 
 
-def himmelblau(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def himmelblau(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """f = (x² + y − 11)² + (x + y² − 7)²
 
     ∂f/∂x = 4·x·(x² + y − 11) + 2·(x + y² − 7),  ∂f/∂y = 2·(x² + y − 11) + 4·y·(x + y² − 7)
@@ -411,29 +388,37 @@ def himmelblau(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
     return a * a + b * b, 4.0 * x * a + 2.0 * b, 2.0 * a + 4.0 * y * b
 
 
-def himmelblau_hessian(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def himmelblau_hessian(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """∂²f/∂x² = 12·x² + 4·y − 42,  ∂²f/∂x∂y = 4·(x + y),  ∂²f/∂y² = 4·x + 12·y² − 26"""
     return 12.0 * x * x + 4.0 * y - 42.0, 4.0 * (x + y), 4.0 * x + 12.0 * y * y - 26.0
 
 
-def rastrigin(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+_TWO_PI = 2.0 * math.pi
+_TWENTY_PI = 20.0 * math.pi
+_FORTY_PI_SQUARED = 40.0 * math.pi**2
+
+
+@njit(error_model="numpy", cache=True)
+def rastrigin(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """f = 20 + x² − 10·cos(2πx) + y² − 10·cos(2πy)
 
     ∂f/∂x = 2·x + 20π·sin(2πx),  ∂f/∂y = 2·y + 20π·sin(2πy)
     """
-    tx = 2.0 * math.pi * x
-    ty = 2.0 * math.pi * y
-    loss = 20.0 + x * x + y * y - 10.0 * (np.cos(tx) + np.cos(ty))
-    return loss, 2.0 * x + 20.0 * math.pi * np.sin(tx), 2.0 * y + 20.0 * math.pi * np.sin(ty)
+    tx = _TWO_PI * x
+    ty = _TWO_PI * y
+    loss = 20.0 + x * x + y * y - 10.0 * (math.cos(tx) + math.cos(ty))
+    return loss, 2.0 * x + _TWENTY_PI * math.sin(tx), 2.0 * y + _TWENTY_PI * math.sin(ty)
 
 
-def rastrigin_hessian(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def rastrigin_hessian(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """∂²f/∂x² = 2 + 40π²·cos(2πx),  ∂²f/∂x∂y = 0,  ∂²f/∂y² = 2 + 40π²·cos(2πy)"""
-    k = 40.0 * math.pi**2
-    return 2.0 + k * np.cos(2.0 * math.pi * x), 0.0, 2.0 + k * np.cos(2.0 * math.pi * y)
+    return 2.0 + _FORTY_PI_SQUARED * math.cos(_TWO_PI * x), 0.0, 2.0 + _FORTY_PI_SQUARED * math.cos(_TWO_PI * y)
 
 
-def six_hump_camel(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def six_hump_camel(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """f = (4 − 2.1·x² + x⁴/3)·x² + x·y + (4·y² − 4)·y²
 
     ∂f/∂x = 8·x − 8.4·x³ + 2·x⁵ + y,  ∂f/∂y = x − 8·y + 16·y³
@@ -446,13 +431,15 @@ def six_hump_camel(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, A
     return loss, grad_x, grad_y
 
 
-def six_hump_camel_hessian(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def six_hump_camel_hessian(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """∂²f/∂x² = 8 − 25.2·x² + 10·x⁴,  ∂²f/∂x∂y = 1,  ∂²f/∂y² = 48·y² − 8"""
     x2 = x * x
     return 8.0 - 25.2 * x2 + 10.0 * x2 * x2, 1.0, 48.0 * y * y - 8.0
 
 
-def booth(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def booth(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """f = (x + 2·y − 7)² + (2·x + y − 5)²
 
     ∂f/∂x = 2·(x + 2·y − 7) + 4·(2·x + y − 5),  ∂f/∂y = 4·(x + 2·y − 7) + 2·(2·x + y − 5)
@@ -462,12 +449,14 @@ def booth(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
     return a * a + b * b, 2.0 * a + 4.0 * b, 4.0 * a + 2.0 * b
 
 
-def booth_hessian(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def booth_hessian(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """∇²f = [[10, 8], [8, 10]]: eigenvalues 18 and 2, eigenvectors along the diagonals"""
     return 10.0, 8.0, 10.0
 
 
-def goldstein_price(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def goldstein_price(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """f = [1 + (x + y + 1)²·(19 − 14x + 3x² − 14y + 6xy + 3y²)]
          · [30 + (2x − 3y)²·(18 − 32x + 12x² + 48y − 36xy + 27y²)]
 
@@ -486,7 +475,8 @@ def goldstein_price(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, 
     return a * b, da * b + 2.0 * a * db, da * b - 3.0 * a * db
 
 
-def goldstein_price_hessian(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def goldstein_price_hessian(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """With A″ = 36u² − 48u − 12 and B″ = 36t² − 96t + 36:
     ∂²f/∂x² = A″B + 4A′B′ + 4AB″,  ∂²f/∂x∂y = A″B − A′B′ − 6AB″,  ∂²f/∂y² = A″B − 6A′B′ + 9AB″
     """
@@ -505,21 +495,155 @@ def goldstein_price_hessian(x: FloatArray, y: FloatArray, p: Params) -> tuple[An
     )
 
 
-def plateau(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def plateau(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """f = 1 − exp(−(x² + y²)/(2w²)),  w = width
 
     ∇f = exp(−(x² + y²)/(2w²))·θ/w²: it vanishes exponentially away from the well
     """
-    inv_w2 = 1.0 / (p["width"] * p["width"])
-    well = np.exp(-0.5 * inv_w2 * (x * x + y * y))
+    inv_w2 = 1.0 / (p[0] * p[0])
+    well = math.exp(-0.5 * inv_w2 * (x * x + y * y))
     return 1.0 - well, inv_w2 * well * x, inv_w2 * well * y
 
 
-def plateau_hessian(x: FloatArray, y: FloatArray, p: Params) -> tuple[Any, Any, Any]:
+@njit(error_model="numpy", cache=True)
+def plateau_hessian(x: float, y: float, p: FloatArray) -> tuple[float, float, float]:
     """With e = exp(−(x² + y²)/(2w²)):  ∇²f = e/w²·(I − θθᵀ/w²)"""
-    inv_w2 = 1.0 / (p["width"] * p["width"])
-    scaled = inv_w2 * np.exp(-0.5 * inv_w2 * (x * x + y * y))
+    inv_w2 = 1.0 / (p[0] * p[0])
+    scaled = inv_w2 * math.exp(-0.5 * inv_w2 * (x * x + y * y))
     return scaled * (1.0 - inv_w2 * x * x), -scaled * inv_w2 * x * y, scaled * (1.0 - inv_w2 * y * y)
+
+
+# --- Dispatch: a landscape's kind (an integer) to its functions, inside compiled code ---------------
+# ``program`` (int64 op codes) and ``constants`` (float64) describe a formula landscape (kind FORMULA,
+# core/formula.py): one more kind whose value, gradient and Hessian come from a compiled interpreter
+# of that program, so a new formula needs no new compilation. Every other kind ignores them. Adding a
+# landscape: its two functions above, one line in each function below, and its entry in _ALL.
+
+FORMULA = 100  # the kind of a formula landscape (core/formula.py adds its branch below)
+
+
+@njit(error_model="numpy", cache=True, inline="always")
+def value_and_grad_at(
+    kind: int, x: float, y: float, p: FloatArray, program: IntArray, constants: FloatArray
+) -> tuple[float, float, float]:
+    """(f, ∂f/∂x, ∂f/∂y) of the landscape of this kind at (x, y)."""
+    if kind == 0:
+        return beale(x, y, p)
+    if kind == 1:
+        return rosenbrock(x, y, p)
+    if kind == 2:
+        return saddle(x, y, p)
+    if kind == 3:
+        return bowl(x, y, p)
+    if kind == 4:
+        return himmelblau(x, y, p)
+    if kind == 5:
+        return rastrigin(x, y, p)
+    if kind == 6:
+        return six_hump_camel(x, y, p)
+    if kind == 7:
+        return booth(x, y, p)
+    if kind == 8:
+        return goldstein_price(x, y, p)
+    if kind == 9:
+        return plateau(x, y, p)
+    return math.nan, math.nan, math.nan  # an unknown kind: the racer diverges at once
+
+
+@njit(error_model="numpy", cache=True, inline="always")
+def hessian_at(
+    kind: int, x: float, y: float, p: FloatArray, program: IntArray, constants: FloatArray
+) -> tuple[float, float, float]:
+    """(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²) of the landscape of this kind at (x, y)."""
+    if kind == 0:
+        return beale_hessian(x, y, p)
+    if kind == 1:
+        return rosenbrock_hessian(x, y, p)
+    if kind == 2:
+        return saddle_hessian(x, y, p)
+    if kind == 3:
+        return bowl_hessian(x, y, p)
+    if kind == 4:
+        return himmelblau_hessian(x, y, p)
+    if kind == 5:
+        return rastrigin_hessian(x, y, p)
+    if kind == 6:
+        return six_hump_camel_hessian(x, y, p)
+    if kind == 7:
+        return booth_hessian(x, y, p)
+    if kind == 8:
+        return goldstein_price_hessian(x, y, p)
+    if kind == 9:
+        return plateau_hessian(x, y, p)
+    return math.nan, math.nan, math.nan
+
+
+@njit(error_model="numpy", cache=True)
+def sign(value: float) -> float:
+    """np.sign on one float: ±1, 0.0 for ±0 (positive, as NumPy), NaN for NaN."""
+    if value > 0:
+        return 1.0
+    if value < 0:
+        return -1.0
+    return 0.0 if value == 0 else value
+
+
+@njit(error_model="numpy", cache=True, inline="always")
+def surface_value_and_grad(
+    kind: int, p: FloatArray, program: IntArray, constants: FloatArray, l1: float, l2: float, x: float, y: float
+) -> tuple[float, float, float]:
+    """(F, ∂F/∂x, ∂F/∂y) with F = f + l1·(|x| + |y|) + l2·(x² + y²)."""
+    loss, grad_x, grad_y = value_and_grad_at(kind, x, y, p, program, constants)
+    if l1 != 0.0:
+        loss = loss + l1 * (abs(x) + abs(y))
+        grad_x = grad_x + l1 * sign(x)
+        grad_y = grad_y + l1 * sign(y)
+    if l2 != 0.0:
+        loss = loss + l2 * (x * x + y * y)
+        grad_x = grad_x + (2.0 * l2) * x
+        grad_y = grad_y + (2.0 * l2) * y
+    return loss, grad_x, grad_y
+
+
+@njit(error_model="numpy", cache=True, inline="always")
+def surface_hessian(
+    kind: int, p: FloatArray, program: IntArray, constants: FloatArray, l2: float, x: float, y: float
+) -> tuple[float, float, float]:
+    """(∂²F/∂x², ∂²F/∂x∂y, ∂²F/∂y²): the l2 term adds 2·l2 to the diagonal; the l1 kink contributes 0."""
+    hxx, hxy, hyy = hessian_at(kind, x, y, p, program, constants)
+    return hxx + 2.0 * l2, hxy, hyy + 2.0 * l2
+
+
+@njit(error_model="numpy", cache=True)
+def _evaluate(
+    kind: int, p: FloatArray, program: IntArray, constants: FloatArray, l1: float, l2: float, xy: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """F and ∇F at each row of ``xy`` (n, 2)."""
+    n = xy.shape[0]
+    loss = np.empty(n)
+    grads = np.empty((n, 2))
+    for i in range(n):
+        loss[i], grads[i, 0], grads[i, 1] = surface_value_and_grad(
+            kind, p, program, constants, l1, l2, xy[i, 0], xy[i, 1]
+        )
+    return loss, grads
+
+
+@njit(error_model="numpy", cache=True)
+def _hessians(
+    kind: int, p: FloatArray, program: IntArray, constants: FloatArray, l2: float, xy: FloatArray
+) -> FloatArray:
+    """∇²F at each row of ``xy`` (n, 2) → (n, 2, 2)."""
+    n = xy.shape[0]
+    hess = np.empty((n, 2, 2))
+    for i in range(n):
+        hxx, hxy, hyy = surface_hessian(kind, p, program, constants, l2, xy[i, 0], xy[i, 1])
+        hess[i, 0, 0] = hxx
+        hess[i, 0, 1] = hxy
+        hess[i, 1, 0] = hxy
+        hess[i, 1, 1] = hyy
+    return hess
 
 
 def _global(x: float, y: float, value: float = 0.0) -> Minimum:
@@ -554,8 +678,7 @@ _ALL = (
         radius=0.05,
         log_scale=True,
         minima=(_global(3.0, 0.5),),
-        value_and_grad_xy=beale,
-        hessian_xy=beale_hessian,
+        kind=0,
     ),
     Landscape(
         name="rosenbrock",
@@ -569,8 +692,7 @@ _ALL = (
         radius=0.05,
         log_scale=True,
         minima=(_global(1.0, 1.0),),
-        value_and_grad_xy=rosenbrock,
-        hessian_xy=rosenbrock_hessian,
+        kind=1,
     ),
     Landscape(
         name="saddle",
@@ -584,8 +706,7 @@ _ALL = (
         radius=0.05,
         log_scale=False,
         minima=(_global(-1.0, 0.0), _global(1.0, 0.0)),
-        value_and_grad_xy=saddle,
-        hessian_xy=saddle_hessian,
+        kind=2,
     ),
     Landscape(
         name="bowl",
@@ -599,8 +720,8 @@ _ALL = (
         radius=0.05,
         log_scale=False,
         minima=(_global(0.0, 0.0),),
-        value_and_grad_xy=bowl,
-        hessian_xy=bowl_hessian,
+        kind=3,
+        pack=_pack_bowl,
         params=(
             ParamSpec(
                 "condition",
@@ -640,8 +761,7 @@ _ALL = (
             _global(-3.779310253377747, -3.283185991286169),
             _global(3.5844283403304917, -1.8481265269644034),
         ),
-        value_and_grad_xy=himmelblau,
-        hessian_xy=himmelblau_hessian,
+        kind=4,
     ),
     Landscape(
         name="rastrigin",
@@ -664,8 +784,7 @@ _ALL = (
                 for sy in (-1.0, 1.0)
             ),
         ),
-        value_and_grad_xy=rastrigin,
-        hessian_xy=rastrigin_hessian,
+        kind=5,
     ),
     Landscape(
         name="six_hump_camel",
@@ -679,8 +798,7 @@ _ALL = (
         radius=0.05,
         log_scale=False,
         minima=_CAMEL,
-        value_and_grad_xy=six_hump_camel,
-        hessian_xy=six_hump_camel_hessian,
+        kind=6,
     ),
     Landscape(
         name="booth",
@@ -694,8 +812,7 @@ _ALL = (
         radius=0.05,
         log_scale=True,
         minima=(_global(1.0, 3.0),),
-        value_and_grad_xy=booth,
-        hessian_xy=booth_hessian,
+        kind=7,
     ),
     Landscape(
         name="goldstein_price",
@@ -715,8 +832,7 @@ _ALL = (
             _local(1.8, 0.2, 84.0),
             _local(1.2, 0.8, 840.0),
         ),
-        value_and_grad_xy=goldstein_price,
-        hessian_xy=goldstein_price_hessian,
+        kind=8,
     ),
     Landscape(
         name="plateau",
@@ -730,8 +846,7 @@ _ALL = (
         radius=0.05,
         log_scale=False,
         minima=(_global(0.0, 0.0),),
-        value_and_grad_xy=plateau,
-        hessian_xy=plateau_hessian,
+        kind=9,
         params=(
             ParamSpec(
                 "width",

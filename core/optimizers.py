@@ -1,100 +1,77 @@
-"""Optimizers as small pure init/update pairs, vectorized over racers; each matches its torch.optim namesake.
+"""Optimizers: each update rule written once, compiled, per coordinate; each matches its torch.optim namesake.
 
-An optimizer is built by a factory from its hyperparameters and returns an ``Optimizer``:
-``init(points) -> state`` and ``update(points, grads, state, lr) -> (points, state)``. Nothing is
-mutated. ``points`` and ``grads`` are float64 arrays of shape (N, 2), one row per racer;
-hyperparameters are Python numbers or per-racer arrays (N, 2) (or anything broadcasting to it, such
-as (N, 1)), so one call steps every racer of a group even
-when their hyperparameters differ; ``lr`` arrives per step (from the racer's schedule) as a number
-or a per-racer array.
+A rule is one compiled function ``rule(theta, g, state, t, lr, h, hess)`` that applies update t
+(t = 1, 2, …) to one racer in place: ``theta`` its point (2,), ``g`` the gradient it sees (2,)
+(noise and L1/L2 included, weight decay not), ``state`` its state rows (S, 2) under torch's names
+(``Rule.state``), ``lr`` the learning rate of this update, ``h`` its hyperparameters in the order
+of ``Rule.hyper`` (flags as 0/1), ``hess`` the Hessian (hxx, hxy, hyy) where ``Rule.needs_hessian``.
+The same function steps one racer of a race and every racer of a sweep or a map (core.race).
 
-Every rule below follows the single-tensor code path of torch 2.x (``foreach=False``), operation
-for operation, so the same gradients give the same trajectory in float64. The factory docstring is
-the one place where each rule is written down; the API serves it as the optimizer's ``rule``.
+Every rule follows torch 2.x's single-tensor code path (``foreach=False``) operation for operation,
+so the same gradients give the same trajectory in float64, bit for bit. Powers are C's ``pow`` as in
+Python: ``beta ** float(t)`` (an integer power would be repeated multiplication) and ``root`` for
+``x ** 0.5`` (a constant 0.5 would become ``sqrt``, which differs in the last place now and then).
+The rule's docstring is the one place where it is written down; the API serves it as ``rule``.
 
 Registry names that are variants of one torch class (``momentum`` and ``nesterov`` of SGD,
-``amsgrad`` and ``adamw`` of Adam) share that factory, so racers of all those variants advance
-together in one NumPy expression.
+``amsgrad`` and ``adamw`` of Adam) share that rule, with ``fixed`` hyperparameters.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from core.jit import njit
 from core.params import ParamSpec, resolve_params
 
 FloatArray = npt.NDArray[np.float64]
-Hyper = Any  # a Python number, a bool, or a per-racer array of them, (N, 2) or (N, 1)
 
 
-class Optimizer(NamedTuple):
-    """An init/update pair. ``needs_hessian``: ``update`` also takes ``hessians`` of shape (N, 2, 2)."""
-
-    init: Callable[[FloatArray], Any]
-    update: Callable[..., tuple[FloatArray, Any]]
-    needs_hessian: bool = False
+# --- helpers --------------------------------------------------------------------------------------
 
 
-# --- helpers: hyperparameters may be numbers or per-racer arrays ---------------------------------
-
-
-def _anywhere(condition: Hyper) -> bool:
-    """True if ``condition`` holds for at least one racer (evaluate it in the factory, not per step)."""
-    if isinstance(condition, np.ndarray):
-        return bool(condition.any())
-    return bool(condition)
-
-
-def _select(condition: Hyper, if_true: Any, if_false: Any) -> Any:
-    """Per racer: ``if_true`` where ``condition`` holds, else ``if_false`` (no work for a plain bool)."""
-    if isinstance(condition, (bool, np.bool_)):
-        return if_true if condition else if_false
-    return np.where(condition, if_true, if_false)
-
-
-def _pow(base: Hyper, exponent: Hyper) -> Hyper:
-    """base ** exponent with Python's float power, racer by racer, as torch computes its scalar factors.
-
-    NumPy's vectorized power may differ from Python's in the last place, and bias corrections
-    such as 1 − beta2ᵗ amplify that; this keeps a racer's path the same in a group as alone.
-    """
-    if isinstance(base, np.ndarray) or isinstance(exponent, np.ndarray):
-        bases, exponents = np.broadcast_arrays(base, exponent)
-        return np.array([float(b) ** float(e) for b, e in zip(bases.ravel(), exponents.ravel(), strict=True)]).reshape(
-            bases.shape
-        )
-    return base**exponent
-
-
-def lerp(start: FloatArray, end: FloatArray, weight: Hyper) -> FloatArray:
+@njit(error_model="numpy", cache=True)
+def lerp(start: float, end: float, weight: float) -> float:
     """torch.lerp, both of its branches: start + w·(end − start) if w < 0.5, else end − (end − start)·(1 − w)."""
-    if isinstance(weight, np.ndarray):
-        return np.where(weight < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight))
     if weight < 0.5:
         return start + weight * (end - start)
     return end - (end - start) * (1 - weight)
 
 
-# --- SGD family: sgd, momentum, nesterov -------------------------------------------------------
+@njit(error_model="numpy", cache=True)
+def root(x: float, t: int) -> float:
+    """x ** 0.5 with C's pow, as Python (and torch's scalar code) computes it, for any update t ≥ 1.
+
+    t / (2·t) is exactly 0.5 but not a constant to the compiler, which would otherwise replace
+    pow(x, 0.5) by sqrt(x), and the two differ in the last place for about one x in a thousand.
+    """
+    return x ** (t / (2.0 * t))
 
 
-class SGDState(NamedTuple):
-    step: int
-    momentum_buffer: FloatArray  # b, (N, 2); torch: state["momentum_buffer"]
+@njit(error_model="numpy", cache=True)
+def maximum(a: float, b: float) -> float:
+    """torch.maximum on floats: NaN if either is NaN."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a >= b else b
 
 
+# --- the rules --------------------------------------------------------------------------------------
+
+
+@njit(error_model="numpy", cache=True, inline="always")
 def sgd(
-    momentum: Hyper = 0.0,
-    dampening: Hyper = 0.0,
-    weight_decay: Hyper = 0.0,
-    nesterov: Hyper = False,
-) -> Optimizer:
+    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+) -> None:
     """Stochastic gradient descent, optionally with (Nesterov) momentum; as torch.optim.SGD.
 
     Update rule, for t = 1, 2, ...:
@@ -109,40 +86,22 @@ def sgd(
     so dampening first acts at step 2. `momentum` is SGD(momentum=0.9); `nesterov` is
     SGD(momentum=0.9, nesterov=True), whose look-ahead is folded into the gradient as in torch.
     """
-
-    decays, has_momentum, dampens = _anywhere(weight_decay), _anywhere(momentum), _anywhere(dampening)
-    uses_momentum = momentum != 0  # per racer
-
-    def init(points: FloatArray) -> SGDState:
-        return SGDState(step=0, momentum_buffer=np.zeros_like(points))
-
-    def update(points: FloatArray, grads: FloatArray, state: SGDState, lr: Hyper) -> tuple[FloatArray, SGDState]:
-        g = grads + weight_decay * points if decays else grads
-        buffer = state.momentum_buffer
-        if has_momentum:
-            fresh = (1 - dampening) * g if dampens else g  # without dampening the factor is exactly 1
-            buffer = g if state.step == 0 else momentum * buffer + fresh
-            with_momentum = _select(nesterov, g + momentum * buffer, buffer)
-            g = _select(uses_momentum, with_momentum, g)
-        return points - lr * g, SGDState(state.step + 1, buffer)
-
-    return Optimizer(init, update)
+    momentum, dampening, weight_decay, nesterov = h[0], h[1], h[2], h[3] != 0.0
+    for c in range(2):
+        grad = g[c]
+        if weight_decay != 0:
+            grad = grad + weight_decay * theta[c]
+        if momentum != 0:
+            buffer = grad if t == 1 else state[0, c] * momentum + (1 - dampening) * grad
+            state[0, c] = buffer
+            grad = grad + momentum * buffer if nesterov else buffer
+        theta[c] = theta[c] - lr * grad
 
 
-# --- Adagrad ------------------------------------------------------------------------------------
-
-
-class AdagradState(NamedTuple):
-    step: int
-    sum: FloatArray  # s, (N, 2); torch: state["sum"]
-
-
+@njit(error_model="numpy", cache=True, inline="always")
 def adagrad(
-    lr_decay: Hyper = 0.0,
-    weight_decay: Hyper = 0.0,
-    initial_accumulator_value: Hyper = 0.0,
-    eps: Hyper = 1e-10,
-) -> Optimizer:
+    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+) -> None:
     """Adagrad (Duchi et al. 2011): per-coordinate steps shrink with the gradients seen so far; as torch.optim.Adagrad.
 
     Update rule, with s₀ = initial_accumulator_value, for t = 1, 2, ...:
@@ -151,41 +110,21 @@ def adagrad(
         s ← s + g²
         θ ← θ − clr · g / (√s + eps)
     """
-
-    decays = _anywhere(weight_decay)
-
-    def init(points: FloatArray) -> AdagradState:
-        return AdagradState(0, np.zeros_like(points) + initial_accumulator_value)
-
-    def update(
-        points: FloatArray, grads: FloatArray, state: AdagradState, lr: Hyper
-    ) -> tuple[FloatArray, AdagradState]:
-        step = state.step + 1
-        g = grads + weight_decay * points if decays else grads
-        clr = lr / (1 + (step - 1) * lr_decay)
-        total = state.sum + g * g
-        return points + (-clr * g) / (np.sqrt(total) + eps), AdagradState(step, total)
-
-    return Optimizer(init, update)
+    lr_decay, weight_decay, eps = h[0], h[1], h[3]
+    clr = lr / (1 + (t - 1) * lr_decay)
+    for c in range(2):
+        grad = g[c]
+        if weight_decay != 0:
+            grad = grad + weight_decay * theta[c]
+        total = state[0, c] + grad * grad
+        state[0, c] = total
+        theta[c] = theta[c] + (-clr * grad) / (math.sqrt(total) + eps)
 
 
-# --- RMSprop ------------------------------------------------------------------------------------
-
-
-class RMSpropState(NamedTuple):
-    step: int
-    square_avg: FloatArray  # v, (N, 2); torch: state["square_avg"]
-    grad_avg: FloatArray  # m̄, (N, 2); torch: state["grad_avg"] (centered only)
-    momentum_buffer: FloatArray  # b, (N, 2); torch: state["momentum_buffer"]
-
-
+@njit(error_model="numpy", cache=True, inline="always")
 def rmsprop(
-    alpha: Hyper = 0.99,
-    eps: Hyper = 1e-8,
-    weight_decay: Hyper = 0.0,
-    momentum: Hyper = 0.0,
-    centered: Hyper = False,
-) -> Optimizer:
+    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+) -> None:
     """RMSprop (Hinton 2012): divide by a running RMS of the gradients; as torch.optim.RMSprop.
 
     Update rule, with v = m̄ = b = 0 at the start, for t = 1, 2, ...:
@@ -198,54 +137,32 @@ def rmsprop(
 
     eps is added outside the square root, as in torch (Keras adds it inside).
     """
-
-    decays, is_centered, has_momentum = _anywhere(weight_decay), _anywhere(centered), _anywhere(momentum > 0)
-
-    def init(points: FloatArray) -> RMSpropState:
-        zeros = np.zeros_like(points)
-        return RMSpropState(0, zeros, zeros, zeros)
-
-    def update(
-        points: FloatArray, grads: FloatArray, state: RMSpropState, lr: Hyper
-    ) -> tuple[FloatArray, RMSpropState]:
-        g = grads + weight_decay * points if decays else grads
-        square_avg = state.square_avg * alpha + (1 - alpha) * g * g
-        grad_avg = state.grad_avg
-        if is_centered:
-            grad_avg = lerp(grad_avg, g, 1 - alpha)
-            avg = _select(centered, np.sqrt(square_avg - grad_avg * grad_avg), np.sqrt(square_avg))
+    alpha, eps, weight_decay, momentum, centered = h[0], h[1], h[2], h[3], h[4] != 0.0
+    for c in range(2):
+        grad = g[c]
+        if weight_decay != 0:
+            grad = grad + weight_decay * theta[c]
+        square_avg = state[0, c] * alpha + (1 - alpha) * grad * grad
+        state[0, c] = square_avg
+        if centered:
+            grad_avg = lerp(state[2, c], grad, 1 - alpha)
+            state[2, c] = grad_avg
+            avg = math.sqrt(square_avg - grad_avg * grad_avg)
         else:
-            avg = np.sqrt(square_avg)
+            avg = math.sqrt(square_avg)
         avg = avg + eps
-        buffer = state.momentum_buffer
-        if has_momentum:
-            buffer = buffer * momentum + g / avg
-            points = _select(momentum > 0, points - lr * buffer, points + (-lr * g) / avg)
+        if momentum > 0:
+            buffer = state[1, c] * momentum + grad / avg
+            state[1, c] = buffer
+            theta[c] = theta[c] - lr * buffer
         else:
-            points = points + (-lr * g) / avg
-        return points, RMSpropState(state.step + 1, square_avg, grad_avg, buffer)
-
-    return Optimizer(init, update)
+            theta[c] = theta[c] + (-lr * grad) / avg
 
 
-# --- Adam family: adam, amsgrad, adamw -----------------------------------------------------------
-
-
-class AdamState(NamedTuple):
-    step: int
-    exp_avg: FloatArray  # m, (N, 2); torch: state["exp_avg"]
-    exp_avg_sq: FloatArray  # v, (N, 2); torch: state["exp_avg_sq"]
-    max_exp_avg_sq: FloatArray  # v̂ₘₐₓ, (N, 2); torch: state["max_exp_avg_sq"] (amsgrad only)
-
-
+@njit(error_model="numpy", cache=True, inline="always")
 def adam(
-    beta1: Hyper = 0.9,
-    beta2: Hyper = 0.999,
-    eps: Hyper = 1e-8,
-    weight_decay: Hyper = 0.0,
-    amsgrad: Hyper = False,
-    decoupled_weight_decay: Hyper = False,
-) -> Optimizer:
+    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+) -> None:
     """Adam (Kingma & Ba 2015), with AMSGrad and decoupled weight decay (AdamW) as options; as torch.optim.Adam.
 
     Update rule, with m = v = v̂ₘₐₓ = 0 at the start, for t = 1, 2, ...:
@@ -258,79 +175,33 @@ def adam(
         θ ← θ − lr/(1 − beta1ᵗ) · m / (√v / √(1 − beta2ᵗ) + eps)
 
     `amsgrad` is Adam(amsgrad=True) (Reddi et al. 2018); `adamw` is torch.optim.AdamW, i.e. Adam
-    with decoupled_weight_decay=True and weight_decay 0.01 by default.
+    with decoupled_weight_decay=True and weight decay 0.01 by default.
     """
-
-    decay, uses_max = _WeightDecay.of(weight_decay, decoupled_weight_decay), _anywhere(amsgrad)
-
-    def init(points: FloatArray) -> AdamState:
-        zeros = np.zeros_like(points)
-        return AdamState(0, zeros, zeros, zeros)
-
-    def update(points: FloatArray, grads: FloatArray, state: AdamState, lr: Hyper) -> tuple[FloatArray, AdamState]:
-        step = state.step + 1
-        points, g = decay.apply(points, grads, lr)
-        exp_avg = lerp(state.exp_avg, g, 1 - beta1)
-        exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
-        max_exp_avg_sq = state.max_exp_avg_sq
-        denominator_sq = exp_avg_sq
-        if uses_max:
-            max_exp_avg_sq = np.maximum(max_exp_avg_sq, exp_avg_sq)
-            denominator_sq = _select(amsgrad, max_exp_avg_sq, exp_avg_sq)
-        step_size = lr / (1 - _pow(beta1, step))
-        denom = np.sqrt(denominator_sq) / _pow(1 - _pow(beta2, step), 0.5) + eps
-        points = points + (-step_size * exp_avg) / denom
-        return points, AdamState(step, exp_avg, exp_avg_sq, max_exp_avg_sq)
-
-    return Optimizer(init, update)
+    beta1, beta2, eps, weight_decay = h[0], h[1], h[2], h[3]
+    amsgrad, decoupled = h[4] != 0.0, h[5] != 0.0
+    step_size = lr / (1 - beta1 ** float(t))
+    bias_correction2_sqrt = root(1 - beta2 ** float(t), t)
+    for c in range(2):
+        p, grad = theta[c], g[c]
+        if weight_decay != 0:
+            if decoupled:
+                p = p * (1 - lr * weight_decay)
+            else:
+                grad = grad + weight_decay * p
+        m = lerp(state[0, c], grad, 1 - beta1)
+        v = state[1, c] * beta2 + (1 - beta2) * grad * grad
+        state[0, c], state[1, c] = m, v
+        if amsgrad:
+            v = maximum(state[2, c], v)
+            state[2, c] = v
+        denom = math.sqrt(v) / bias_correction2_sqrt + eps
+        theta[c] = p + (-step_size * m) / denom
 
 
-class _WeightDecay(NamedTuple):
-    """torch's two kinds of weight decay, per racer: θ ← θ·(1 − lr·wd) if decoupled, else g ← g + wd·θ.
-
-    Split in the factory into a decoupled and a coupled coefficient, one of them 0 for each racer,
-    so a group mixing Adam and AdamW needs no branch (×1 and +0 leave a value unchanged).
-    """
-
-    decoupled: Hyper  # wd where decoupled, else 0
-    coupled: Hyper  # wd where coupled, else 0
-    any_decoupled: bool
-    any_coupled: bool
-
-    @classmethod
-    def of(cls, weight_decay: Hyper, decoupled: Hyper) -> _WeightDecay:
-        if isinstance(decoupled, np.ndarray):
-            shrink, add = np.where(decoupled, weight_decay, 0.0), np.where(decoupled, 0.0, weight_decay)
-        else:
-            shrink, add = (weight_decay, 0.0) if decoupled else (0.0, weight_decay)
-        return cls(shrink, add, _anywhere(shrink), _anywhere(add))
-
-    def apply(self, points: FloatArray, grads: FloatArray, lr: Hyper) -> tuple[FloatArray, FloatArray]:
-        if self.any_decoupled:
-            points = points * (1 - lr * self.decoupled)
-        if self.any_coupled:
-            grads = grads + self.coupled * points
-        return points, grads
-
-
-# --- NAdam --------------------------------------------------------------------------------------
-
-
-class NAdamState(NamedTuple):
-    step: int
-    mu_product: Hyper  # Πμ, a number or per racer; torch: state["mu_product"]
-    exp_avg: FloatArray  # m, (N, 2)
-    exp_avg_sq: FloatArray  # v, (N, 2)
-
-
+@njit(error_model="numpy", cache=True, inline="always")
 def nadam(
-    beta1: Hyper = 0.9,
-    beta2: Hyper = 0.999,
-    eps: Hyper = 1e-8,
-    weight_decay: Hyper = 0.0,
-    momentum_decay: Hyper = 4e-3,
-    decoupled_weight_decay: Hyper = False,
-) -> Optimizer:
+    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+) -> None:
     """NAdam (Dozat 2016): Adam with Nesterov momentum and a momentum warm-up; as torch.optim.NAdam.
 
     Update rule, with m = v = 0 and Πμ = 1 at the start, for t = 1, 2, ...:
@@ -342,45 +213,32 @@ def nadam(
         d ← √(v / (1 − beta2ᵗ)) + eps
         θ ← θ − lr·(1 − μₜ)/(1 − Πμ) · g/d − lr·μₜ₊₁/(1 − Πμ·μₜ₊₁) · m/d
     """
-
-    decay = _WeightDecay.of(weight_decay, decoupled_weight_decay)
-
-    def init(points: FloatArray) -> NAdamState:
-        zeros = np.zeros_like(points)
-        return NAdamState(0, 1.0, zeros, zeros)
-
-    def update(points: FloatArray, grads: FloatArray, state: NAdamState, lr: Hyper) -> tuple[FloatArray, NAdamState]:
-        step = state.step + 1
-        points, g = decay.apply(points, grads, lr)
-        mu = beta1 * (1.0 - 0.5 * _pow(0.96, step * momentum_decay))
-        mu_next = beta1 * (1.0 - 0.5 * _pow(0.96, (step + 1) * momentum_decay))
-        mu_product = state.mu_product * mu
-        exp_avg = lerp(state.exp_avg, g, 1 - beta1)
-        exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
-        denom = np.sqrt(exp_avg_sq / (1 - _pow(beta2, step))) + eps
-        points = points + ((-lr * (1.0 - mu) / (1.0 - mu_product)) * g) / denom
-        points = points + (((-lr * mu_next) / (1.0 - mu_product * mu_next)) * exp_avg) / denom
-        return points, NAdamState(step, mu_product, exp_avg, exp_avg_sq)
-
-    return Optimizer(init, update)
-
-
-# --- RAdam --------------------------------------------------------------------------------------
+    beta1, beta2, eps, weight_decay, momentum_decay = h[0], h[1], h[2], h[3], h[4]
+    decoupled = h[5] != 0.0
+    bias_correction2 = 1 - beta2 ** float(t)
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
+    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+    mu_product = state[2, 0] * mu
+    state[2, 0] = state[2, 1] = mu_product
+    for c in range(2):
+        p, grad = theta[c], g[c]
+        if weight_decay != 0:
+            if decoupled:
+                p = p * (1 - lr * weight_decay)
+            else:
+                grad = grad + weight_decay * p
+        m = lerp(state[0, c], grad, 1 - beta1)
+        v = state[1, c] * beta2 + (1 - beta2) * grad * grad
+        state[0, c], state[1, c] = m, v
+        denom = math.sqrt(v / bias_correction2) + eps
+        p = p + ((-lr * (1.0 - mu) / (1.0 - mu_product)) * grad) / denom
+        theta[c] = p + (((-lr * mu_next) / (1.0 - mu_product * mu_next)) * m) / denom
 
 
-class RAdamState(NamedTuple):
-    step: int
-    exp_avg: FloatArray  # m, (N, 2)
-    exp_avg_sq: FloatArray  # v, (N, 2)
-
-
+@njit(error_model="numpy", cache=True, inline="always")
 def radam(
-    beta1: Hyper = 0.9,
-    beta2: Hyper = 0.999,
-    eps: Hyper = 1e-8,
-    weight_decay: Hyper = 0.0,
-    decoupled_weight_decay: Hyper = False,
-) -> Optimizer:
+    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+) -> None:
     """RAdam (Liu et al. 2020): Adam that waits until its variance estimate is tractable; as torch.optim.RAdam.
 
     Update rule, with m = v = 0 at the start, ρ∞ = 2/(1 − beta2) − 1, for t = 1, 2, ...:
@@ -393,45 +251,37 @@ def radam(
                     θ ← θ − m̂ · lr · √(1 − beta2ᵗ)/(√v + eps) · r
         else:       θ ← θ − m̂ · lr        (plain momentum SGD while ρₜ ≤ 5)
     """
-
-    decay = _WeightDecay.of(weight_decay, decoupled_weight_decay)
-
-    def init(points: FloatArray) -> RAdamState:
-        zeros = np.zeros_like(points)
-        return RAdamState(0, zeros, zeros)
-
-    def update(points: FloatArray, grads: FloatArray, state: RAdamState, lr: Hyper) -> tuple[FloatArray, RAdamState]:
-        step = state.step + 1
-        points, g = decay.apply(points, grads, lr)
-        exp_avg = lerp(state.exp_avg, g, 1 - beta1)
-        exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
-        bias_correction2 = 1 - _pow(beta2, step)
-        corrected = exp_avg / (1 - _pow(beta1, step))
-        rho_inf = 2 / (1 - beta2) - 1
-        rho_t = rho_inf - 2 * step * _pow(beta2, step) / bias_correction2
-        if _anywhere(rho_t > 5.0):
-            ratio = (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
-            rect = _pow(_select(rho_t > 5.0, ratio, 1.0), 0.5)  # racers with ρₜ ≤ 5 take the other branch
-            adaptive_lr = 1 / (np.sqrt(exp_avg_sq) + eps) * _pow(bias_correction2, 0.5)  # torch: reciprocal, then scale
-            rectified = corrected * lr * adaptive_lr * rect
-            points = points - _select(rho_t > 5.0, rectified, corrected * lr)
+    beta1, beta2, eps, weight_decay = h[0], h[1], h[2], h[3]
+    decoupled = h[4] != 0.0
+    bias_correction1 = 1 - beta1 ** float(t)
+    bias_correction2 = 1 - beta2 ** float(t)
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * t * beta2 ** float(t) / bias_correction2
+    rect = 1.0
+    if rho_t > 5.0:
+        rect = root((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t), t)
+    for c in range(2):
+        p, grad = theta[c], g[c]
+        if weight_decay != 0:
+            if decoupled:
+                p = p * (1 - lr * weight_decay)
+            else:
+                grad = grad + weight_decay * p
+        m = lerp(state[0, c], grad, 1 - beta1)
+        v = state[1, c] * beta2 + (1 - beta2) * grad * grad
+        state[0, c], state[1, c] = m, v
+        corrected = m / bias_correction1
+        if rho_t > 5.0:
+            adaptive_lr = 1 / (math.sqrt(v) + eps) * root(bias_correction2, t)  # torch: reciprocal, then scale
+            theta[c] = p - corrected * lr * adaptive_lr * rect
         else:
-            points = points - corrected * lr
-        return points, RAdamState(step, exp_avg, exp_avg_sq)
-
-    return Optimizer(init, update)
+            theta[c] = p - corrected * lr
 
 
-# --- Adamax -------------------------------------------------------------------------------------
-
-
-class AdamaxState(NamedTuple):
-    step: int
-    exp_avg: FloatArray  # m, (N, 2)
-    exp_inf: FloatArray  # u, (N, 2); torch: state["exp_inf"]
-
-
-def adamax(beta1: Hyper = 0.9, beta2: Hyper = 0.999, eps: Hyper = 1e-8, weight_decay: Hyper = 0.0) -> Optimizer:
+@njit(error_model="numpy", cache=True, inline="always")
+def adamax(
+    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+) -> None:
     """Adamax (Kingma & Ba 2015, §7): Adam with the infinity norm; as torch.optim.Adamax.
 
     Update rule, with m = u = 0 at the start, for t = 1, 2, ...:
@@ -440,34 +290,22 @@ def adamax(beta1: Hyper = 0.9, beta2: Hyper = 0.999, eps: Hyper = 1e-8, weight_d
         u ← max(beta2·u, |g| + eps)
         θ ← θ − lr/(1 − beta1ᵗ) · m / u
     """
-
-    decays = _anywhere(weight_decay)
-
-    def init(points: FloatArray) -> AdamaxState:
-        zeros = np.zeros_like(points)
-        return AdamaxState(0, zeros, zeros)
-
-    def update(points: FloatArray, grads: FloatArray, state: AdamaxState, lr: Hyper) -> tuple[FloatArray, AdamaxState]:
-        step = state.step + 1
-        g = grads + weight_decay * points if decays else grads
-        exp_avg = lerp(state.exp_avg, g, 1 - beta1)
-        exp_inf = np.maximum(state.exp_inf * beta2, np.abs(g) + eps)
-        clr = lr / (1 - _pow(beta1, step))
-        return points + (-clr * exp_avg) / exp_inf, AdamaxState(step, exp_avg, exp_inf)
-
-    return Optimizer(init, update)
+    beta1, beta2, eps, weight_decay = h[0], h[1], h[2], h[3]
+    clr = lr / (1 - beta1 ** float(t))
+    for c in range(2):
+        grad = g[c]
+        if weight_decay != 0:
+            grad = grad + weight_decay * theta[c]
+        m = lerp(state[0, c], grad, 1 - beta1)
+        u = maximum(state[1, c] * beta2, abs(grad) + eps)
+        state[0, c], state[1, c] = m, u
+        theta[c] = theta[c] + (-clr * m) / u
 
 
-# --- Adadelta -----------------------------------------------------------------------------------
-
-
-class AdadeltaState(NamedTuple):
-    step: int
-    square_avg: FloatArray  # v, (N, 2)
-    acc_delta: FloatArray  # u, (N, 2); torch: state["acc_delta"]
-
-
-def adadelta(rho: Hyper = 0.9, eps: Hyper = 1e-6, weight_decay: Hyper = 0.0) -> Optimizer:
+@njit(error_model="numpy", cache=True, inline="always")
+def adadelta(
+    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+) -> None:
     """Adadelta (Zeiler 2012): step sizes from running RMS of gradients and of steps; as torch.optim.Adadelta.
 
     Update rule, with v = u = 0 at the start, for t = 1, 2, ...:
@@ -477,34 +315,22 @@ def adadelta(rho: Hyper = 0.9, eps: Hyper = 1e-6, weight_decay: Hyper = 0.0) -> 
         u ← rho·u + (1 − rho)·Δ²
         θ ← θ − lr·Δ
     """
-
-    decays = _anywhere(weight_decay)
-
-    def init(points: FloatArray) -> AdadeltaState:
-        zeros = np.zeros_like(points)
-        return AdadeltaState(0, zeros, zeros)
-
-    def update(
-        points: FloatArray, grads: FloatArray, state: AdadeltaState, lr: Hyper
-    ) -> tuple[FloatArray, AdadeltaState]:
-        g = grads + weight_decay * points if decays else grads
-        square_avg = state.square_avg * rho + (1 - rho) * g * g
-        delta = np.sqrt(state.acc_delta + eps) / np.sqrt(square_avg + eps) * g
-        acc_delta = state.acc_delta * rho + (1 - rho) * delta * delta
-        return points - lr * delta, AdadeltaState(state.step + 1, square_avg, acc_delta)
-
-    return Optimizer(init, update)
+    rho, eps, weight_decay = h[0], h[1], h[2]
+    for c in range(2):
+        grad = g[c]
+        if weight_decay != 0:
+            grad = grad + weight_decay * theta[c]
+        square_avg = state[0, c] * rho + (1 - rho) * grad * grad
+        delta = math.sqrt(state[1, c] + eps) / math.sqrt(square_avg + eps) * grad
+        state[0, c] = square_avg
+        state[1, c] = state[1, c] * rho + (1 - rho) * delta * delta
+        theta[c] = theta[c] - lr * delta
 
 
-# --- Lion ---------------------------------------------------------------------------------------
-
-
-class LionState(NamedTuple):
-    step: int
-    exp_avg: FloatArray  # m, (N, 2)
-
-
-def lion(beta1: Hyper = 0.9, beta2: Hyper = 0.99, weight_decay: Hyper = 1e-3) -> Optimizer:
+@njit(error_model="numpy", cache=True, inline="always")
+def lion(
+    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+) -> None:
     """Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"); as optax.lion.
 
     Update rule, with m = 0 at the start, for t = 1, 2, ...:
@@ -515,26 +341,18 @@ def lion(beta1: Hyper = 0.9, beta2: Hyper = 0.99, weight_decay: Hyper = 1e-3) ->
 
     Every coordinate moves by exactly ±lr (plus decay): the sign throws the gradient's size away.
     """
-
-    def init(points: FloatArray) -> LionState:
-        return LionState(0, np.zeros_like(points))
-
-    def update(points: FloatArray, grads: FloatArray, state: LionState, lr: Hyper) -> tuple[FloatArray, LionState]:
-        direction = np.sign(beta1 * state.exp_avg + (1 - beta1) * grads)
-        exp_avg = beta2 * state.exp_avg + (1 - beta2) * grads
-        return points - lr * (direction + weight_decay * points), LionState(state.step + 1, exp_avg)
-
-    return Optimizer(init, update)
+    beta1, beta2, weight_decay = h[0], h[1], h[2]
+    for c in range(2):
+        blend = beta1 * state[0, c] + (1 - beta1) * g[c]
+        direction = 1.0 if blend > 0 else (-1.0 if blend < 0 else (0.0 if blend == 0 else blend))
+        state[0, c] = beta2 * state[0, c] + (1 - beta2) * g[c]
+        theta[c] = theta[c] - lr * (direction + weight_decay * theta[c])
 
 
-# --- Newton -------------------------------------------------------------------------------------
-
-
-class NewtonState(NamedTuple):
-    step: int
-
-
-def newton(damping: Hyper = 0.0) -> Optimizer:
+@njit(error_model="numpy", cache=True, inline="always")
+def newton(
+    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+) -> None:
     """Damped Newton's method with the landscape's analytic Hessian H (second order, not in torch.optim).
 
     Update rule, for t = 1, 2, ...:
@@ -545,30 +363,93 @@ def newton(damping: Hyper = 0.0) -> Optimizer:
     for any stationary point, saddles included, where H is indefinite; damping > 0 (Levenberg)
     and lr < 1 shorten the step. A singular H + damping·I gives a non-finite step: the racer diverges.
     """
+    damping = h[0]
+    a = hess[0] + damping
+    b = hess[1]
+    d = hess[2] + damping
+    det = a * d - b * b
+    step_x = (d * g[0] - b * g[1]) / det
+    step_y = (a * g[1] - b * g[0]) / det
+    theta[0] = theta[0] - lr * step_x
+    theta[1] = theta[1] - lr * step_y
 
-    def init(points: FloatArray) -> NewtonState:
-        return NewtonState(0)
 
-    def update(
-        points: FloatArray,
-        grads: FloatArray,
-        state: NewtonState,
-        lr: Hyper,
-        hessians: FloatArray,
-    ) -> tuple[FloatArray, NewtonState]:
-        damp = np.broadcast_to(damping, points.shape)[:, 0] if np.ndim(damping) else damping
-        a = hessians[:, 0, 0] + damp
-        b = hessians[:, 0, 1]
-        c = hessians[:, 1, 0]
-        d = hessians[:, 1, 1] + damp
-        with np.errstate(divide="ignore", invalid="ignore"):
-            det = a * d - b * c
-            step_x = (d * grads[:, 0] - b * grads[:, 1]) / det
-            step_y = (a * grads[:, 1] - c * grads[:, 0]) / det
-        step = np.column_stack((step_x, step_y))
-        return points - lr * step, NewtonState(state.step + 1)
+@dataclass(frozen=True)
+class Rule:
+    """A compiled rule as the engine calls it.
 
-    return Optimizer(init, update, needs_hessian=True)
+    ``number`` is its branch in core.race.advance; ``hyper`` the names of ``h``'s entries, in order;
+    ``state`` torch's names of its state rows, in order (a scalar state such as NAdam's Πμ fills
+    both columns of its row); ``initial`` each row's value before update 1, from the hyperparameters;
+    ``present`` which of the state rows torch keeps for these hyperparameters.
+    """
+
+    number: int
+    step: Callable[..., None]
+    hyper: tuple[str, ...]
+    state: tuple[str, ...] = ()
+    needs_hessian: bool = False
+    initial: Callable[[Mapping[str, Any]], tuple[float, ...]] | None = None
+    present: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
+    scalars: tuple[str, ...] = ()
+
+    def initial_state(self, hyper: Mapping[str, Any]) -> tuple[float, ...]:
+        return self.initial(hyper) if self.initial else (0.0,) * len(self.state)
+
+    def state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
+        """The state torch keeps for these hyperparameters (e.g. no ``momentum_buffer`` without momentum)."""
+        return self.present(hyper) if self.present else self.state
+
+
+_ADAM_HYPER = ("beta1", "beta2", "eps", "weight_decay")
+
+RULES: dict[str, Rule] = {
+    "sgd": Rule(
+        0,
+        sgd,
+        ("momentum", "dampening", "weight_decay", "nesterov"),
+        ("momentum_buffer",),
+        present=lambda h: ("momentum_buffer",) if h["momentum"] != 0 else (),
+    ),
+    "adagrad": Rule(
+        1,
+        adagrad,
+        ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"),
+        ("sum",),
+        initial=lambda h: (h["initial_accumulator_value"] + 0.0,),
+    ),
+    "rmsprop": Rule(
+        2,
+        rmsprop,
+        ("alpha", "eps", "weight_decay", "momentum", "centered"),
+        ("square_avg", "momentum_buffer", "grad_avg"),
+        present=lambda h: (
+            ("square_avg",)
+            + (("momentum_buffer",) if h["momentum"] > 0 else ())
+            + (("grad_avg",) if h["centered"] else ())
+        ),
+    ),
+    "adam": Rule(
+        3,
+        adam,
+        (*_ADAM_HYPER, "amsgrad", "decoupled_weight_decay"),
+        ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+        present=lambda h: ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if h["amsgrad"] else ()),
+    ),
+    "nadam": Rule(
+        4,
+        nadam,
+        (*_ADAM_HYPER, "momentum_decay", "decoupled_weight_decay"),
+        ("exp_avg", "exp_avg_sq", "mu_product"),
+        initial=lambda h: (0.0, 0.0, 1.0),
+        scalars=("mu_product",),
+    ),
+    "radam": Rule(5, radam, (*_ADAM_HYPER, "decoupled_weight_decay"), ("exp_avg", "exp_avg_sq")),
+    "adamax": Rule(6, adamax, _ADAM_HYPER, ("exp_avg", "exp_inf")),
+    "adadelta": Rule(7, adadelta, ("rho", "eps", "weight_decay"), ("square_avg", "acc_delta")),
+    "lion": Rule(8, lion, ("beta1", "beta2", "weight_decay"), ("exp_avg",)),
+    "newton": Rule(9, newton, ("damping",), (), needs_hessian=True),
+}
 
 
 # --- specs and the registry ---------------------------------------------------------------------
@@ -644,25 +525,25 @@ _DECOUPLED = _flag(
 
 @dataclass(frozen=True)
 class OptimizerSpec:
-    """A registry entry: a name the user picks, the factory it builds, and its hyperparameters.
+    """A registry entry: a name the user picks, the compiled rule it runs, and its hyperparameters.
 
-    ``fixed`` are factory arguments that define the variant and are not user-tunable (e.g.
-    ``nesterov=True``). ``torch`` is the torch call that reproduces a racer, with ``{name}``
-    placeholders for every hyperparameter.
+    ``fixed`` are rule hyperparameters that define the variant and are not user-tunable (e.g.
+    ``nesterov=True``); a rule hyperparameter neither tunable nor fixed is 0 (off). ``torch`` is
+    the torch call that reproduces a racer, with ``{name}`` placeholders for every hyperparameter.
     """
 
     name: str
     title: str
     summary: str
-    factory: Callable[..., Optimizer]
+    compiled: Rule
     params: tuple[ParamSpec, ...]
     torch: str
     fixed: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def rule(self) -> str:
-        """The update rule: the factory's docstring, dedented."""
-        return inspect.cleandoc(self.factory.__doc__ or "")
+        """The update rule: the compiled rule's docstring, dedented."""
+        return inspect.cleandoc(self.compiled.step.__doc__ or "")
 
     def resolve(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """Every hyperparameter with its default filled in; raises ValueError naming a bad one."""
@@ -673,11 +554,14 @@ class OptimizerSpec:
             )
         return resolved
 
-    def factory_kwargs(self, resolved: Mapping[str, Any]) -> dict[str, Any]:
-        """The factory's arguments for one racer: its hyperparameters but lr, plus the fixed ones."""
-        kwargs = {name: value for name, value in resolved.items() if name != "lr"}
-        kwargs.update(self.fixed)
-        return kwargs
+    def rule_arguments(self, resolved: Mapping[str, Any]) -> dict[str, Any]:
+        """The rule's hyperparameters for one racer: its own but lr, the fixed ones, 0 for the rest."""
+        values = {**resolved, **self.fixed}
+        return {name: values.get(name, 0.0) for name in self.compiled.hyper}
+
+    def hyper(self, resolved: Mapping[str, Any]) -> FloatArray:
+        """``h`` of the compiled rule: its hyperparameters in ``Rule.hyper``'s order, flags as 0/1."""
+        return np.array([float(v) for v in self.rule_arguments(resolved).values()], dtype=np.float64)
 
 
 _SGD_TORCH = "torch.optim.SGD(params, lr={lr}, momentum={momentum}, dampening={dampening}, weight_decay={weight_decay})"
@@ -690,7 +574,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "sgd",
             "SGD",
             "plain gradient descent: step against the gradient",
-            sgd,
+            RULES["sgd"],
             (
                 _lr(1e-3),
                 ParamSpec(
@@ -711,7 +595,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "momentum",
             "Momentum",
             "heavy ball: velocity accumulates along consistent directions",
-            sgd,
+            RULES["sgd"],
             (_lr(1e-3), _MOMENTUM, _DAMPENING, _weight_decay_spec()),
             _SGD_TORCH,
         ),
@@ -719,7 +603,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "nesterov",
             "Nesterov",
             "momentum that looks ahead before it steps",
-            sgd,
+            RULES["sgd"],
             (_lr(1e-3), _MOMENTUM, _weight_decay_spec()),
             "torch.optim.SGD(params, lr={lr}, momentum={momentum}, weight_decay={weight_decay}, nesterov=True)",
             fixed={"nesterov": True},
@@ -728,7 +612,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "adagrad",
             "AdaGrad",
             "per-coordinate steps that shrink with every gradient seen",
-            adagrad,
+            RULES["adagrad"],
             (
                 _lr(1e-2),
                 ParamSpec(
@@ -758,7 +642,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "rmsprop",
             "RMSProp",
             "divide by a running RMS of recent gradients",
-            rmsprop,
+            RULES["rmsprop"],
             (
                 _lr(1e-2),
                 ParamSpec(
@@ -791,7 +675,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "adam",
             "Adam",
             "momentum plus per-coordinate RMS scaling, bias-corrected",
-            adam,
+            RULES["adam"],
             (
                 _lr(1e-3),
                 _BETA1,
@@ -806,7 +690,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "amsgrad",
             "AMSGrad",
             "Adam whose denominator never shrinks",
-            adam,
+            RULES["adam"],
             (_lr(1e-3), _BETA1, _BETA2, _eps(1e-8), _weight_decay_spec()),
             f"torch.optim.Adam(params, {_ADAM_ARGS}, amsgrad=True)",
             fixed={"amsgrad": True},
@@ -815,7 +699,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "adamw",
             "AdamW",
             "Adam with weight decay decoupled from the gradient",
-            adam,
+            RULES["adam"],
             (
                 _lr(1e-3),
                 _BETA1,
@@ -831,7 +715,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "nadam",
             "NAdam",
             "Adam with Nesterov momentum",
-            nadam,
+            RULES["nadam"],
             (
                 _lr(2e-3),
                 _BETA1,
@@ -855,7 +739,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "radam",
             "RAdam",
             "Adam that starts as momentum SGD until its variance estimate settles",
-            radam,
+            RULES["radam"],
             (_lr(1e-3), _BETA1, _BETA2, _eps(1e-8), _weight_decay_spec(), _DECOUPLED),
             f"torch.optim.RAdam(params, {_ADAM_ARGS}, decoupled_weight_decay={{decoupled_weight_decay}})",
         ),
@@ -863,7 +747,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "adamax",
             "Adamax",
             "Adam with the infinity norm in the denominator",
-            adamax,
+            RULES["adamax"],
             (_lr(2e-3), _BETA1, _BETA2, _eps(1e-8), _weight_decay_spec()),
             f"torch.optim.Adamax(params, {_ADAM_ARGS})",
         ),
@@ -871,7 +755,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "adadelta",
             "Adadelta",
             "steps sized by the ratio of past step and gradient RMS",
-            adadelta,
+            RULES["adadelta"],
             (
                 _lr(1.0, "scale of the step Δ (1 in the paper)"),
                 ParamSpec(
@@ -893,7 +777,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "lion",
             "Lion",
             "sign of a momentum blend: every step has the same size",
-            lion,
+            RULES["lion"],
             (
                 _lr(1e-4),
                 _beta("beta1", 0.9, "blend of momentum and gradient in the sign"),
@@ -906,7 +790,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "newton",
             "Newton",
             "second order: jump to the minimum of the local quadratic model",
-            newton,
+            RULES["newton"],
             (
                 _lr(1.0, "step length along the Newton direction (1 = full step)"),
                 ParamSpec(
@@ -930,30 +814,3 @@ def get_optimizer(name: str) -> OptimizerSpec:
         return OPTIMIZERS[name]
     except KeyError:
         raise ValueError(f"unknown optimizer {name!r}; expected one of: {', '.join(OPTIMIZERS)}") from None
-
-
-def make_optimizer(name: str, params: Mapping[str, Any] | None = None) -> Optimizer:
-    """Build one racer's optimizer by registry name; ``params`` may include ``lr`` (used per step, not here)."""
-    spec = get_optimizer(name)
-    return spec.factory(**spec.factory_kwargs(spec.resolve(params)))
-
-
-def make_group_optimizer(factory: Callable[..., Optimizer], racer_kwargs: Sequence[Mapping[str, Any]]) -> Optimizer:
-    """One optimizer that steps several racers sharing a factory, each with its own hyperparameters.
-
-    A hyperparameter equal for every racer stays a Python number (cheapest, and lets the factory
-    skip unused branches); one that differs becomes an (N, 2) array, one row per racer, the same
-    value in both columns (NumPy broadcasts an (N, 1) array at twice the cost on such small arrays).
-    A racer whose spec lacks an argument (``nesterov`` has no ``dampening``) takes the factory default.
-    """
-    import inspect
-
-    defaults = {name: p.default for name, p in inspect.signature(factory).parameters.items()}
-    stacked: dict[str, Any] = {}
-    for name, default in defaults.items():
-        values = [kwargs.get(name, default) for kwargs in racer_kwargs]
-        if all(value == values[0] for value in values):
-            stacked[name] = values[0]
-        else:
-            stacked[name] = np.repeat(np.array(values).reshape(-1, 1), 2, axis=1)
-    return factory(**stacked)

@@ -1,53 +1,205 @@
-"""Run a race: every racer steps on the same surface from the same start, all at once.
+"""The one engine: every racer of a race, a sweep or a map stepped by one compiled loop.
 
-Two engines give the same race, bit for bit. A race of a few racers steps each racer on Python
-floats (core.scalar), which is then several times faster than NumPy. More racers (a sweep's
-hundreds, or a dozen of one family) advance in groups on NumPy arrays, each group in one expression:
-every racer whose rule fits the fused moment update (SGD, Momentum, Nesterov, AdaGrad, RMSProp,
-Adam, AdamW, AMSGrad, NAdam; see core.fused) in one group, and the others by optimizer factory
-(``rmsprop`` with momentum, ``radam``, ``lion``, …); the Python work per step is then one gradient
-evaluation for everyone plus one update per group, whatever the number of racers.
-
-Arrival and divergence are found after the fact, vectorized over the recorded steps:
+A race is racers × steps: each racer is a rule (core.optimizers) with its hyperparameters and its
+learning rate per update, all starting from the same point on the same surface (core.landscapes).
+``advance`` steps every racer through a run of steps in compiled code, racer after racer, and finds
+inside the loop what the race reports:
 
 - a racer **diverges** at the first step whose point or loss is not finite or whose point leaves
-  the bound (the landscape's domain widened by ``BOUND_FACTOR`` times its size on every side);
-  its path, loss and learning rates end before that step, so no NaN or Infinity ever leaves;
+  the bound (the landscape's domain widened by ``BOUND_FACTOR`` times its size on every side); it
+  stops there, and its path, loss and internals end before that step, so no NaN or Infinity leaves;
 - a racer **arrives** at the first step whose loss is within the landscape's tolerance of a known
   minimum's value while its point lies within the landscape's radius of that minimum.
 
+A sweep is a race whose racers are one scene's racers at many learning rates, and a 2D
+hyperparameter map is a race of racers × hyperparameter rows: neither needs another loop. With
+``keep=False`` only the last step is kept, so thousands of racers cost no memory per step.
+
 Gradient noise is drawn from the seed once per step and shared by all racers (one mini-batch
 order for everyone), so a scene always gives the same race, and adding or moving a racer does
-not change the others.
+not change the others. With ``internals`` the loop also records, per update, the gradient each
+racer saw, the step it took and its optimizer state under torch's names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+import math
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from core.float_rules import NEEDS_HESSIAN, stepper
-from core.fused import fused_optimizer, fused_plan, moment_form
-from core.landscapes import Surface, get_landscape
-from core.optimizers import Optimizer, get_optimizer, make_group_optimizer
-from core.scalar import FloatRacers, FloatsFailed, float_chunks
+from core.jit import njit
+from core.landscapes import LANDSCAPES, Surface, get_landscape, surface_hessian, surface_value_and_grad
+from core.optimizers import (
+    OPTIMIZERS,
+    adadelta,
+    adagrad,
+    adam,
+    adamax,
+    get_optimizer,
+    lion,
+    nadam,
+    newton,
+    radam,
+    rmsprop,
+    sgd,
+)
 from core.scene import Scene
 from core.schedules import lr_per_step
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 Status = Literal["arrived", "diverged", "running"]
-Engine = Literal["auto", "floats", "arrays"]
 
 BOUND_FACTOR = 10.0
 DEFAULT_CHUNK = 250
-# Floats cost about one unit of time per racer and step; arrays about FLOATS_PER_GROUP units per
-# group and step, and as much again for the gradient (measured with bench/bench_core.py's
-# --crossover). So "auto" takes floats while racers ≤ FLOATS_PER_GROUP × (groups + 1).
-FLOATS_PER_GROUP = 5
+MAX_INTERNALS = 200_000  # racers with internals × steps in one race (each a gradient, a step and the state)
+
+
+@njit(error_model="numpy", cache=True)
+def advance(
+    kind: int,
+    p: FloatArray,
+    program: IntArray,
+    constants: FloatArray,
+    l1: float,
+    l2: float,
+    rules: IntArray,
+    hyper: FloatArray,
+    needs_hessian: npt.NDArray[np.bool_],
+    lrs: FloatArray,
+    noise: FloatArray,
+    recorded: FloatArray,
+    theta: FloatArray,
+    state: FloatArray,
+    first: int,
+    size: int,
+    steps: int,
+    keep: bool,
+    bounds: FloatArray,
+    minima: FloatArray,
+    radius: float,
+    tolerance: float,
+    points_out: FloatArray,
+    loss_out: FloatArray,
+    arrived_at: IntArray,
+    diverged_at: IntArray,
+    final_loss: FloatArray,
+    steps_run: IntArray,
+    grads_out: FloatArray,
+    updates_out: FloatArray,
+    states_out: FloatArray,
+) -> None:
+    """Steps first .. first + size − 1 of every racer still in the race (the point of step t is after t updates).
+
+    Reads and advances ``theta`` (R, 2) and ``state`` (R, S, 2); ``lrs`` is (R, steps). Writes each
+    step's point and loss to column k (k = step − first) of racer r's row of ``points_out`` (R, K, 2)
+    and ``loss_out`` (R, K), or to column 0 when not ``keep``; updates ``arrived_at``,
+    ``diverged_at`` (−1: not yet), ``final_loss`` and ``steps_run`` (the last finite step).
+    ``bounds`` is (xlow, ylow, xhigh, yhigh); ``minima`` rows are (x, y, value). ``grads_out``,
+    ``updates_out`` (R, K, 2) and ``states_out`` (R, K, S, 2) receive the internals of update
+    step + 1 at column k, when they have columns. ``recorded`` (steps, 2), when it has rows, are the
+    gradients every racer sees instead of the surface's (``replay``).
+
+    The rule of each racer is chosen here, once per racer: ``_advance_racer`` is inlined once per
+    rule with that rule inlined in it, so the loop over steps does not branch on the rule.
+    """
+    surface = (kind, p, program, constants, l1, l2, noise, recorded, bounds, minima, radius, tolerance)
+    run = (first, size, steps, keep, grads_out.shape[1] > 0)
+    for r in range(theta.shape[0]):
+        if diverged_at[r] >= 0:
+            continue
+        racer = (r, theta[r], state[r], hyper[r], needs_hessian[r], lrs[r])
+        out = (points_out, loss_out, arrived_at, diverged_at, final_loss, steps_run, grads_out, updates_out, states_out)
+        args = (surface, run, racer, out)
+        rule = rules[r]
+        if rule == 0:
+            _advance_racer(sgd, args)
+        elif rule == 1:
+            _advance_racer(adagrad, args)
+        elif rule == 2:
+            _advance_racer(rmsprop, args)
+        elif rule == 3:
+            _advance_racer(adam, args)
+        elif rule == 4:
+            _advance_racer(nadam, args)
+        elif rule == 5:
+            _advance_racer(radam, args)
+        elif rule == 6:
+            _advance_racer(adamax, args)
+        elif rule == 7:
+            _advance_racer(adadelta, args)
+        elif rule == 8:
+            _advance_racer(lion, args)
+        elif rule == 9:
+            _advance_racer(newton, args)
+        else:
+            diverged_at[r] = first  # no such rule
+
+
+@njit(error_model="numpy", cache=True, inline="always")
+def _advance_racer(step: Any, args: Any) -> None:
+    """``advance`` for one racer, whose rule is ``step`` (compiled once per rule, the rule inlined)."""
+    surface, run, racer, out = args
+    kind, p, program, constants, l1, l2, noise, recorded, bounds, minima, radius, tolerance = surface
+    first, size, steps, keep, internals = run
+    r, position, racer_state, h, needs_hessian, lrs = racer
+    points_out, loss_out, arrived_at, diverged_at, final_loss, steps_run, grads_out, updates_out, states_out = out
+    has_noise = noise.shape[0] > 0
+    replaying = recorded.shape[0] > 0
+    g = np.empty(2)
+    hess = np.zeros(3)
+    for k in range(size):
+        t = first + k
+        x = position[0]
+        y = position[1]
+        loss, gx, gy = surface_value_and_grad(kind, p, program, constants, l1, l2, x, y)
+        column = k if keep else 0
+        points_out[r, column, 0] = x
+        points_out[r, column, 1] = y
+        loss_out[r, column] = loss
+        healthy = (
+            math.isfinite(loss)
+            and math.isfinite(x)
+            and math.isfinite(y)
+            and bounds[0] <= x <= bounds[2]
+            and bounds[1] <= y <= bounds[3]
+        )
+        if not healthy:
+            diverged_at[r] = t
+            return
+        final_loss[r] = loss
+        steps_run[r] = t
+        if arrived_at[r] < 0:
+            for m in range(minima.shape[0]):
+                dx = x - minima[m, 0]
+                dy = y - minima[m, 1]
+                if math.sqrt(dx * dx + dy * dy) <= radius and loss - minima[m, 2] <= tolerance:
+                    arrived_at[r] = t
+                    break
+        if t == steps:
+            return
+        if has_noise:
+            gx = gx + noise[t, 0]
+            gy = gy + noise[t, 1]
+        if replaying:
+            gx = recorded[t, 0]
+            gy = recorded[t, 1]
+        g[0] = gx
+        g[1] = gy
+        if needs_hessian:
+            hess[0], hess[1], hess[2] = surface_hessian(kind, p, program, constants, l2, x, y)
+        step(position, g, racer_state, t + 1, lrs[t], h, hess)
+        if internals:
+            grads_out[r, k, 0] = gx
+            grads_out[r, k, 1] = gy
+            updates_out[r, k, 0] = position[0] - x
+            updates_out[r, k, 1] = position[1] - y
+            states_out[r, k] = racer_state
 
 
 @dataclass(frozen=True)
@@ -61,245 +213,197 @@ class Entrant:
 
 @dataclass
 class Chunk:
-    """Steps ``first`` .. ``first + len − 1`` of every racer, in the racers' order.
+    """Steps ``first`` .. ``first + K − 1`` of every racer, a row per racer in the racers' order.
 
-    ``points[k, i]`` is racer i's point after ``first + k`` updates; ``loss`` its loss there;
-    ``lr[k, i]`` the learning rate of update ``first + k`` (the one that leaves that point); the
-    last chunk has one row fewer of ``lr``, as no update leaves the final point.
+    ``points[i, k]`` is racer i's point after ``first + k`` updates; ``loss`` its loss there;
+    ``lr[i, k]`` the learning rate of update ``first + k`` (the one that leaves that point); the
+    last chunk has one column fewer of ``lr``, as no update leaves the final point. ``internals``:
+    (grads, updates, states) of the updates that leave these points, when the race records them.
     """
 
     first: int
-    points: FloatArray  # (K, N, 2)
-    loss: FloatArray  # (K, N)
-    lr: FloatArray  # (K, N), or (K − 1, N) in the last chunk
+    points: FloatArray  # (N, K, 2)
+    loss: FloatArray  # (N, K)
+    lr: FloatArray  # (N, K), or (N, K − 1) in the last chunk
+    internals: tuple[FloatArray, FloatArray, FloatArray] | None = None
 
 
-@dataclass
-class Tracker:
-    """Arrival and divergence found so far, updated chunk by chunk."""
+class Race:
+    """Racers on one surface from one start, advanced chunk by chunk by ``advance``.
 
-    surface: Surface
-    count: int
-    arrived_at: list[int | None] = field(init=False)
-    diverged_at: list[int | None] = field(init=False)
+    After the chunks have been taken: ``arrived_at``, ``diverged_at`` (None where not),
+    ``final_loss`` (the last finite loss, None if none) and ``steps_run`` per racer.
+    """
 
-    def __post_init__(self) -> None:
-        self.arrived_at = [None] * self.count
-        self.diverged_at = [None] * self.count
-        domain = self.surface.landscape.domain
-        width, height = domain.xmax - domain.xmin, domain.ymax - domain.ymin
-        self._low = np.array([domain.xmin - BOUND_FACTOR * width, domain.ymin - BOUND_FACTOR * height])
-        self._high = np.array([domain.xmax + BOUND_FACTOR * width, domain.ymax + BOUND_FACTOR * height])
-        self._minima = np.array([m.point for m in self.surface.minima], dtype=float).reshape(-1, 2)
-        self._minimum_values = np.array([m.value for m in self.surface.minima], dtype=float)
+    def __init__(
+        self,
+        surface: Surface,
+        start: Sequence[float],
+        entrants: Sequence[Entrant],
+        steps: int,
+        noise: float = 0.0,
+        seed: int = 0,
+        keep: bool = True,
+        internals: bool = False,
+        recorded: FloatArray | None = None,
+    ):
+        self.surface, self.steps, self.keep, self.internals = surface, steps, keep, internals
+        self.count = count = len(entrants)
+        specs = [get_optimizer(entrant.optimizer) for entrant in entrants]
+        width = max([len(spec.compiled.hyper) for spec in specs] + [1])
+        depth = max([len(spec.compiled.state) for spec in specs] + [1])
+        self.rules = np.array([spec.compiled.number for spec in specs], dtype=np.int64)
+        self.hyper = np.zeros((count, width))
+        self.state = np.zeros((count, depth, 2))
+        self.state_names: list[tuple[str, ...]] = []
+        seen: dict[Any, tuple[FloatArray, tuple[float, ...], tuple[str, ...]]] = {}  # a sweep's racers differ by lr
+        for i, (spec, entrant) in enumerate(zip(specs, entrants, strict=True)):
+            key = (spec.name, *((k, v) for k, v in entrant.params.items() if k != "lr"))
+            if key not in seen:
+                arguments = spec.rule_arguments(entrant.params)
+                initial = spec.compiled.initial_state(arguments)
+                seen[key] = (spec.hyper(entrant.params), initial, spec.compiled.state_names(arguments))
+            h, initial, names = seen[key]
+            self.hyper[i, : len(h)] = h
+            self.state[i, : len(initial)] = np.array(initial)[:, None]
+            self.state_names.append(names)
+        self.specs = specs
+        self.needs_hessian = np.array([spec.compiled.needs_hessian for spec in specs], dtype=np.bool_)
+        self.lrs = np.empty((count, steps))
+        for i, entrant in enumerate(entrants):
+            self.lrs[i] = entrant.lr
+        self.noise = noise * np.random.default_rng(seed).standard_normal((steps, 2)) if noise > 0 else np.zeros((0, 2))
+        self.recorded = np.zeros((0, 2)) if recorded is None else np.ascontiguousarray(recorded, dtype=np.float64)
+        self.theta = np.tile(np.asarray(start, dtype=np.float64), (count, 1))
+        domain = surface.landscape.domain
+        width_x, width_y = domain.xmax - domain.xmin, domain.ymax - domain.ymin
+        self.bounds = np.array(
+            [
+                domain.xmin - BOUND_FACTOR * width_x,
+                domain.ymin - BOUND_FACTOR * width_y,
+                domain.xmax + BOUND_FACTOR * width_x,
+                domain.ymax + BOUND_FACTOR * width_y,
+            ]
+        )
+        self.minima = np.array([(*m.point, m.value) for m in surface.minima], dtype=np.float64).reshape(-1, 3)
+        self._arrived = np.full(count, -1, dtype=np.int64)
+        self._diverged = np.full(count, -1, dtype=np.int64)
+        self._final_loss = np.full(count, np.nan)
+        self._steps_run = np.zeros(count, dtype=np.int64)
 
-    def observe(self, chunk: Chunk) -> None:
-        """Record the first arrival and the first divergence within ``chunk``."""
-        points, loss = chunk.points, chunk.loss
-        with np.errstate(invalid="ignore", over="ignore"):
-            healthy = (
-                np.isfinite(loss)
-                & np.all(np.isfinite(points), axis=-1)
-                & np.all((points >= self._low) & (points <= self._high), axis=-1)
+    def chunks(self, chunk_steps: int = DEFAULT_CHUNK) -> Iterator[Chunk]:
+        """The race in chunks of ``chunk_steps`` points, steps + 1 in all, the first starting at the start point."""
+        if chunk_steps < 1:
+            raise ValueError(f"chunk_steps must be >= 1, got {chunk_steps}")
+        landscape = self.surface.landscape
+        kind, p, program, constants = self.surface.compiled
+        count, depth = self.count, self.state.shape[1]
+        for first in range(0, self.steps + 1, chunk_steps):
+            size = min(chunk_steps, self.steps + 1 - first)
+            rows = size if self.keep else 1
+            points = np.full((count, rows, 2), np.nan)
+            loss = np.full((count, rows), np.nan)
+            updates = size if self.internals else 0
+            grads_out = np.full((count, updates, 2), np.nan)
+            updates_out = np.full((count, updates, 2), np.nan)
+            states_out = np.full((count, updates, depth, 2), np.nan)
+            advance(
+                kind,
+                p,
+                program,
+                constants,
+                self.surface.l1,
+                self.surface.l2,
+                self.rules,
+                self.hyper,
+                self.needs_hessian,
+                self.lrs,
+                self.noise,
+                self.recorded,
+                self.theta,
+                self.state,
+                first,
+                size,
+                self.steps,
+                self.keep,
+                self.bounds,
+                self.minima,
+                landscape.radius,
+                landscape.tolerance,
+                points,
+                loss,
+                self._arrived,
+                self._diverged,
+                self._final_loss,
+                self._steps_run,
+                grads_out,
+                updates_out,
+                states_out,
             )
-            if len(self._minima):
-                distance = np.linalg.norm(points[:, :, None, :] - self._minima[None, None], axis=-1)
-                near = (distance <= self.surface.landscape.radius) & (
-                    loss[:, :, None] - self._minimum_values <= self.surface.landscape.tolerance
-                )
-                at_minimum = np.any(near, axis=-1) & healthy
-            else:
-                at_minimum = np.zeros_like(healthy)
-        for i in range(self.count):
-            if self.diverged_at[i] is None and not healthy[:, i].all():
-                self.diverged_at[i] = chunk.first + int(np.argmin(healthy[:, i]))
-            if self.arrived_at[i] is None and at_minimum[:, i].any():
-                step = chunk.first + int(np.argmax(at_minimum[:, i]))
-                if self.diverged_at[i] is None or step < self.diverged_at[i]:
-                    self.arrived_at[i] = step
-
-    def status(self, i: int) -> Status:
-        if self.diverged_at[i] is not None:
-            return "diverged"
-        return "arrived" if self.arrived_at[i] is not None else "running"
+            internals = (grads_out, updates_out, states_out) if self.internals else None
+            yield Chunk(first, points, loss, self.lrs[:, first : first + size], internals)
 
     def length(self, i: int, chunk: Chunk) -> int:
         """How many of ``chunk``'s steps of racer i are before its divergence."""
         end = self.diverged_at[i]
-        return len(chunk.loss) if end is None else max(0, min(len(chunk.loss), end - chunk.first))
+        size = chunk.loss.shape[1]
+        return size if end is None else max(0, min(size, end - chunk.first))
+
+    @property
+    def arrived_at(self) -> list[int | None]:
+        return [None if step < 0 else int(step) for step in self._arrived]
+
+    @property
+    def diverged_at(self) -> list[int | None]:
+        return [None if step < 0 else int(step) for step in self._diverged]
+
+    @property
+    def final_loss(self) -> list[float | None]:
+        return [None if math.isnan(value) else float(value) for value in self._final_loss]
+
+    @property
+    def steps_run(self) -> list[int]:
+        return [int(step) for step in self._steps_run]
+
+    def status(self, i: int) -> Status:
+        if self._diverged[i] >= 0:
+            return "diverged"
+        return "arrived" if self._arrived[i] >= 0 else "running"
+
+    def internals_json(self, i: int, chunk: Chunk, n: int) -> dict[str, Any]:
+        """Racer i's internals of the updates in ``chunk`` that leave its first ``n`` points (torch's state names)."""
+        assert chunk.internals is not None
+        grads, updates, states = chunk.internals
+        n = min(n, self.steps - chunk.first)  # the final point has no update
+        rule = self.specs[i].compiled
+        state: dict[str, Any] = {}
+        for name in self.state_names[i]:
+            row = rule.state.index(name)
+            values = states[i, :n, row]
+            state[name] = values[:, 0].tolist() if name in rule.scalars else values.tolist()
+        return {"grad": grads[i, :n].tolist(), "update": updates[i, :n].tolist(), "state": state}
 
 
-@dataclass(frozen=True)
-class _Group:
-    optimizer: Optimizer
-    slice: slice  # where its racers sit in the engine's arrays
-    lr: Any  # (steps, n, 2), or a list (steps,) when every member has the same schedule (None: baked in)
+def replay(
+    optimizer: str, params: dict[str, Any], start: Sequence[float], grads: Any, lrs: Any
+) -> tuple[FloatArray, dict[str, FloatArray]]:
+    """One racer fed recorded gradients (T, 2) with learning rates (T,), as torch's reference vectors are made.
 
-
-def simulate(
-    surface: Surface,
-    start: Sequence[float],
-    entrants: Sequence[Entrant],
-    steps: int,
-    noise: float = 0.0,
-    seed: int = 0,
-    chunk_steps: int = DEFAULT_CHUNK,
-    fuse: bool = True,
-    engine: Engine = "auto",
-) -> Iterator[Chunk]:
-    """Step every entrant ``steps`` times from ``start``; yield the race in chunks of ``chunk_steps`` points.
-
-    The first chunk starts with the start point (step 0), so the chunks hold steps + 1 points in all.
-    Every engine gives the same race, bit for bit: ``"arrays"`` steps each group in one NumPy
-    expression (``fuse=False``: one group per optimizer family, slower); ``"floats"`` steps each
-    racer on Python floats (core.scalar), the fastest for a few racers; ``"auto"`` takes whichever
-    is expected to be faster (see FLOATS_PER_GROUP), arrays if a racer's rule had no float form.
+    Returns its points after each update (T, 2) and its state after each update under torch's
+    names, each (T, 2), all of it by the race loop itself (the surface's own gradients unused).
     """
-    if chunk_steps < 1:
-        raise ValueError(f"chunk_steps must be >= 1, got {chunk_steps}")
-    gradient_noise = noise * np.random.default_rng(seed).standard_normal((steps, 2)) if noise > 0 else None
-    lr_all = np.stack([entrant.lr for entrant in entrants], axis=1)  # (steps, N), racers' order
-    # groups on arrays ≤ distinct rules + 1 (the fused group): past that bound floats cannot win, so a
-    # sweep's hundreds of racers skip building them
-    rules = len({get_optimizer(entrant.optimizer).factory for entrant in entrants})
-    might_float = engine == "auto" and fuse and len(entrants) <= FLOATS_PER_GROUP * (rules + 2)
-    racers = _float_racers(entrants) if engine == "floats" or might_float else None
-    if racers is None and engine == "floats":
-        raise ValueError("these racers have no float form (core.float_rules): step them on arrays")
-    if engine == "auto" and racers is not None and len(entrants) > FLOATS_PER_GROUP * (racers.array_groups + 1):
-        racers = None
-    arrays = _simulate_arrays(surface, start, entrants, steps, gradient_noise, lr_all, chunk_steps, fuse)
-    if racers is None:
-        yield from arrays
-        return
-    done = 0
-    try:
-        floats = float_chunks(surface, start, racers, steps, gradient_noise, chunk_steps)
-        for first, points, loss in floats:
-            yield Chunk(first, points, loss, lr_all[first : first + len(loss)])
-            done += 1
-    except FloatsFailed:
-        # Python raised where NumPy gives inf or NaN: the same race on arrays, from where floats stopped.
-        for index, chunk in enumerate(arrays):
-            if index >= done:
-                yield chunk
-
-
-def _float_racers(entrants: Sequence[Entrant]) -> FloatRacers | None:
-    """The racers as the floats engine steps them, or None if one of them has no float form there."""
-    fused: list[int] = []
-    forms = []
-    rest: list[tuple[int, Any, dict[str, Any]]] = []
-    for index, entrant in enumerate(entrants):
-        spec = get_optimizer(entrant.optimizer)
-        kwargs = spec.factory_kwargs(entrant.params)
-        form = moment_form(spec.factory, kwargs)
-        if form is not None:
-            fused.append(index)
-            forms.append(form)
-        else:
-            rest.append((index, spec.factory, kwargs))
-    groups: dict[Any, list[dict[str, Any]]] = {}  # the arrays engine's group of each rule
-    for _, factory, kwargs in rest:
-        groups.setdefault(factory, []).append(kwargs)
-    others = []
-    for index, factory, kwargs in rest:
-        step = stepper(factory, kwargs, groups[factory])
-        if step is None:
-            return None
-        others.append((index, step, factory in NEEDS_HESSIAN, entrants[index].lr.tolist()))
-    plan = fused_plan(forms, np.stack([entrants[i].lr for i in fused], axis=1)) if fused else None
-    array_groups = bool(fused) + len(groups)
-    return FloatRacers(len(entrants), plan, fused, others, array_groups)
-
-
-def _simulate_arrays(
-    surface: Surface,
-    start: Sequence[float],
-    entrants: Sequence[Entrant],
-    steps: int,
-    gradient_noise: FloatArray | None,
-    lr_all: FloatArray,
-    chunk_steps: int,
-    fuse: bool,
-) -> Iterator[Chunk]:
-    """``simulate`` on NumPy arrays: each group of racers steps in one expression."""
-    groups, order = _groups(entrants, steps, fuse)
-    count = len(entrants)
-    start_points = np.tile(np.asarray(start, dtype=float), (count, 1))
-    # Each group keeps its own (n, 2) array; the gradient is taken once per step on all of them.
-    group_points = [start_points[group.slice] for group in groups]
-    states = [group.optimizer.init(points) for group, points in zip(groups, group_points, strict=True)]
-    needs_hessian = any(group.optimizer.needs_hessian for group in groups)
-    slices = [group.slice for group in groups]
-    updates = [group.optimizer.update for group in groups]
-    lrs = [group.lr for group in groups]
-    step = 0
-    while step <= steps:
-        size = min(chunk_steps, steps + 1 - step)
-        trail = np.empty((size, count, 2))
-        losses = np.empty((size, count))
-        # errstate is a context variable: enter it per chunk, never across a yield (the consumer
-        # may resume this generator in another thread, as a streaming server does).
-        with np.errstate(all="ignore"):
-            for k in range(size):
-                points = np.concatenate(group_points) if len(groups) > 1 else group_points[0]
-                loss, grads = surface.value_and_grad(points)
-                trail[k] = points
-                losses[k] = loss
-                t = step + k
-                if t == steps:
-                    break
-                if gradient_noise is not None:
-                    grads = grads + gradient_noise[t]
-                if needs_hessian:
-                    hessians = surface.hessian(points)
-                    for g, group in enumerate(groups):
-                        extra = {"hessians": hessians[slices[g]]} if group.optimizer.needs_hessian else {}
-                        group_points[g], states[g] = group.optimizer.update(
-                            group_points[g], grads[slices[g]], states[g], group.lr[t], **extra
-                        )
-                    continue
-                for g, update in enumerate(updates):
-                    group_points[g], states[g] = update(group_points[g], grads[slices[g]], states[g], lrs[g][t])
-        yield Chunk(step, trail[:, order], losses[:, order], lr_all[step : step + size])
-        step += size
-
-
-def _groups(entrants: Sequence[Entrant], steps: int, fuse: bool) -> tuple[list[_Group], npt.NDArray[np.intp]]:
-    """Racers grouped, each group contiguous; ``order`` maps engine rows back to racers.
-
-    With ``fuse``, every racer whose rule fits the fused moment update (core.fused) joins one group,
-    whatever its optimizer; the others are grouped by optimizer factory.
-    """
-    fused: list[int] = []
-    forms = []
-    by_factory: dict[Callable[..., Optimizer], list[int]] = {}
-    for index, entrant in enumerate(entrants):
-        spec = get_optimizer(entrant.optimizer)
-        form = moment_form(spec.factory, spec.factory_kwargs(entrant.params)) if fuse else None
-        if form is not None:
-            fused.append(index)
-            forms.append(form)
-        else:
-            by_factory.setdefault(spec.factory, []).append(index)
-    groups = []
-    engine_order: list[int] = []
-    if fused:
-        lr_table = np.stack([entrants[i].lr for i in fused], axis=1)  # (steps, n), baked into the coefficients
-        engine_order.extend(fused)
-        groups.append(_Group(fused_optimizer(forms, lr_table), slice(0, len(fused)), [None] * steps))
-    for factory, members in by_factory.items():
-        specs = [get_optimizer(entrants[i].optimizer) for i in members]
-        kwargs = [spec.factory_kwargs(entrants[i].params) for spec, i in zip(specs, members, strict=True)]
-        lrs = np.stack([entrants[i].lr for i in members], axis=1)  # (steps, n)
-        same_schedule = bool(np.all(lrs == lrs[:, :1]))
-        lr = lrs[:, 0].tolist() if same_schedule else np.repeat(lrs[:, :, None], 2, axis=2)  # (steps, n, 2)
-        first = len(engine_order)
-        engine_order.extend(members)
-        groups.append(_Group(make_group_optimizer(factory, kwargs), slice(first, len(engine_order)), lr))
-    order = np.argsort(np.array(engine_order))
-    return groups, order
+    spec = get_optimizer(optimizer)
+    resolved = spec.resolve(params)
+    grads = np.asarray(grads, dtype=np.float64).reshape(-1, 2)
+    steps = len(grads)
+    entrant = Entrant(optimizer, resolved, np.asarray(lrs, dtype=np.float64))
+    race = Race(get_landscape("booth").surface(), start, [entrant], steps, internals=True, recorded=grads)
+    race.bounds = np.array([-np.inf, -np.inf, np.inf, np.inf])  # fed gradients: nothing is out of bounds
+    race.minima = np.zeros((0, 3))
+    chunk = next(race.chunks(steps + 1))
+    assert chunk.internals is not None
+    states = chunk.internals[2][0, :steps]
+    return chunk.points[0, 1:], {name: states[:, row] for row, name in enumerate(spec.compiled.state)}
 
 
 # --- scenes ----------------------------------------------------------------------------------------
@@ -321,15 +425,27 @@ def surface_of(scene: Scene) -> Surface:
     return get_landscape(scene.landscape.name).surface(scene.landscape.params, l1=scene.l1, l2=scene.l2)
 
 
-def race_frames(scene: Scene, chunk_steps: int = DEFAULT_CHUNK, engine: Engine = "auto") -> Iterator[dict[str, Any]]:
+def check_internals(scene: Scene) -> None:
+    """Refuse a race whose internals would exceed MAX_INTERNALS racer-steps, naming the limit."""
+    size = len(scene.racers) * scene.steps
+    if size > MAX_INTERNALS:
+        raise ValueError(
+            f"internals are limited to racers × steps ≤ {MAX_INTERNALS}; got {len(scene.racers)} × {scene.steps}"
+        )
+
+
+def race_frames(scene: Scene, chunk_steps: int = DEFAULT_CHUNK, internals: bool = False) -> Iterator[dict[str, Any]]:
     """The race as JSON-ready frames: a header, chunks of steps, a summary (the NDJSON stream's lines).
 
     ``{"type": "header", "scene": …, "racers": [{"label", "optimizer", "color"}], "minima": …}``,
     then ``{"type": "chunk", "first": t, "racers": [{"path", "loss", "lr"}]}`` (a diverged racer's
-    path and loss stop before its divergence; lr is the schedule's, whole), then
+    path and loss stop before its divergence; lr is the schedule's, whole; with ``internals``, also
+    ``"internals"``: the updates leaving those points), then
     ``{"type": "summary", "racers": [{"status", "arrived_at", "diverged_at", "final_loss", "steps_run"}]}``.
     """
     scene = scene.filled()
+    if internals:
+        check_internals(scene)
     surface = surface_of(scene)
     yield {
         "type": "header",
@@ -337,56 +453,80 @@ def race_frames(scene: Scene, chunk_steps: int = DEFAULT_CHUNK, engine: Engine =
         "racers": [{"label": r.label, "optimizer": r.optimizer, "color": r.color} for r in scene.racers],
         "minima": [{"point": list(m.point), "value": m.value, "kind": m.kind} for m in surface.minima],
     }
-    tracker = Tracker(surface, len(scene.racers))
-    last_loss: list[float | None] = [None] * len(scene.racers)
-    last_step = [0] * len(scene.racers)
-    chunks = simulate(
-        surface, scene.start, entrants_of(scene), scene.steps, scene.noise, scene.seed, chunk_steps, engine=engine
-    )
-    for chunk in chunks:
-        tracker.observe(chunk)
+    race = Race(surface, scene.start, entrants_of(scene), scene.steps, scene.noise, scene.seed, internals=internals)
+    for chunk in race.chunks(chunk_steps):
         racers = []
-        for i in range(len(scene.racers)):
-            n = tracker.length(i, chunk)
-            if n:
-                last_loss[i] = float(chunk.loss[n - 1, i])
-                last_step[i] = chunk.first + n - 1
-            racers.append(
-                {
-                    "path": chunk.points[:n, i].tolist(),
-                    "loss": chunk.loss[:n, i].tolist(),
-                    "lr": chunk.lr[:, i].tolist(),
-                }
-            )
+        for i in range(race.count):
+            n = race.length(i, chunk)
+            racer = {
+                "path": chunk.points[i, :n].tolist(),
+                "loss": chunk.loss[i, :n].tolist(),
+                "lr": chunk.lr[i].tolist(),
+            }
+            if internals:
+                racer["internals"] = race.internals_json(i, chunk, n)
+            racers.append(racer)
         yield {"type": "chunk", "first": chunk.first, "racers": racers}
+    arrived_at, diverged_at, final_loss, steps_run = race.arrived_at, race.diverged_at, race.final_loss, race.steps_run
     yield {
         "type": "summary",
         "racers": [
             {
-                "status": tracker.status(i),
-                "arrived_at": tracker.arrived_at[i],
-                "diverged_at": tracker.diverged_at[i],
-                "final_loss": last_loss[i],
-                "steps_run": last_step[i],
+                "status": race.status(i),
+                "arrived_at": arrived_at[i],
+                "diverged_at": diverged_at[i],
+                "final_loss": final_loss[i],
+                "steps_run": steps_run[i],
             }
-            for i in range(len(scene.racers))
+            for i in range(race.count)
         ],
     }
 
 
-def run(scene: Scene, engine: Engine = "auto") -> dict[str, Any]:
+def run(scene: Scene, internals: bool = False) -> dict[str, Any]:
     """The whole race result (DESIGN.md): the filled scene and, per racer, path, loss, lr and status.
 
     ``path`` includes the start; ``lr[t]`` is the learning rate of update t (the one that leaves
-    ``path[t]``), for every one of the scene's steps, even past a divergence.
+    ``path[t]``), for every one of the scene's steps, even past a divergence. With ``internals``,
+    each racer also has ``"internals": {"grad", "update", "state"}``, one entry per update it took.
     """
-    frames = list(race_frames(scene, chunk_steps=scene.steps + 1, engine=engine))
-    header, summary = frames[0], frames[-1]
+    frames = list(race_frames(scene, chunk_steps=scene.steps + 1, internals=internals))
+    header, chunk, summary = frames[0], frames[1], frames[-1]
     racers = []
     for i, meta in enumerate(header["racers"]):
         racer = {"label": meta["label"], "optimizer": meta["optimizer"], "color": meta["color"]}
-        for key in ("path", "loss", "lr"):
-            racer[key] = [value for frame in frames[1:-1] for value in frame["racers"][i][key]]
+        racer.update(chunk["racers"][i])
         racer.update(summary["racers"][i])
         racers.append(racer)
     return {"scene": header["scene"], "minima": header["minima"], "racers": racers}
+
+
+# --- start-up --------------------------------------------------------------------------------------
+
+_warm = threading.Event()
+
+
+def warm_up() -> None:
+    """Compile (or load from the on-disk cache) every compiled function a request can reach.
+
+    One race of every optimizer on every landscape, with noise and internals,
+    and one landscape evaluation: numba compiles a function once per argument types, and these
+    are the types every request uses. Safe to call again (then it costs about a millisecond).
+    """
+    for landscape in LANDSCAPES.values():
+        surface = landscape.surface()
+        surface.value_and_grad(np.array([list(landscape.start)]))
+        surface.hessian(np.array([list(landscape.start)]))
+        entrants = [
+            Entrant(name, spec.resolve({}), np.full(3, spec.resolve({})["lr"])) for name, spec in OPTIMIZERS.items()
+        ]
+        for internals in (False, True):
+            race = Race(surface, landscape.start, entrants, 3, noise=0.1, internals=internals)
+            for _ in race.chunks(2):
+                pass
+    _warm.set()
+
+
+def is_warm() -> bool:
+    """Whether ``warm_up`` has finished in this process."""
+    return _warm.is_set()

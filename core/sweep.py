@@ -2,7 +2,7 @@
 
 For every racer and every learning rate lrₖ = lr_min·(lr_max/lr_min)^(k/(K−1)), the racer's
 optimizer, hyperparameters and schedule are kept and only the base learning rate is replaced. All
-racers × rates advance together (one group per optimizer family), and the sweep reports for each
+racers × rates advance together in core.race's one compiled loop, and the sweep reports for each
 the final loss gap f(θ_T) − f* (f* the lowest known minimum) and the arrival step, or the step at
 which it diverged. This is the lecture's "SGD blows up first, Adam is the last to lose stability".
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from core.race import Entrant, Tracker, simulate, surface_of
+from core.race import Entrant, Race, surface_of
 from core.scene import Scene
 from core.schedules import lr_per_step
 
@@ -49,11 +49,10 @@ def sweep(scene: Scene, lr_min: float = 1e-4, lr_max: float = 10.0, count: int =
         for racer in scene.racers
         for lr in lrs
     ]
-    tracker = Tracker(surface, len(entrants))
-    final = np.full(len(entrants), np.nan)
-    for chunk in simulate(surface, scene.start, entrants, scene.steps, scene.noise, scene.seed, scene.steps + 1):
-        tracker.observe(chunk)
-        final = chunk.loss[-1]
+    race = Race(surface, scene.start, entrants, scene.steps, scene.noise, scene.seed, keep=False)
+    for _ in race.chunks(scene.steps + 1):
+        pass
+    final, arrived_at, diverged_at = race.final_loss, race.arrived_at, race.diverged_at
     best = min(m.value for m in surface.minima)
     racers = []
     for r, racer in enumerate(scene.racers):
@@ -63,11 +62,9 @@ def sweep(scene: Scene, lr_min: float = 1e-4, lr_max: float = 10.0, count: int =
                 "label": racer.label,
                 "optimizer": racer.optimizer,
                 "color": racer.color,
-                "final_gap": [
-                    None if tracker.diverged_at[i] is not None else max(0.0, float(final[i] - best)) for i in rows
-                ],
-                "arrived_at": [tracker.arrived_at[i] for i in rows],
-                "diverged_at": [tracker.diverged_at[i] for i in rows],
+                "final_gap": [None if diverged_at[i] is not None else max(0.0, final[i] - best) for i in rows],
+                "arrived_at": [arrived_at[i] for i in rows],
+                "diverged_at": [diverged_at[i] for i in rows],
             }
         )
     return {"lrs": lrs, "racers": racers}

@@ -83,6 +83,7 @@ def _add_export(commands: Any) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from core.race import warm_up
     from server.settings import get_settings
 
     if args.workers < 1:
@@ -92,6 +93,7 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise SystemExit(f"optirace serve: {error}") from None
     tune_malloc()
+    warm_up()  # compile (or load from the on-disk cache) before the port opens, so /healthz never waits
     uvicorn.run(
         "server.app:app",
         host=args.host,

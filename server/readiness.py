@@ -1,20 +1,21 @@
 """Whether this worker process can take work now: the engine warm, and room for a small race.
 
-``engine_warm`` is the one place that says whether the race engine is ready to run a race at full speed.
-The engine computes on plain Python and NumPy today, which need no warming, so it is True from the start;
-a compiled engine that warms up after start-up (core's warm-up and its "warm" flag) plugs in here.
+``engine_warm`` is the one place that says whether the race engine is ready to run a race at full speed:
+core.race's compiled loop, which each worker compiles or loads from the on-disk cache at start-up
+(core.race.warm_up, run by the app's lifespan; ``optirace serve`` fills the cache before the port opens).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from core.race import is_warm
 from server.admission import lanes
 
 
 def engine_warm() -> bool:
     """True once the race engine can run a race without first compiling or loading anything."""
-    return True
+    return is_warm()
 
 
 def readiness() -> dict[str, Any]:

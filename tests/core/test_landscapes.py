@@ -265,20 +265,3 @@ def test_surface_records_its_landscape_params_and_penalties():
     assert surface.params == {"width": 2.0}
     assert (surface.l1, surface.l2) == (1.0, 0.5)
     assert isinstance(surface.l1, float)
-
-
-@pytest.mark.parametrize("name", sorted(LANDSCAPES))
-@pytest.mark.parametrize(("l1", "l2"), [(0.0, 0.0), (0.3, 0.0), (0.0, 0.7), (0.2, 0.1)])
-def test_one_point_on_floats_gives_the_arrays_bits(name: str, l1: float, l2: float) -> None:
-    """Surface.on_floats and hessian_on_floats (the floats engine's) equal the array methods bit for bit."""
-    surface = LANDSCAPES[name].surface(l1=l1, l2=l2)
-    d = LANDSCAPES[name].domain
-    rng = np.random.default_rng(5)
-    points = np.column_stack([rng.uniform(d.xmin, d.xmax, 50), rng.uniform(d.ymin, d.ymax, 50)])
-    points[0] = (0.0, -0.0)  # the l1 kink
-    loss, grads = surface.value_and_grad(points)
-    hessians = surface.hessian(points)
-    at, hessian_at = surface.on_floats(), surface.hessian_on_floats()
-    for k, (x, y) in enumerate(points.tolist()):
-        assert at(x, y) == (loss[k], grads[k, 0], grads[k, 1])
-        assert hessian_at(x, y) == (hessians[k, 0, 0], hessians[k, 0, 1], hessians[k, 1, 1])

@@ -12,6 +12,7 @@ import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 
+from core.race import warm_up
 from server import admission, readiness
 from server.admission import Slots
 from server.app import app
@@ -90,6 +91,7 @@ def test_healthz_answers_while_every_thread_of_the_pool_is_busy(one_loop: TestCl
 def test_readyz_is_ready_when_the_engine_is_warm_and_a_small_race_would_start_at_once(
     client: TestClient, lanes: tuple[Slots, Slots]
 ) -> None:
+    warm_up()
     reply = client.get("/readyz")
     assert reply.status_code == 200 and reply.headers["cache-control"] == "no-store"
     body = strict_json(reply.content)
@@ -111,6 +113,7 @@ def test_readyz_is_not_ready_while_every_small_slot_is_busy(
 ) -> None:
     """The small lane full (two races holding it): not ready, and the body says where the room went."""
     settings_override(small_slots=2)
+    warm_up()
 
     async def fill() -> None:
         assert await lanes[0].acquire(2, 0)
@@ -127,6 +130,7 @@ def test_readyz_is_not_ready_while_every_small_slot_is_busy(
     lanes[0].release(2)
 
 
-def test_the_engine_warm_hook_says_warm_for_the_engine_of_today() -> None:
-    """Plain Python and NumPy need no warming; a compiled engine's "warm" flag replaces this function's body."""
+def test_the_engine_warm_hook_is_cores_warm_flag() -> None:
+    """The compiled engine is warm once core.race.warm_up has run in this process (the lifespan runs it)."""
+    warm_up()
     assert readiness.engine_warm() is True
