@@ -57,7 +57,9 @@ Status = Literal["arrived", "diverged", "running"]
 
 BOUND_FACTOR = 10.0
 DEFAULT_CHUNK = 250
-MAX_INTERNALS = 200_000  # racers with internals × steps in one race (each a gradient, a step and the state)
+MAX_INTERNALS = (
+    20_000  # racers × steps of a race with internals (each ~200 bytes of JSON: a gradient, a step, the state)
+)
 
 
 @njit(error_model="numpy", cache=True)
@@ -371,17 +373,29 @@ class Race:
         return "arrived" if self._arrived[i] >= 0 else "running"
 
     def internals_json(self, i: int, chunk: Chunk, n: int) -> dict[str, Any]:
-        """Racer i's internals of the updates in ``chunk`` that leave its first ``n`` points (torch's state names)."""
+        """Racer i's internals of the updates in ``chunk`` that leave its first ``n`` points (torch's state names).
+
+        The update that leads to a divergence is left out, as its point is; a state value that is not
+        finite (a running average overflowing while the point stays finite) is written as None.
+        """
         assert chunk.internals is not None
         grads, updates, states = chunk.internals
-        n = min(n, self.steps - chunk.first)  # the final point has no update
+        end = self.diverged_at[i]
+        n = n - 1 if end is not None and end <= chunk.first + n else min(n, self.steps - chunk.first)
+        n = max(n, 0)
         rule = self.specs[i].compiled
         state: dict[str, Any] = {}
         for name in self.state_names[i]:
-            row = rule.state.index(name)
-            values = states[i, :n, row]
-            state[name] = values[:, 0].tolist() if name in rule.scalars else values.tolist()
-        return {"grad": grads[i, :n].tolist(), "update": updates[i, :n].tolist(), "state": state}
+            values = states[i, :n, rule.state.index(name)]
+            state[name] = _finite_list(values[:, 0] if name in rule.scalars else values)
+        return {"grad": _finite_list(grads[i, :n]), "update": _finite_list(updates[i, :n]), "state": state}
+
+
+def _finite_list(values: FloatArray) -> list[Any]:
+    """``values.tolist()``, with None for every number that is not finite (JSON has no NaN or Infinity)."""
+    if np.isfinite(values).all():
+        return values.tolist()
+    return np.where(np.isfinite(values), values, None).tolist()
 
 
 def replay(

@@ -141,6 +141,27 @@ class ContoursReply(_Reply):
 Status = Literal["arrived", "diverged", "running"]
 
 
+class RaceRequest(Scene):
+    """A scene, and whether to record each update's internals."""
+
+    internals: bool = Field(
+        False,
+        description="per update, the gradient the optimizer saw, the step it took and its state under torch's "
+        "names (racers × steps at most core.race.MAX_INTERNALS)",
+    )
+
+
+class StepInternals(_Reply):
+    """One entry per update the racer took: update t leaves path[t]."""
+
+    grad: list[Point] = Field(description="the gradient the optimizer saw (noise and L1/L2 included)")
+    update: list[Point] = Field(description="the step applied: the point after the update minus the point before")
+    state: dict[str, list[Point] | list[float]] = Field(
+        description="the optimizer's state after the update under torch's names, each equal to "
+        "optimizer.state[p][name] (a scalar state, e.g. NAdam's mu_product, as one number per update)"
+    )
+
+
 class RacerSummary(_Reply):
     status: Status
     arrived_at: int | None = Field(description="the first step at a minimum, if any")
@@ -156,6 +177,7 @@ class RacerResult(RacerSummary):
     path: list[Point] = Field(description="the start, then the point after each update, up to a divergence")
     loss: list[float] = Field(description="the loss at each point of the path")
     lr: list[float] = Field(description="lr[t]: the learning rate of update t, for every step of the scene")
+    internals: StepInternals | None = Field(None, description="with internals=true: each update's internals")
 
 
 class RaceReply(_Reply):
@@ -183,6 +205,7 @@ class RacerChunk(_Reply):
     path: list[Point]
     loss: list[float]
     lr: list[float]
+    internals: StepInternals | None = Field(None, description="with internals=true: the updates leaving path")
 
 
 class ChunkFrame(_Reply):

@@ -15,11 +15,19 @@ from starlette.concurrency import run_in_threadpool
 from core.landscapes import LANDSCAPES
 from core.race import race_frames, run
 from core.scene import Scene
-from core.scene_url import scene_from_query, scene_to_query
+from core.scene_url import parse_query, scene_json_from_query, scene_to_query
 from core.sweep import sweep
 from server.admission import BUSY_RESPONSES, admission, admitted, racer_steps
 from server.responses import GET_ERRORS, NOT_MODIFIED, POST_ERRORS, cached_json, dumps, json_reply, ok
-from server.schemas import ChunkFrame, HeaderFrame, RaceReply, SceneQueryReply, SummaryFrame, SweepReply
+from server.schemas import (
+    ChunkFrame,
+    HeaderFrame,
+    RaceReply,
+    RaceRequest,
+    SceneQueryReply,
+    SummaryFrame,
+    SweepReply,
+)
 from server.settings import get_settings
 from server.strict import strict_json
 
@@ -45,6 +53,7 @@ SCENE_EXAMPLE = {
     ],
 }
 SceneBody = Annotated[Scene, Body(examples=[SCENE_EXAMPLE])]
+RaceBody = Annotated[RaceRequest, Body(examples=[SCENE_EXAMPLE])]
 # Replies in /docs are real: the example scene, cut to 3 steps.
 SMALL_SCENE = Scene.model_validate({**SCENE_EXAMPLE, "steps": 3})
 Frame = Annotated[HeaderFrame | ChunkFrame | SummaryFrame, Field(discriminator="type")]
@@ -124,6 +133,13 @@ def _query_parameters() -> list[dict[str, Any]]:
             "schema": {"type": "array", "items": {"type": "string"}, "maxItems": 16},
             "example": ["sgd;lr=0.001", "adam;lr=0.05;beta1=0.9;schedule=cosine;schedule.T_max=500"],
         },
+        {
+            "name": "internals",
+            "in": "query",
+            "required": False,
+            "description": "1: add each update's gradient, step and optimizer state (torch's names) to every racer",
+            "schema": {"type": "string", "enum": ["0", "1", "true", "false"], "default": "0"},
+        },
     ]
 
 
@@ -142,12 +158,15 @@ class SweepRequest(BaseModel):
     "/race",
     summary="Run a race",
     responses={**ok(run(SMALL_SCENE), RaceReply), **POST_ERRORS, **BUSY_RESPONSES},
-    dependencies=[strict_json(Scene)],
+    dependencies=[strict_json(RaceRequest)],
 )
 @admitted(lambda scene, **_: racer_steps(scene))
-def race(scene: SceneBody) -> Response:
-    """Every racer's path (start included), loss, learning rates, status, arrival and divergence steps."""
-    return json_reply(run(scene))
+def race(scene: RaceBody) -> Response:
+    """Every racer's path (start included), loss, learning rates, status, arrival and divergence steps.
+
+    With ``"internals": true``, each racer also gets ``internals``: per update, the gradient it saw, the
+    step it took and its optimizer state under torch's names."""
+    return json_reply(run(scene, internals=scene.internals))
 
 
 @router.get(
@@ -158,15 +177,30 @@ def race(scene: SceneBody) -> Response:
 )
 async def race_from_query(request: Request) -> Response:
     """The scene in the page's URL form, e.g.
-    ``?landscape=bowl&landscape.condition=50&steps=400&racer=sgd;lr=0.01&racer=adam;lr=0.1;schedule=cosine``."""
-    scene = scene_from_query(str(request.url.query))
+    ``?landscape=bowl&landscape.condition=50&steps=400&racer=sgd;lr=0.01&racer=adam;lr=0.1;schedule=cosine``;
+    ``internals=1`` adds each update's internals."""
+    pairs = parse_query(str(request.url.query))
+    internals = internals_flag(pairs)
+    scene = Scene.model_validate(scene_json_from_query(pairs, ignore=("internals",)))
     async with admission(racer_steps(scene)):
-        return await run_in_threadpool(lambda: cached_json(request, run(scene)))
+        return await run_in_threadpool(lambda: cached_json(request, run(scene, internals=internals)))
+
+
+def internals_flag(pairs: list[tuple[str, str]]) -> bool:
+    """The query's ``internals`` flag: 1/true or 0/false, at most once."""
+    values = [value for key, value in pairs if key == "internals"]
+    if len(values) > 1:
+        raise ValueError("internals must be given at most once")
+    if not values:
+        return False
+    if values[0].lower() not in ("0", "1", "true", "false"):
+        raise ValueError(f"internals must be 1, true, 0 or false, got {values[0]!r}")
+    return values[0].lower() in ("1", "true")
 
 
 @router.post(
     "/race/stream",
-    dependencies=[strict_json(Scene)],
+    dependencies=[strict_json(RaceRequest)],
     summary="Run a race as an NDJSON stream",
     response_class=NDJSONResponse,
     responses={
@@ -184,13 +218,13 @@ async def race_from_query(request: Request) -> Response:
     },
 )
 @admitted(lambda scene, **_: racer_steps(scene))
-def race_stream(scene: SceneBody, request: Request) -> NDJSONResponse:
+def race_stream(scene: RaceBody, request: Request) -> NDJSONResponse:
     """One JSON object per line: a header (the filled scene), chunks of steps as they are computed, a summary.
 
     The header is made before the reply starts, so a scene core rejects still gets a 422, not a cut stream.
     gzipped, frame by frame, for a client that accepts it. The stream holds its room (server/admission.py) while
     it computes, until its last line or until its client leaves."""
-    frames = race_frames(scene, chunk_steps=get_settings().stream_chunk_steps)
+    frames = race_frames(scene, chunk_steps=get_settings().stream_chunk_steps, internals=scene.internals)
     header = next(frames)
     lines = ndjson(chain([header], frames))
     if not accepts_gzip(request.headers.get("accept-encoding", "")):

@@ -221,8 +221,8 @@ def test_stream_sends_its_first_chunk_before_the_race_is_computed(monkeypatch: p
     made: list[str] = []
     real_frames = race.race_frames
 
-    def counting_frames(scene: Scene, chunk_steps: int) -> Iterator[dict[str, Any]]:
-        for frame in real_frames(scene, chunk_steps=chunk_steps):
+    def counting_frames(scene: Scene, chunk_steps: int, internals: bool = False) -> Iterator[dict[str, Any]]:
+        for frame in real_frames(scene, chunk_steps=chunk_steps, internals=internals):
             made.append(frame["type"])
             yield frame
 
@@ -351,12 +351,12 @@ def test_races_and_streams_are_computed_off_the_event_loop(client: TestClient, m
     where: list[bool] = []
     real_run, real_frames = race.run, race.race_frames
 
-    def spy_run(scene: Scene) -> dict[str, Any]:
+    def spy_run(scene: Scene, internals: bool = False) -> dict[str, Any]:
         where.append(_on_event_loop())
-        return real_run(scene)
+        return real_run(scene, internals=internals)
 
-    def spy_frames(scene: Scene, chunk_steps: int) -> Iterator[dict[str, Any]]:
-        for frame in real_frames(scene, chunk_steps=chunk_steps):
+    def spy_frames(scene: Scene, chunk_steps: int, internals: bool = False) -> Iterator[dict[str, Any]]:
+        for frame in real_frames(scene, chunk_steps=chunk_steps, internals=internals):
             where.append(_on_event_loop())
             yield frame
 
@@ -366,3 +366,27 @@ def test_races_and_streams_are_computed_off_the_event_loop(client: TestClient, m
     client.get("/api/race?" + urlencode({"steps": 10}))
     client.post("/api/race/stream", json={"steps": 10})
     assert len(where) == 2 + 3 and not any(where)
+
+
+def test_race_with_internals_adds_them_to_every_racer(client: TestClient) -> None:
+    racers = post_race(client, {**LECTURE, "steps": 20, "internals": True})["racers"]
+    for racer in racers:
+        assert len(racer["internals"]["grad"]) == len(racer["internals"]["update"]) == 20
+    assert set(racers[3]["internals"]["state"]) == {"exp_avg", "exp_avg_sq"}  # adam
+
+
+def test_internals_in_the_query_and_in_the_stream_equal_the_posted_ones(client: TestClient) -> None:
+    posted = post_race(client, {**LECTURE, "steps": 20, "internals": True})
+    got = strict_json(client.get("/api/race?landscape=beale&start=1,1.5&steps=20&internals=1").content)
+    assert [r["internals"] for r in got["racers"]] == [r["internals"] for r in posted["racers"]]
+    frames = stream(client, {**LECTURE, "steps": 20, "internals": True})
+    chunks = [frame for frame in frames if frame["type"] == "chunk"]
+    assert [r["internals"]["grad"] for r in chunks[0]["racers"]] == [r["internals"]["grad"] for r in posted["racers"]]
+
+
+def test_too_many_internals_get_a_422_naming_the_limit(client: TestClient) -> None:
+    for route in ("/api/race", "/api/race/stream"):
+        response = client.post(route, json={**LECTURE, "steps": 20_000, "internals": True})
+        assert_error(response, 422, "internals are limited to racers × steps ≤ 20000", loc=["body"])
+    response = client.get("/api/race?internals=maybe")
+    assert_error(response, 422, "internals must be 1, true, 0 or false", loc=["query"])
