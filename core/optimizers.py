@@ -374,6 +374,117 @@ def newton(
     theta[1] = theta[1] - lr * step_y
 
 
+@njit(error_model="numpy", cache=True, inline="always")
+def rprop(
+    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+) -> None:
+    """Rprop (Riedmiller & Braun 1993): per-coordinate step sizes from gradient signs; as torch.optim.Rprop.
+
+    Update rule, with s = lr (of the first update) and p = 0 at the start, for t = 1, 2, ...:
+        g ← ∇f(θ)
+        η ← etaplus if g·p > 0,  etaminus if g·p < 0,  1 otherwise
+        s ← clamp(s·η, step_size_min, step_size_max)
+        if η = etaminus:  g ← 0           (a sign flip: step back no further, forget this gradient)
+        θ ← θ − sign(g)·s
+        p ← g
+
+    Only the gradient's sign counts; the learning rate only sets the first step size, so a schedule
+    changes nothing after update 1 (as in torch).
+    """
+    etaminus, etaplus, step_size_min, step_size_max = h[0], h[1], h[2], h[3]
+    for c in range(2):
+        prev = 0.0 if t == 1 else state[0, c]
+        size = lr if t == 1 else state[1, c]
+        product = g[c] * prev
+        factor = etaplus if product > 0 else (etaminus if product < 0 else (1.0 if product == 0 else product))
+        size = size * factor
+        if size < step_size_min:
+            size = step_size_min
+        if size > step_size_max:
+            size = step_size_max
+        grad = 0.0 if factor == etaminus else g[c]
+        direction = 1.0 if grad > 0 else (-1.0 if grad < 0 else (0.0 if grad == 0 else grad))
+        theta[c] = theta[c] + ((-1.0) * direction) * size
+        state[0, c] = grad
+        state[1, c] = size
+
+
+@njit(error_model="numpy", cache=True, inline="always")
+def asgd(
+    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+) -> None:
+    """Averaged SGD (Polyak & Juditsky 1992); as torch.optim.ASGD.
+
+    Update rule, with η = lr (of the first update), μ = 1 and a = 0 at the start, for t = 1, 2, ...:
+        g ← ∇f(θ) + weight_decay·θ
+        θ ← θ·(1 − lambd·η) − η·g
+        a ← a + μ·(θ − a)          (a ← θ while μ = 1)
+        η ← lr / (1 + lambd·lr·t)^alpha
+        μ ← 1 / max(1, t − t0)
+
+    The racer moves as SGD with a decaying step η (the schedule's lr acts one update late, as in
+    torch); a, torch's "ax", is the running average of the points from update t0 on.
+    """
+    lambd, alpha, t0, weight_decay = h[0], h[1], h[2], h[3]
+    eta = lr if t == 1 else state[0, 0]
+    mu = 1.0 if t == 1 else state[1, 0]
+    decay = 1 - lambd * eta
+    for c in range(2):
+        grad = g[c]
+        if weight_decay != 0:
+            grad = grad + weight_decay * theta[c]
+        p = theta[c] * decay
+        p = p + (-eta) * grad
+        theta[c] = p
+        state[2, c] = state[2, c] + (p - state[2, c]) * mu if mu != 1 else p
+    eta = lr / ((1 + (lambd * lr) * t) ** alpha)
+    late = t - t0
+    mu = 1 / late if late > 1 else 1.0
+    state[0, 0] = state[0, 1] = eta
+    state[1, 0] = state[1, 1] = mu
+
+
+SQRT2 = 2**0.5  # pow(2, 0.5) as torch's Python computes numel ** 0.5 for a (2,) parameter
+
+
+@njit(error_model="numpy", cache=True, inline="always")
+def adafactor(
+    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+) -> None:
+    """Adafactor (Shazeer & Stern 2018) for a vector parameter (not factored); as torch.optim.Adafactor.
+
+    Update rule, with v = 0 at the start, for t = 1, 2, ...:
+        w ← t^beta2_decay;   ρ ← min(lr, 1/√t)
+        α ← max(eps2, RMS(θ)) · ρ
+        θ ← θ·(1 − lr·weight_decay)
+        v ← v + w·(g² − v)
+        u ← g / √max(v, eps1²)
+        θ ← θ − α / max(1, RMS(u)/d) · u
+
+    The step is relative to the size of θ (RMS(θ), at least eps2) and clipped when the update's RMS
+    exceeds d.
+    """
+    beta2_decay, eps1, eps2, d, weight_decay = h[0], h[1], h[2], h[3], h[4]
+    w = float(t) ** beta2_decay
+    inverse_root = 1 / root(float(t), t)
+    rho = inverse_root if inverse_root < lr else lr
+    rms = math.sqrt(theta[0] * theta[0] + theta[1] * theta[1]) / SQRT2
+    alpha = (rms if rms > eps2 else eps2) * rho
+    floor = eps1 * eps1
+    if weight_decay != 0:
+        theta[0] = theta[0] * (1 - lr * weight_decay)
+        theta[1] = theta[1] * (1 - lr * weight_decay)
+    v0 = lerp(state[0, 0], g[0] * g[0], w)
+    v1 = lerp(state[0, 1], g[1] * g[1], w)
+    state[0, 0], state[0, 1] = v0, v1
+    u0 = 1.0 / math.sqrt(v0 if not v0 < floor else floor) * g[0]
+    u1 = 1.0 / math.sqrt(v1 if not v1 < floor else floor) * g[1]
+    ratio = math.sqrt(u0 * u0 + u1 * u1) / (SQRT2 * d)
+    denom = ratio if ratio > 1.0 else 1.0
+    theta[0] = theta[0] + ((-alpha) / denom) * u0
+    theta[1] = theta[1] + ((-alpha) / denom) * u1
+
+
 @dataclass(frozen=True)
 class Rule:
     """A compiled rule as the engine calls it.
@@ -381,7 +492,8 @@ class Rule:
     ``number`` is its branch in core.race.advance; ``hyper`` the names of ``h``'s entries, in order;
     ``state`` torch's names of its state rows, in order (a scalar state such as NAdam's Πμ fills
     both columns of its row); ``initial`` each row's value before update 1, from the hyperparameters;
-    ``present`` which of the state rows torch keeps for these hyperparameters.
+    ``present`` which of the state rows torch keeps for these hyperparameters; ``scalars`` the rows
+    that hold one number; ``counts_steps`` whether torch also keeps ``step`` (the update count t).
     """
 
     number: int
@@ -392,6 +504,7 @@ class Rule:
     initial: Callable[[Mapping[str, Any]], tuple[float, ...]] | None = None
     present: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
     scalars: tuple[str, ...] = ()
+    counts_steps: bool = True
 
     def initial_state(self, hyper: Mapping[str, Any]) -> tuple[float, ...]:
         return self.initial(hyper) if self.initial else (0.0,) * len(self.state)
@@ -410,6 +523,7 @@ RULES: dict[str, Rule] = {
         ("momentum", "dampening", "weight_decay", "nesterov"),
         ("momentum_buffer",),
         present=lambda h: ("momentum_buffer",) if h["momentum"] != 0 else (),
+        counts_steps=False,
     ),
     "adagrad": Rule(
         1,
@@ -447,8 +561,11 @@ RULES: dict[str, Rule] = {
     "radam": Rule(5, radam, (*_ADAM_HYPER, "decoupled_weight_decay"), ("exp_avg", "exp_avg_sq")),
     "adamax": Rule(6, adamax, _ADAM_HYPER, ("exp_avg", "exp_inf")),
     "adadelta": Rule(7, adadelta, ("rho", "eps", "weight_decay"), ("square_avg", "acc_delta")),
-    "lion": Rule(8, lion, ("beta1", "beta2", "weight_decay"), ("exp_avg",)),
-    "newton": Rule(9, newton, ("damping",), (), needs_hessian=True),
+    "lion": Rule(8, lion, ("beta1", "beta2", "weight_decay"), ("exp_avg",), counts_steps=False),
+    "newton": Rule(9, newton, ("damping",), (), needs_hessian=True, counts_steps=False),
+    "rprop": Rule(10, rprop, ("etaminus", "etaplus", "step_size_min", "step_size_max"), ("prev", "step_size")),
+    "asgd": Rule(11, asgd, ("lambd", "alpha", "t0", "weight_decay"), ("eta", "mu", "ax"), scalars=("eta", "mu")),
+    "adafactor": Rule(12, adafactor, ("beta2_decay", "eps1", "eps2", "d", "weight_decay"), ("variance",)),
 }
 
 
@@ -803,6 +920,117 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
                 ),
             ),
             "# Newton: theta -= lr * torch.linalg.solve(H + {damping} * I, g)  # not in torch.optim",
+        ),
+        OptimizerSpec(
+            "rprop",
+            "Rprop",
+            "a step size per coordinate from the gradient's sign alone",
+            RULES["rprop"],
+            (
+                _lr(1e-2, "the first step size of every coordinate"),
+                ParamSpec(
+                    "etaminus",
+                    0.5,
+                    "factor of the step size after a sign flip",
+                    minimum=0.0,
+                    maximum=1.0,
+                    minimum_exclusive=True,
+                    maximum_exclusive=True,
+                    slider_min=0.05,
+                    slider_max=0.95,
+                ),
+                ParamSpec(
+                    "etaplus",
+                    1.2,
+                    "factor of the step size while the sign holds",
+                    minimum=1.0,
+                    minimum_exclusive=True,
+                    slider_min=1.01,
+                    slider_max=3.0,
+                ),
+                ParamSpec(
+                    "step_size_min",
+                    1e-6,
+                    "smallest step size",
+                    minimum=0.0,
+                    slider_min=0.0,
+                    slider_max=0.1,
+                ),
+                ParamSpec(
+                    "step_size_max",
+                    50.0,
+                    "largest step size",
+                    minimum=0.0,
+                    minimum_exclusive=True,
+                    slider_min=0.01,
+                    slider_max=50.0,
+                    scale="log",
+                ),
+            ),
+            "torch.optim.Rprop(params, lr={lr}, etas=({etaminus}, {etaplus}), "
+            "step_sizes=({step_size_min}, {step_size_max}))",
+        ),
+        OptimizerSpec(
+            "asgd",
+            "ASGD",
+            "SGD with a decaying step, averaging its points",
+            RULES["asgd"],
+            (
+                _lr(1e-2),
+                ParamSpec("lambd", 1e-4, "decay term of the step size η", minimum=0.0, slider_min=0.0, slider_max=1.0),
+                ParamSpec("alpha", 0.75, "power of the step-size decay", minimum=0.0, slider_min=0.0, slider_max=2.0),
+                ParamSpec(
+                    "t0",
+                    1e6,
+                    "update from which the points are averaged",
+                    minimum=0.0,
+                    slider_min=0.0,
+                    slider_max=20000.0,
+                ),
+                _weight_decay_spec(),
+            ),
+            "torch.optim.ASGD(params, lr={lr}, lambd={lambd}, alpha={alpha}, t0={t0}, weight_decay={weight_decay})",
+        ),
+        OptimizerSpec(
+            "adafactor",
+            "Adafactor",
+            "steps relative to the size of θ, from a decaying second moment",
+            RULES["adafactor"],
+            (
+                _lr(1e-2),
+                ParamSpec(
+                    "beta2_decay",
+                    -0.8,
+                    "exponent of the second moment's decay: w = t^beta2_decay",
+                    maximum=0.0,
+                    slider_min=-1.0,
+                    slider_max=0.0,
+                ),
+                ParamSpec(
+                    "eps1",
+                    2.220446049250313e-16,
+                    "floor of the second moment (squared)",
+                    minimum=0.0,
+                    slider_min=1e-30,
+                    slider_max=1e-3,
+                    scale="log",
+                ),
+                ParamSpec(
+                    "eps2",
+                    1e-3,
+                    "floor of θ's RMS in the step size",
+                    minimum=0.0,
+                    slider_min=1e-6,
+                    slider_max=1.0,
+                    scale="log",
+                ),
+                ParamSpec(
+                    "d", 1.0, "clipping threshold of the update's RMS", minimum=1.0, slider_min=1.0, slider_max=10.0
+                ),
+                _weight_decay_spec(decoupled=True),
+            ),
+            "torch.optim.Adafactor(params, lr={lr}, beta2_decay={beta2_decay}, eps=({eps1}, {eps2}), d={d}, "
+            "weight_decay={weight_decay})",
         ),
     )
 }

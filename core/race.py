@@ -37,15 +37,18 @@ from core.landscapes import LANDSCAPES, Surface, get_landscape, surface_hessian,
 from core.optimizers import (
     OPTIMIZERS,
     adadelta,
+    adafactor,
     adagrad,
     adam,
     adamax,
+    asgd,
     get_optimizer,
     lion,
     nadam,
     newton,
     radam,
     rmsprop,
+    rprop,
     sgd,
 )
 from core.scene import Scene
@@ -139,6 +142,12 @@ def advance(
             _advance_racer(lion, args)
         elif rule == 9:
             _advance_racer(newton, args)
+        elif rule == 10:
+            _advance_racer(rprop, args)
+        elif rule == 11:
+            _advance_racer(asgd, args)
+        elif rule == 12:
+            _advance_racer(adafactor, args)
         else:
             diverged_at[r] = first  # no such rule
 
@@ -385,6 +394,8 @@ class Race:
         n = max(n, 0)
         rule = self.specs[i].compiled
         state: dict[str, Any] = {}
+        if rule.counts_steps:
+            state["step"] = [float(t) for t in range(chunk.first + 1, chunk.first + n + 1)]
         for name in self.state_names[i]:
             values = states[i, :n, rule.state.index(name)]
             state[name] = _finite_list(values[:, 0] if name in rule.scalars else values)
@@ -404,7 +415,8 @@ def replay(
     """One racer fed recorded gradients (T, 2) with learning rates (T,), as torch's reference vectors are made.
 
     Returns its points after each update (T, 2) and its state after each update under torch's
-    names, each (T, 2), all of it by the race loop itself (the surface's own gradients unused).
+    names, as torch keeps it for these hyperparameters: each (T, 2), or (T,) for a number such as
+    ``step``; all of it by the race loop itself (the surface's own gradients unused).
     """
     spec = get_optimizer(optimizer)
     resolved = spec.resolve(params)
@@ -417,7 +429,12 @@ def replay(
     chunk = next(race.chunks(steps + 1))
     assert chunk.internals is not None
     states = chunk.internals[2][0, :steps]
-    return chunk.points[0, 1:], {name: states[:, row] for row, name in enumerate(spec.compiled.state)}
+    rule = spec.compiled
+    named = {"step": np.arange(1.0, steps + 1)} if rule.counts_steps else {}
+    for name in race.state_names[0]:
+        row = states[:, rule.state.index(name)]
+        named[name] = row[:, 0] if name in rule.scalars else row
+    return chunk.points[0, 1:], named
 
 
 # --- scenes ----------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from core.optimizers import OPTIMIZERS, get_optimizer
 from core.race import replay
 
 REFERENCE = json.loads((Path(__file__).parents[1] / "reference" / "optimizers.json").read_text())
+INTERNALS = json.loads((Path(__file__).parents[1] / "reference" / "optimizer_internals.json").read_text())
+ALL_CASES = REFERENCE["cases"] + [case for case in INTERNALS["cases"] if case["optimizer"] in OPTIMIZERS]
 NOT_IN_TORCH = {"lion", "newton"}
 BOOTH_HESSIAN = np.array([[10.0, 8.0], [8.0, 10.0]])  # core.race.replay's surface: Newton's H
 
@@ -44,7 +46,7 @@ def test_trajectory_matches_torch(case: dict) -> None:
 
 
 def test_every_torch_optimizer_has_reference_cases() -> None:
-    covered = {case["optimizer"] for case in REFERENCE["cases"]}
+    covered = {case["optimizer"] for case in ALL_CASES}
     assert set(OPTIMIZERS) - NOT_IN_TORCH <= covered
 
 
@@ -54,7 +56,7 @@ def test_reference_cases_cover_non_default_hyperparameters() -> None:
         defaults = {p.name: p.default for p in spec.params if p.name != "lr"}
         tuned = [
             case
-            for case in REFERENCE["cases"]
+            for case in ALL_CASES
             if case["optimizer"] == name and any(case["params"].get(k, v) != v for k, v in defaults.items())
         ]
         assert tuned, f"{name} has no reference case with non-default hyperparameters"

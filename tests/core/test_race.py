@@ -16,7 +16,15 @@ from core.scene import Racer, Scene
 from core.schedules import lr_per_step
 
 # A learning rate at which each optimizer makes steady progress on both landscapes.
-STEADY_LR = {"sgd": 1e-3, "momentum": 1e-4, "nesterov": 1e-4, "adadelta": 1.0, "newton": 0.5, "lion": 1e-3}
+STEADY_LR = {
+    "sgd": 1e-3,
+    "momentum": 1e-4,
+    "nesterov": 1e-4,
+    "adadelta": 1.0,
+    "newton": 0.5,
+    "lion": 1e-3,
+    "asgd": 1e-3,
+}
 
 
 def race(landscape: str = "beale", steps: int = 200, **scene) -> dict:

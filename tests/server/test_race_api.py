@@ -372,7 +372,7 @@ def test_race_with_internals_adds_them_to_every_racer(client: TestClient) -> Non
     racers = post_race(client, {**LECTURE, "steps": 20, "internals": True})["racers"]
     for racer in racers:
         assert len(racer["internals"]["grad"]) == len(racer["internals"]["update"]) == 20
-    assert set(racers[3]["internals"]["state"]) == {"exp_avg", "exp_avg_sq"}  # adam
+    assert set(racers[3]["internals"]["state"]) == {"step", "exp_avg", "exp_avg_sq"}  # adam
 
 
 def test_internals_in_the_query_and_in_the_stream_equal_the_posted_ones(client: TestClient) -> None:
