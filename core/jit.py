@@ -6,10 +6,10 @@ multiply-adds would change the last bit of most steps). ``NUMBA_DISABLE_JIT=1`` 
 source as plain Python, with the same bits, for debugging and coverage.
 
 Compiled code is cached on disk, in ``$OPTIRACE_CACHE_DIR``, else ``$NUMBA_CACHE_DIR``, else
-``$XDG_CACHE_HOME/optirace`` (``~/.cache/optirace``), in a subfolder named by a digest of core's
-sources: numba checks only the timestamp of the file a function is defined in, not of the files
-whose functions it calls, so a change anywhere in core starts a fresh cache instead of reusing a
-stale loop. This module must be imported before numba compiles anything (core's modules do).
+``$XDG_CACHE_HOME/optirace`` (``~/.cache/optirace``), in a subfolder named by a digest of the
+sources of core's compiled modules: numba checks only the timestamp of the file a function is
+defined in, not of the files whose functions it calls, so a change in any of them starts a fresh
+cache instead of reusing a stale loop. This module must be imported before numba compiles anything (core's modules do).
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ from pathlib import Path
 
 
 def _sources_digest() -> str:
+    """A digest of core's modules that hold compiled code (those that import this one)."""
     digest = hashlib.blake2b(digest_size=8)
     for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+        source = path.read_bytes()
+        if b"from core.jit import" in source or path.name == "jit.py":
+            digest.update(path.name.encode())
+            digest.update(source)
     return digest.hexdigest()
 
 

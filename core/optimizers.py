@@ -641,6 +641,15 @@ _DECOUPLED = _flag(
 
 
 @dataclass(frozen=True)
+class Requirement:
+    """A rule across hyperparameters, as data the page reads too: ``param`` must be > ``greater_than``."""
+
+    param: str
+    greater_than: float
+    reason: str
+
+
+@dataclass(frozen=True)
 class OptimizerSpec:
     """A registry entry: a name the user picks, the compiled rule it runs, and its hyperparameters.
 
@@ -656,6 +665,7 @@ class OptimizerSpec:
     params: tuple[ParamSpec, ...]
     torch: str
     fixed: Mapping[str, Any] = field(default_factory=dict)
+    requires: tuple[Requirement, ...] = ()
 
     @property
     def rule(self) -> str:
@@ -665,10 +675,12 @@ class OptimizerSpec:
     def resolve(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """Every hyperparameter with its default filled in; raises ValueError naming a bad one."""
         resolved = resolve_params(self.params, params, owner=self.name)
-        if self.name == "nesterov" and resolved["momentum"] <= 0:
-            raise ValueError(
-                f"nesterov.momentum must be > 0 (Nesterov momentum needs momentum), got {resolved['momentum']}"
-            )
+        for rule in self.requires:
+            if not resolved[rule.param] > rule.greater_than:
+                raise ValueError(
+                    f"{self.name}.{rule.param} must be > {rule.greater_than:g} ({rule.reason}), "
+                    f"got {resolved[rule.param]}"
+                )
         return resolved
 
     def rule_arguments(self, resolved: Mapping[str, Any]) -> dict[str, Any]:
@@ -723,7 +735,8 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             RULES["sgd"],
             (_lr(1e-3), _MOMENTUM, _weight_decay_spec()),
             "torch.optim.SGD(params, lr={lr}, momentum={momentum}, weight_decay={weight_decay}, nesterov=True)",
-            fixed={"nesterov": True},
+            fixed={"nesterov": True, "dampening": 0.0},
+            requires=(Requirement("momentum", 0.0, "Nesterov momentum needs momentum"),),
         ),
         OptimizerSpec(
             "adagrad",

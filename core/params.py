@@ -18,6 +18,22 @@ SliderScale = Literal["log", "linear", "one_minus_log"]
 
 
 @dataclass(frozen=True)
+class OfSteps:
+    """A default that depends on the run's number of steps, as data the page reads too:
+    max(at_least, ⌊steps·numerator/denominator⌋), or ⌈…⌉ when ``rounding`` is "ceil"."""
+
+    numerator: int = 1
+    denominator: int = 1
+    rounding: Literal["floor", "ceil"] = "floor"
+    at_least: int = 0
+
+    def of(self, steps: int) -> int:
+        scaled = steps * self.numerator
+        value = -(-scaled // self.denominator) if self.rounding == "ceil" else scaled // self.denominator
+        return max(self.at_least, value)
+
+
+@dataclass(frozen=True)
 class ParamSpec:
     """One parameter: its default, the values it may take, and how a slider should show it.
 
@@ -26,7 +42,8 @@ class ParamSpec:
     slider spreads them: ``log``, ``linear``, or ``one_minus_log`` for a decay β (log of 1 − β, so 0.9, 0.99,
     0.999 and 0.9999 are evenly spaced).
     A default of ``None`` means "depends on the race" (e.g. a schedule's T_max defaults to the
-    number of steps) and is filled in by whoever knows the race.
+    number of steps): ``race_default`` says how, one ``OfSteps`` per value (several make a sorted
+    list without repeats, e.g. multistep's milestones), and ``race_value(steps)`` computes it.
     """
 
     name: str
@@ -40,6 +57,14 @@ class ParamSpec:
     slider_min: float | None = None
     slider_max: float | None = None
     scale: SliderScale = "linear"
+    race_default: tuple[OfSteps, ...] = ()
+
+    def race_value(self, steps: int) -> Any:
+        """The default for a run of ``steps`` updates (``race_default``), or ``default`` if it has none."""
+        if not self.race_default:
+            return self.default
+        values = [rule.of(steps) for rule in self.race_default]
+        return values[0] if len(values) == 1 else sorted(set(values))
 
     def allowed(self) -> str:
         """The allowed values in words, e.g. ``a number in [0, 1)``."""
@@ -88,6 +113,8 @@ class ParamSpec:
         """The spec as plain JSON, as ``/api/optimizers`` and friends serve it."""
         data = asdict(self)
         data["allowed"] = self.allowed()
+        if not self.race_default:
+            del data["race_default"]  # only the run-dependent ones carry it
         return data
 
 

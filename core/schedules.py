@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from core.params import ParamSpec, resolve_params
+from core.params import OfSteps, ParamSpec, resolve_params
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -254,10 +254,6 @@ def inverse_sqrt(t: IntArray, lr: float, warmup: int) -> FloatArray:
 # --- the registry -------------------------------------------------------------------------------
 
 
-def _no_race_defaults(steps: int) -> dict[str, Any]:
-    return {}
-
-
 def _no_check(params: dict[str, Any], steps: int) -> None:
     return None
 
@@ -269,7 +265,8 @@ class Schedule:
     ``formula`` is the schedule function's docstring. ``torch`` is the torch call that
     reproduces it, a template with ``{name}`` placeholders for every parameter plus ``{lr}``
     and ``{steps}`` (it may use ``math``). A parameter whose default is ``None`` depends on the
-    race: ``race_defaults(steps)`` gives it. ``check(params, steps)`` raises ``ValueError`` for
+    race, as data in its spec (``ParamSpec.race_default``, which the page reads too):
+    ``race_defaults(steps)`` gives them. ``check(params, steps)`` raises ``ValueError`` for
     combinations torch rejects or that make no sense for a run of ``steps`` updates.
     """
 
@@ -279,8 +276,11 @@ class Schedule:
     torch: str
     params: tuple[ParamSpec, ...]
     function: Callable[..., FloatArray] = field(repr=False, compare=False)
-    race_defaults: Callable[[int], dict[str, Any]] = field(default=_no_race_defaults, repr=False, compare=False)
     check: Callable[[dict[str, Any], int], None] = field(default=_no_check, repr=False, compare=False)
+
+    def race_defaults(self, steps: int) -> dict[str, Any]:
+        """The run-dependent defaults for a run of ``steps`` updates, from the specs' ``race_default``."""
+        return {spec.name: spec.race_value(steps) for spec in self.params if spec.race_default}
 
 
 def _schedule(
@@ -288,7 +288,6 @@ def _schedule(
     title: str,
     torch: str,
     params: tuple[ParamSpec, ...] = (),
-    race_defaults: Callable[[int], dict[str, Any]] = _no_race_defaults,
     check: Callable[[dict[str, Any], int], None] = _no_check,
 ) -> Schedule:
     return Schedule(
@@ -298,7 +297,6 @@ def _schedule(
         torch=torch,
         params=params,
         function=function,
-        race_defaults=race_defaults,
         check=check,
     )
 
@@ -321,17 +319,28 @@ def _eta_min() -> ParamSpec:
     return ParamSpec("eta_min", 0.0, "the lowest learning rate", minimum=0.0, slider_min=0.0, slider_max=0.1)
 
 
-def _race_length(name: str, help_text: str) -> ParamSpec:
-    """An integer number of updates ≥ 1 whose default depends on the race."""
-    return ParamSpec(name, None, help_text, kind="int", minimum=1, maximum=MAX_UPDATES, slider_min=1)
+_WHOLE_RUN = OfSteps()
+
+
+def _race_length(name: str, help_text: str, of_steps: OfSteps = _WHOLE_RUN) -> ParamSpec:
+    """An integer number of updates ≥ 1 whose default depends on the race (default: the whole run)."""
+    return ParamSpec(
+        name, None, help_text, kind="int", minimum=1, maximum=MAX_UPDATES, slider_min=1, race_default=(of_steps,)
+    )
 
 
 def _warmup(minimum: int, help_text: str) -> ParamSpec:
-    return ParamSpec("warmup", None, help_text, kind="int", minimum=minimum, maximum=MAX_UPDATES, slider_min=minimum)
-
-
-def _ten_percent(steps: int, minimum: int) -> int:
-    return max(minimum, steps // 10)
+    """Warm-up updates, at least ``minimum``; default: a tenth of the run."""
+    return ParamSpec(
+        "warmup",
+        None,
+        help_text,
+        kind="int",
+        minimum=minimum,
+        maximum=MAX_UPDATES,
+        slider_min=minimum,
+        race_default=(OfSteps(1, 10, at_least=minimum),),
+    )
 
 
 def _check_milestones(params: dict[str, Any], steps: int) -> None:
@@ -377,10 +386,11 @@ SCHEDULES: dict[str, Schedule] = {
             "Step decay",
             "torch.optim.lr_scheduler.StepLR(optimizer, step_size={step_size}, gamma={gamma})",
             (
-                _race_length("step_size", "updates between two decays (default: a third of the run)"),
+                _race_length(
+                    "step_size", "updates between two decays (default: a third of the run)", OfSteps(1, 3, "ceil", 1)
+                ),
                 _decay_gamma(0.1, "factor applied at every decay", 0.01, "log"),
             ),
-            race_defaults=lambda steps: {"step_size": max(1, math.ceil(steps / 3))},
         ),
         _schedule(
             multistep,
@@ -394,10 +404,10 @@ SCHEDULES: dict[str, Schedule] = {
                     kind="int_list",
                     minimum=0,
                     maximum=MAX_UPDATES,
+                    race_default=(OfSteps(1, 2), OfSteps(3, 4)),
                 ),
                 _decay_gamma(0.1, "factor applied at every milestone", 0.01, "log"),
             ),
-            race_defaults=lambda steps: {"milestones": sorted({steps // 2, 3 * steps // 4})},
             check=_check_milestones,
         ),
         _schedule(
@@ -414,7 +424,6 @@ SCHEDULES: dict[str, Schedule] = {
                 _race_length("T_max", "updates from lr down to eta_min (default: the whole run)"),
                 _eta_min(),
             ),
-            race_defaults=lambda steps: {"T_max": steps},
         ),
         _schedule(
             linear,
@@ -445,9 +454,9 @@ SCHEDULES: dict[str, Schedule] = {
                 _race_length(
                     "total_iters",
                     "updates from start_factor to end_factor (default: a tenth of the run)",
+                    OfSteps(1, 10, at_least=1),
                 ),
             ),
-            race_defaults=lambda steps: {"total_iters": _ten_percent(steps, 1)},
         ),
         _schedule(
             cosine_restarts,
@@ -455,7 +464,9 @@ SCHEDULES: dict[str, Schedule] = {
             "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0={T_0}, "
             "T_mult={T_mult}, eta_min={eta_min})",
             (
-                _race_length("T_0", "updates until the first restart (default: a quarter of the run)"),
+                _race_length(
+                    "T_0", "updates until the first restart (default: a quarter of the run)", OfSteps(1, 4, at_least=1)
+                ),
                 ParamSpec(
                     "T_mult",
                     1,
@@ -468,7 +479,6 @@ SCHEDULES: dict[str, Schedule] = {
                 ),
                 _eta_min(),
             ),
-            race_defaults=lambda steps: {"T_0": max(1, steps // 4)},
         ),
         _schedule(
             onecycle,
@@ -506,7 +516,6 @@ SCHEDULES: dict[str, Schedule] = {
                     scale="log",
                 ),
             ),
-            race_defaults=lambda steps: {"total_steps": steps},
             check=_check_onecycle,
         ),
         _schedule(
@@ -526,7 +535,6 @@ SCHEDULES: dict[str, Schedule] = {
                     scale="log",
                 ),
             ),
-            race_defaults=lambda steps: {"total_iters": steps},
         ),
         _schedule(
             cyclic,
@@ -543,9 +551,12 @@ SCHEDULES: dict[str, Schedule] = {
                     slider_max=1.0,
                     scale="log",
                 ),
-                _race_length("step_size_up", "updates from base_lr up to lr (default: a quarter of the run)"),
+                _race_length(
+                    "step_size_up",
+                    "updates from base_lr up to lr (default: a quarter of the run)",
+                    OfSteps(1, 4, at_least=1),
+                ),
             ),
-            race_defaults=lambda steps: {"step_size_up": max(1, steps // 4)},
         ),
         _schedule(
             warmup_cosine,
@@ -558,7 +569,6 @@ SCHEDULES: dict[str, Schedule] = {
                 _warmup(0, "updates of linear warm-up from 0, below steps (default: a tenth of the run)"),
                 _eta_min(),
             ),
-            race_defaults=lambda steps: {"warmup": _ten_percent(steps, 0)},
             check=_check_warmup_below_steps,
         ),
         _schedule(
@@ -566,7 +576,6 @@ SCHEDULES: dict[str, Schedule] = {
             "Inverse square root",
             _LAMBDA_LR.format("min((t + 1) / {warmup}, ({warmup} / (t + 1)) ** 0.5)"),
             (_warmup(1, "updates of linear warm-up up to lr (default: a tenth of the run)"),),
-            race_defaults=lambda steps: {"warmup": _ten_percent(steps, 1)},
         ),
     )
 }

@@ -23,6 +23,19 @@ class _Reply(BaseModel):
 # --- catalogues --------------------------------------------------------------------------------------
 
 
+class OfStepsReply(_Reply):
+    numerator: int
+    denominator: int
+    rounding: Literal["floor", "ceil"]
+    at_least: int
+
+
+class RequirementReply(_Reply):
+    param: str
+    greater_than: float
+    reason: str
+
+
 class ParamSpecReply(_Reply):
     """One tunable number: default, valid range, slider range and scale (what the page builds a slider from)."""
 
@@ -38,6 +51,11 @@ class ParamSpecReply(_Reply):
     slider_max: float | None
     scale: Literal["log", "linear", "one_minus_log"]
     allowed: str = Field(description="the valid values in words, as error messages say them")
+    race_default: list[OfStepsReply] | None = Field(
+        None,
+        description="only where default is null: the default for a run of steps updates, "
+        "max(at_least, floor or ceil of steps·numerator/denominator); several make a sorted list without repeats",
+    )
 
 
 class DomainReply(_Reply):
@@ -79,7 +97,8 @@ class OptimizerReply(_Reply):
     summary: str
     rule: str = Field(description="the update rule as plain-text pseudo-code")
     torch: str = Field(description="the torch call that reproduces the racer, {name} placeholders for hyperparameters")
-    fixed: dict[str, Any] = Field(description="factory arguments that define the variant (not tunable)")
+    fixed: dict[str, Any] = Field(description="rule arguments that define the variant (not tunable)")
+    requires: list[RequirementReply] = Field(description="rules across hyperparameters: param must be > greater_than")
     params: list[ParamSpecReply]
     color: str = Field(description="the colour its racers take unless the scene names one")
     marker: str = Field(description="the marker shape at the head of its racers' paths: page, embed and exports")

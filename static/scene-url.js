@@ -65,19 +65,21 @@ function racerValue(value) {
   return pyQuote(valueText(value), RACER_VALUE_SAFE);
 }
 
-/** Schedule parameters whose default depends on the run (core.schedules race_defaults). */
-export const RACE_DEFAULTS = {
-  step: { step_size: (s) => Math.max(1, Math.ceil(s / 3)) },
-  multistep: { milestones: (s) => [...new Set([Math.floor(s / 2), Math.floor((3 * s) / 4)])].sort((a, b) => a - b) },
-  cosine: { T_max: (s) => s },
-  linear: { total_iters: (s) => Math.max(1, Math.floor(s / 10)) },
-  cosine_restarts: { T_0: (s) => Math.max(1, Math.floor(s / 4)) },
-  onecycle: { total_steps: (s) => s },
-  polynomial: { total_iters: (s) => s },
-  cyclic: { step_size_up: (s) => Math.max(1, Math.floor(s / 4)) },
-  warmup_cosine: { warmup: (s) => Math.max(0, Math.floor(s / 10)) },
-  inverse_sqrt: { warmup: (s) => Math.max(1, Math.floor(s / 10)) },
-};
+/**
+ * The default of a parameter that depends on the run (core.params.ParamSpec.race_default, served with the
+ * specs): max(at_least, floor or ceil of steps·numerator/denominator); several rules make a sorted list
+ * without repeats. undefined for a parameter whose default does not depend on the run.
+ */
+export function raceDefault(spec, steps) {
+  const rules = spec.race_default;
+  if (!rules || !rules.length) return undefined;
+  const values = rules.map((rule) => {
+    const scaled = steps * rule.numerator;
+    const value = rule.rounding === "ceil" ? Math.ceil(scaled / rule.denominator) : Math.floor(scaled / rule.denominator);
+    return Math.max(rule.at_least, value);
+  });
+  return rules.length === 1 ? values[0] : [...new Set(values)].sort((a, b) => a - b);
+}
 
 /** Combinations torch rejects (core.schedules check functions): a message, or "" when fine. */
 const SCHEDULE_CHECKS = {
@@ -169,16 +171,13 @@ export function createCodec(data) {
   function scheduleParams(name, given, steps, owner, warn) {
     const schedule = schedules[name];
     const resolved = resolve(schedule.params, given, owner, warn);
-    const raceDefaults = RACE_DEFAULTS[name] || {};
-    for (const key of Object.keys(resolved)) {
-      if (resolved[key] === null && raceDefaults[key]) resolved[key] = raceDefaults[key](steps);
+    for (const spec of schedule.params) {
+      if (resolved[spec.name] === null && spec.race_default) resolved[spec.name] = raceDefault(spec, steps);
     }
     const problem = SCHEDULE_CHECKS[name]?.(resolved, steps);
     if (problem) {
       warn(`${owner}: ${problem}; using the defaults for ${steps} steps`);
-      for (const spec of schedule.params) {
-        resolved[spec.name] = raceDefaults[spec.name] ? raceDefaults[spec.name](steps) : spec.default;
-      }
+      for (const spec of schedule.params) resolved[spec.name] = raceDefault(spec, steps) ?? spec.default;
     }
     return resolved;
   }
@@ -236,9 +235,11 @@ export function createCodec(data) {
       const spec = optimizers[racer.optimizer];
       const owner = `racer ${i + 1} (${racer.optimizer})`;
       const params = resolve(spec.params, racer.params, owner, warn);
-      if (racer.optimizer === "nesterov" && !(params.momentum > 0)) {
-        warn(`${owner}: nesterov needs momentum > 0; using the default`);
-        params.momentum = spec.params.find((p) => p.name === "momentum").default;
+      for (const rule of spec.requires || []) { // core.optimizers.Requirement, e.g. nesterov's momentum > 0
+        if (!(params[rule.param] > rule.greater_than)) {
+          warn(`${owner}: ${rule.param} must be > ${rule.greater_than} (${rule.reason}); using the default`);
+          params[rule.param] = spec.params.find((p) => p.name === rule.param).default;
+        }
       }
       let scheduleName = racer.schedule?.name ?? "constant";
       if (!schedules[scheduleName]) {
@@ -340,10 +341,12 @@ export function createCodec(data) {
   /** The scene with a new number of steps; schedule lengths that followed the old run follow the new one. */
   function withSteps(scene, steps) {
     const racers = scene.racers.map((racer) => {
-      const raceDefaults = RACE_DEFAULTS[racer.schedule.name] || {};
       const params = { ...racer.schedule.params };
-      for (const [key, rule] of Object.entries(raceDefaults)) {
-        if (JSON.stringify(params[key]) === JSON.stringify(rule(scene.steps))) params[key] = rule(steps);
+      for (const spec of schedules[racer.schedule.name]?.params || []) {
+        if (!spec.race_default) continue;
+        if (JSON.stringify(params[spec.name]) === JSON.stringify(raceDefault(spec, scene.steps))) {
+          params[spec.name] = raceDefault(spec, steps);
+        }
       }
       return { ...racer, schedule: { ...racer.schedule, params } };
     });

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from core.landscape_notes import SADDLES, SUGGESTED_LR
@@ -41,6 +42,7 @@ def optimizer_json(spec: OptimizerSpec) -> dict[str, Any]:
         "rule": spec.rule,
         "torch": spec.torch,
         "fixed": dict(spec.fixed),
+        "requires": [asdict(rule) for rule in spec.requires],
         "params": [p.to_json() for p in spec.params],
         "color": style.color,
         "marker": style.marker,
