@@ -998,7 +998,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
                     "update from which the points are averaged",
                     minimum=0.0,
                     slider_min=0.0,
-                    slider_max=20000.0,
+                    slider_max=1e6,
                 ),
                 _weight_decay_spec(),
             ),

@@ -28,16 +28,21 @@ from core.landscapes import LANDSCAPES
 from core.optimizers import OPTIMIZERS
 from core.presets import PRESETS
 from core.race import run
+from core.scene import MAX_RACERS
 from core.scene_url import scene_from_query
 from core.schedules import SCHEDULES
 from server.pytorch import script
 
 LRS = {"adagrad": 0.3, "rmsprop": 0.01, "adadelta": 1.0, "lion": 0.01, "newton": 0.5}
-EVERY_OPTIMIZER = "&".join(f"racer={name};lr={LRS.get(name, 0.001 if 'sgd' in name else 0.05)}" for name in OPTIMIZERS)
+RACERS = [f"racer={name};lr={LRS.get(name, 0.001 if 'sgd' in name else 0.05)}" for name in OPTIMIZERS]
+EVERY_OPTIMIZER = ["&".join(RACERS[i : i + MAX_RACERS]) for i in range(0, len(RACERS), MAX_RACERS)]
 SCENES = {
     **{f"preset {preset.id}": preset.query for preset in PRESETS},
-    "every optimizer, noise, l1, l2": "landscape=rosenbrock&steps=300&noise=0.3&seed=5&l1=0.01&l2=0.02&"
-    + EVERY_OPTIMIZER,
+    **{
+        f"every optimizer ({i + 1}), noise, l1, l2": "landscape=rosenbrock&steps=300&noise=0.3&seed=5&l1=0.01&l2=0.02&"
+        + racers
+        for i, racers in enumerate(EVERY_OPTIMIZER)
+    },
     "rmsprop/adam variants": "landscape=beale&steps=300&racer=rmsprop;lr=0.01;momentum=0.5;centered=true"
     "&racer=adam;lr=0.05;amsgrad=true;weight_decay=0.1&racer=nadam;lr=0.05;decoupled_weight_decay=true;weight_decay=0.1"
     "&racer=radam;lr=0.05;decoupled_weight_decay=true;weight_decay=0.1"

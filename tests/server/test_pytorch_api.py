@@ -16,13 +16,20 @@ from ruff.__main__ import find_ruff_bin
 from core.landscapes import LANDSCAPES
 from core.optimizers import OPTIMIZERS
 from core.presets import PRESETS
+from core.scene import MAX_RACERS
 from core.scene_url import scene_from_query, scene_to_query
 from core.schedules import SCHEDULES
 
-EVERY_OPTIMIZER = "&".join(f"racer={name}" for name in OPTIMIZERS)
+NAMES = list(OPTIMIZERS)
+EVERY_OPTIMIZER = [
+    "&".join(f"racer={name}" for name in NAMES[i : i + MAX_RACERS]) for i in range(0, len(NAMES), MAX_RACERS)
+]
 SCENES = {
     **{f"preset-{preset.id}": preset.query for preset in PRESETS},
-    "every-optimizer-noise-l1-l2": f"landscape=rosenbrock&steps=50&noise=0.3&seed=5&l1=0.01&l2=0.02&{EVERY_OPTIMIZER}",
+    **{
+        f"every-optimizer-noise-l1-l2-{i}": f"landscape=rosenbrock&steps=50&noise=0.3&seed=5&l1=0.01&l2=0.02&{racers}"
+        for i, racers in enumerate(EVERY_OPTIMIZER)
+    },
     "every-schedule": "landscape=himmelblau&steps=80&"
     + "&".join(f"racer=adam;lr=0.05;schedule={name};label={name}" for name in SCHEDULES),
     **{f"landscape-{name}": f"landscape={name}&steps=20&racer=adam&racer=newton&racer=lion" for name in LANDSCAPES},
