@@ -77,11 +77,11 @@ class Work:
         if self.fail is not None:
             raise self.fail
 
-    def run(self, scene: Scene) -> dict[str, Any]:
+    def run(self, scene: Scene, internals: bool = False) -> dict[str, Any]:
         self.hold(len(scene.racers) * scene.steps)
         return real_run(scene.model_copy(update={"steps": 2}))
 
-    def race_frames(self, scene: Scene, chunk_steps: int) -> Iterator[dict[str, Any]]:
+    def race_frames(self, scene: Scene, chunk_steps: int, internals: bool = False) -> Iterator[dict[str, Any]]:
         frames = real_race_frames(scene, chunk_steps=1)
         yield next(frames)  # the header: made before the reply starts
         for first in range(self.stream_chunks):
