@@ -58,6 +58,9 @@ STYLES: dict[str, Style] = {
     "adadelta": Style("#117733", "star"),
     "lion": Style("#000000", "square"),
     "newton": Style("#661100", "triangle"),
+    "rprop": Style("#88ccee", "circle"),
+    "asgd": Style("#f0e442", "diamond"),
+    "adafactor": Style("#cc79a7", "square"),
 }
 
 
