@@ -194,6 +194,29 @@ def test_presenter_mode_at_1920_by_1080(page: Page) -> None:
     expect(page).to_have_url(re.compile("present=1"))
 
 
+def test_presenter_mode_has_no_text_under_24_px(page: Page) -> None:
+    """Every visible line of text in presenter mode, a story's caption and finished leaderboard included."""
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto("/?preset=schedules&present=1")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    page.keyboard.press("End")
+    expect(page.locator(".board-state")).to_have_attribute("data-finished", "true")
+    small = page.evaluate(
+        """() => {
+            const small = [];
+            const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            for (let node; (node = walk.nextNode()); ) {
+                const el = node.parentElement;
+                if (!node.textContent.trim() || !el.checkVisibility({ visibilityProperty: true })) continue;
+                const size = parseFloat(getComputedStyle(el).fontSize);
+                if (size < 24) small.push(`${el.tagName}.${el.className} "${node.textContent.trim()}" ${size}px`);
+            }
+            return small;
+        }"""
+    )
+    assert small == []
+
+
 def test_races_are_paced_by_their_length(page: Page) -> None:
     open_scene(page, "landscape=bowl&steps=1200&racer=sgd;lr=0.5")
     rate = float(page.locator(".player").get_attribute("data-rate"))
