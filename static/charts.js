@@ -55,11 +55,15 @@ function axes(ctx, box, xs, ys, theme, { xLog = false, yLog = false } = {}) {
   ctx.beginPath();
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
+  // the canvas's width in CSS pixels: a label at either end is kept whole inside it
+  const right = ctx.canvas.width / (ctx.getTransform().a || 1);
   for (const v of xs.ticks) {
     const x = xs.px(v);
+    const label = xLog ? powerLabel(v) : tickLabel(v);
+    const half = ctx.measureText(label).width / 2;
     ctx.moveTo(x, box.top + box.height);
     ctx.lineTo(x, box.top + box.height + 4);
-    ctx.fillText(xLog ? powerLabel(v) : tickLabel(v), x, box.top + box.height + 6);
+    ctx.fillText(label, Math.max(half, Math.min(x, right - half - 1)), box.top + box.height + 6);
   }
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";

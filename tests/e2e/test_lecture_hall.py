@@ -217,6 +217,27 @@ def test_presenter_mode_has_no_text_under_24_px(page: Page) -> None:
     assert small == []
 
 
+@pytest.mark.parametrize("width", [1920, 1280, 390])
+def test_the_charts_last_tick_label_is_not_cut_at_the_right_edge(page: Page, width: int) -> None:
+    """The x labels under the loss chart stay inside its canvas: its last column has no ink below the plot box."""
+    page.set_viewport_size({"width": width, "height": 1080})
+    page.goto("/?preset=race-beale" + ("&present=1" if width == 1920 else ""))
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    page.keyboard.press("End")
+    expect(page.locator(".player")).to_have_attribute("data-step", "600")
+    inked = page.evaluate(
+        """() => {
+            const canvas = document.querySelector('#loss-chart');
+            const band = Math.round(canvas.height * 0.12);  // the tick labels' band, under the plot box
+            const column = canvas.getContext('2d').getImageData(canvas.width - 1, canvas.height - band, 1, band).data;
+            let inked = 0;
+            for (let i = 3; i < column.length; i += 4) if (column[i] > 0) inked += 1;
+            return inked;
+        }"""
+    )
+    assert inked == 0
+
+
 def test_races_are_paced_by_their_length(page: Page) -> None:
     open_scene(page, "landscape=bowl&steps=1200&racer=sgd;lr=0.5")
     rate = float(page.locator(".player").get_attribute("data-rate"))
