@@ -36,6 +36,7 @@ from core.landscape_notes import SADDLES
 from core.landscapes import get_landscape
 from core.optimizers import OPTIMIZERS
 from core.palette import style_of
+from core.schedules import get_schedule
 
 FloatArray = npt.NDArray[np.float64]
 Measure = Callable[[str, float, bool], float]  # (text, font size, bold) -> width in logical px
@@ -96,6 +97,9 @@ class RacerView:
     loss: FloatArray  # (n,)
     arrived_at: int | None
     diverged_at: int | None
+    # per point of ``path``: whether it passes the race's arrival test there (within the landscape's radius of a
+    # minimum and tolerance of its value); None when unknown, then an arrival is taken to be for good
+    home: npt.NDArray[np.bool_] | None = None
 
     def head(self, step: int) -> int:
         """Index of the racer's point at ``step`` (its last finite point once it has diverged)."""
@@ -106,10 +110,23 @@ class RacerView:
         if self.diverged_at is not None and step >= self.diverged_at:
             return f"diverged @ {self.diverged_at}"
         if self.arrived_at is not None and step >= self.arrived_at:
-            return f"arrived @ {self.arrived_at}"
+            left = self.left_at(step)
+            return f"arrived @ {self.arrived_at}" + ("" if left is None else f", left @ {left}")
         if not len(self.loss):
             return "no finite loss"
         return f"loss {format_number(float(self.loss[self.head(step)]))}"
+
+    def left_at(self, step: int) -> int | None:
+        """The step it last left the minimum, when it arrived before ``step`` and is away from it at ``step``
+        (as the page's leaderboard says "✓ 185, left 202")."""
+        if self.home is None or self.arrived_at is None or step < self.arrived_at:
+            return None
+        k = self.head(step)
+        if self.home[k]:
+            return None
+        while k > self.arrived_at and not self.home[k - 1]:
+            k -= 1
+        return k
 
     def legend_text(self, step: int) -> str:
         return f"{self.detail} · {self.status(step)}"
@@ -148,17 +165,20 @@ def figure_from(result: dict[str, Any], contours: dict[str, Any]) -> Figure:
     for racer, spec in zip(result["racers"], scene["racers"], strict=True):
         detail = f"lr {format_number(spec['params']['lr'])}"
         if spec["schedule"]["name"] != "constant":
-            detail += f" · {spec['schedule']['name']}"
+            detail += f" · {get_schedule(spec['schedule']['name']).title.lower()}"
+        path = np.asarray(racer["path"], dtype=float).reshape(-1, 2)
+        loss = np.asarray(racer["loss"], dtype=float)
         racers.append(
             RacerView(
                 label=racer["label"],
                 color=racer["color"],
                 marker=marker_of(racer["optimizer"]),
                 detail=detail,
-                path=np.asarray(racer["path"], dtype=float).reshape(-1, 2),
-                loss=np.asarray(racer["loss"], dtype=float),
+                path=path,
+                loss=loss,
                 arrived_at=racer["arrived_at"],
                 diverged_at=racer["diverged_at"],
+                home=_at_minimum(path, loss, result["minima"], landscape.radius, landscape.tolerance),
             )
         )
     return Figure(
@@ -569,8 +589,21 @@ def _fit_plot(domain: tuple[float, float, float, float], width: float, height: f
     return int(scale * (xmax - xmin)), int(scale * (ymax - ymin))
 
 
+def _at_minimum(
+    path: FloatArray, loss: FloatArray, minima: list[dict[str, Any]], radius: float, tolerance: float
+) -> npt.NDArray[np.bool_]:
+    """Per point, whether it passes the race's arrival test (core.race's Tracker): near a minimum, and its loss
+    within ``tolerance`` of that minimum's value."""
+    n = min(len(path), len(loss))
+    home = np.zeros(len(path), dtype=bool)
+    for minimum in minima:
+        near = np.hypot(path[:n, 0] - minimum["point"][0], path[:n, 1] - minimum["point"][1]) <= radius
+        home[:n] |= near & (loss[:n] - minimum["value"] <= tolerance)
+    return home
+
+
 def _longest(steps: int) -> list[str]:
-    return [f"arrived @ {steps}", f"diverged @ {steps}", "loss −8.88e−88"]
+    return [f"arrived @ {steps}, left @ {steps}", f"diverged @ {steps}", "loss −8.88e−88"]
 
 
 def _fit(text: str, room: float, size: float, bold: bool, measure: Measure) -> str:

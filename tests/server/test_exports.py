@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -13,6 +14,7 @@ from PIL import Image
 from core.landscape_notes import SADDLES
 from core.landscapes import LANDSCAPES
 from core.palette import STYLES
+from core.presets import get_preset
 from core.race import run
 from core.scene_url import scene_from_query
 from server.render import FORMATS, formats, raster
@@ -117,6 +119,18 @@ def test_svg_legend_says_how_each_racer_ended(client: TestClient) -> None:
     status = [path.get("data-status") for path in root.findall(f".//{SVG}path[@class='racer']")]
     assert status[0] == f"diverged @ {wild['diverged_at']}"
     assert any(f"diverged @ {wild['diverged_at']}" in (text.text or "") for text in root.iter(f"{SVG}text"))
+
+
+def test_svg_legend_says_a_racer_left_the_minimum_and_names_the_schedule(client: TestClient) -> None:
+    """Schedules' story: constant lr reaches Beale's minimum and leaves it (the page's leaderboard: "✓ 223, left
+    335"); the legend says so, as the page does, and names a schedule as the page's picker does."""
+    query = get_preset("schedules").query
+    root = ET.fromstring(client.get(f"/export/race.svg?{query}").content)
+    status = {path.get("data-label"): path.get("data-status") for path in root.findall(f".//{SVG}path[@class='racer']")}
+    assert re.fullmatch(r"arrived @ \d+, left @ \d+", status["constant"]), status
+    assert all(re.fullmatch(r"arrived @ \d+", status[label]) for label in ("cosine", "step decay")), status
+    texts = " ".join(text.text or "" for text in root.iter(f"{SVG}text"))
+    assert "lr 0.1 · warm-up + cosine" in texts and "warmup_cosine" not in texts
 
 
 @pytest.mark.parametrize("name", list(LANDSCAPES))
