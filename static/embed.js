@@ -19,6 +19,7 @@ import { ApiError, getJSON, postJSON, streamRace } from "./api.js";
 import { createLossChart, formatGap } from "./charts.js";
 import { lrRange, paramControl } from "./controls.js";
 import { liveControls, parseEmbedOptions } from "./embed-snippet.js";
+import { standings } from "./leaderboard.js";
 import { createPlayer } from "./player.js";
 import { makeTransform, marginFor, plotHeightFor, readTheme } from "./plot.js";
 import { addChunk, createRace, finish, raceFromResult } from "./race.js";
@@ -65,7 +66,7 @@ function boot(data) {
   function showStep(k) {
     counter.textContent = `${k} / ${race.steps}`;
     lossChart?.setStep(k);
-    legendStatus(race, k);
+    legendStatus(race, k, data.landscape);
   }
   function showPlaying(playing) {
     document.body.dataset.playing = String(playing);
@@ -305,18 +306,22 @@ function legend(race) {
   }));
 }
 
-function legendStatus(race, k) {
+/** Each racer's outcome at step k, as the page's leaderboard judges it: a racer that left the minimum says so. */
+function legendStatus(race, k, judge) {
   const items = document.querySelectorAll("#legend li .outcome");
-  race.racers.forEach((racer, i) => {
-    const node = items[i];
-    if (!node) return;
+  for (const row of standings(race, k, judge).rows) {
+    const node = items[row.index];
+    const racer = race.racers[row.index];
+    if (!node) continue;
     let text = "";
-    if (racer.divergedAt != null && k >= racer.divergedAt) text = `✕ ${racer.divergedAt}`;
-    else if (racer.arrivedAt != null && k >= racer.arrivedAt) text = `✓ ${racer.arrivedAt}`;
+    let title = "loss gap f − f*";
+    if (row.state === "diverged") [text, title] = [`✕ ${row.divergedAt}`, "diverged at this step"];
+    else if (row.state === "arrived") [text, title] = [`✓ ${row.arrivedAt}`, "arrived at this step"];
+    else if (row.state === "left") [text, title] = [`✓ ${row.arrivedAt}, left ${row.leftAt}`, "arrived, then left the minimum"];
     else if (racer.length) text = `gap ${formatGap(racer.loss[Math.min(k, racer.length - 1)] - race.minValue)}`;
     if (node.textContent !== text) node.textContent = text;
-    node.title = text.startsWith("✕") ? "diverged at this step" : text.startsWith("✓") ? "arrived at this step" : "loss gap f − f*";
-  });
+    node.title = title;
+  }
 }
 
 /**

@@ -89,6 +89,9 @@ def embed_payload(scene: Scene, defaults: Mapping[str, Any] | None = None, with_
             "formula": landscape.formula,
             "domain": {"x": [d.xmin, d.xmax], "y": [d.ymin, d.ymax]},
             "minima": result["minima"],
+            # the arrival test (as core.race judges it), for the legend's "✓ 185, left 202"
+            "tolerance": landscape.tolerance,
+            "radius": landscape.radius,
             "saddles": [list(point) for point in SADDLES.get(landscape.name, ())],
             "start": list(scene.start or landscape.start),
         },

@@ -338,6 +338,19 @@ def test_embed_with_lr_controls_fills_the_frame_and_a_slider_redraws_the_race(
     expect(page.locator("#open")).to_have_attribute("href", re.compile(r"racer=sgd;lr=0\.55;"))
 
 
+def test_embed_legend_says_a_racer_left_the_minimum_as_the_leaderboard_does(page: Page) -> None:
+    """Beale's story: SGD touches the minimum and cannot stay; at the end the slide's legend says it left."""
+    page.goto("/embed?preset=race-beale")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    page.keyboard.press("End")
+    expect(page.locator(".player")).to_have_attribute("data-step", "600")
+    outcomes = page.locator("#legend li .outcome")
+    expect(outcomes.nth(0)).to_have_text(re.compile(r"^✓ \d+, left \d+$"))  # SGD
+    expect(outcomes.nth(1)).to_have_text(re.compile(r"^✓ \d+$"))  # Momentum arrived and stays
+    page.keyboard.press("Home")
+    expect(outcomes.nth(0)).to_have_text(re.compile(r"^gap "))
+
+
 def test_embed_lrscale_control_multiplies_every_lr(page: Page) -> None:
     page.goto(f"/embed?{LIVE}&controls=lrscale")
     expect(page.locator("body")).to_have_attribute("data-ready", "1")
