@@ -47,8 +47,11 @@ def contour_data(
     grid[..., 0] = xs[None, :]
     grid[..., 1] = ys[:, None]
     z = surface.value(grid)  # z[j, i] = F(x_i, y_j)
-    if not np.isfinite(z).all():
+    finite = np.isfinite(z)
+    if not finite.any():
         raise ValueError(f"landscape {landscape.name} is not finite on {'its domain' if window is None else 'window'}")
+    if not finite.all():  # a typed formula (custom) may have holes, e.g. log(x) at x ≤ 0: drawn as its extremes
+        z = np.where(finite, z, np.where(z == -np.inf, z[finite].min(), z[finite].max()))
     z_min = float(z.min())
     z_max = float(z.max())
     level_values = _levels(surface, z, levels)

@@ -26,6 +26,8 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from core import formula
+from core.formula import program_hessian, program_value_and_grad
 from core.jit import njit
 from core.params import ParamSpec, resolve_params
 
@@ -88,6 +90,11 @@ class Landscape:
         """The parameter array ``p`` of the compiled functions."""
         values = self.pack(resolved) if self.pack else tuple(float(resolved[spec.name]) for spec in self.params)
         return np.array(values, dtype=np.float64).reshape(-1)
+
+    def resolve(self, params: Params | None = None) -> Landscape:
+        """The entry that holds for these parameters: this one, except for ``custom``, whose domain,
+        minima and start depend on its formula (see FormulaLandscape)."""
+        return self
 
 
 class Surface:
@@ -176,8 +183,8 @@ def _regularized_minima(
     exact minimum is kept only if it is no higher than the highest of those that did, so a new
     minimum joins the list only when it matters. Duplicates merge; "global" marks the lowest.
     """
-    landscape = LANDSCAPES[name]
-    surface = landscape.surface(dict(params_key), l1, l2)
+    surface = LANDSCAPES[name].surface(dict(params_key), l1, l2)
+    landscape = surface.landscape  # custom: the entry of this formula
     domain = landscape.domain
     xs = np.linspace(domain.xmin, domain.xmax, _GRID)
     ys = np.linspace(domain.ymin, domain.ymax, _GRID)
@@ -520,7 +527,7 @@ def plateau_hessian(x: float, y: float, p: FloatArray) -> tuple[float, float, fl
 # of that program, so a new formula needs no new compilation. Every other kind ignores them. Adding a
 # landscape: its two functions above, one line in each function below, and its entry in _ALL.
 
-FORMULA = 100  # the kind of a formula landscape (core/formula.py adds its branch below)
+FORMULA = 100  # the kind of a formula landscape: core/formula.py's interpreter runs its program
 
 
 @njit(error_model="numpy", cache=True, inline="always")
@@ -548,6 +555,8 @@ def value_and_grad_at(
         return goldstein_price(x, y, p)
     if kind == 9:
         return plateau(x, y, p)
+    if kind == FORMULA:
+        return program_value_and_grad(program, constants, x, y)
     return math.nan, math.nan, math.nan  # an unknown kind: the racer diverges at once
 
 
@@ -576,6 +585,8 @@ def hessian_at(
         return goldstein_price_hessian(x, y, p)
     if kind == 9:
         return plateau_hessian(x, y, p)
+    if kind == FORMULA:
+        return program_hessian(program, constants, x, y)
     return math.nan, math.nan, math.nan
 
 
@@ -862,6 +873,123 @@ _ALL = (
 )
 
 LANDSCAPES: dict[str, Landscape] = {landscape.name: landscape for landscape in _ALL}
+
+
+# --- custom: f(x, y) typed by the user ----------------------------------------------------------
+# core.formula parses the formula, differentiates it and lowers it to a program; here it becomes an
+# entry like the others, its domain from the parameters, its minima found numerically.
+
+CUSTOM_FORMULA = "x^2 + 10*y^2"
+CUSTOM_RANGE = 1e4  # |x|, |y| bound of a custom domain
+CUSTOM_MIN_WIDTH = 1e-3
+CUSTOM_FINITE_SHARE = 0.5  # f must be finite on at least this share of a 41 × 41 grid over the domain
+CUSTOM_PARAMS = (
+    ParamSpec("f", CUSTOM_FORMULA, "the formula f(x, y)", kind="text", maximum=float(formula.MAX_LENGTH)),
+    ParamSpec("x", (-3.0, 3.0), "the domain's x range", kind="range", minimum=-CUSTOM_RANGE, maximum=CUSTOM_RANGE),
+    ParamSpec("y", (-3.0, 3.0), "the domain's y range", kind="range", minimum=-CUSTOM_RANGE, maximum=CUSTOM_RANGE),
+)
+
+
+@dataclass(frozen=True)
+class FormulaLandscape(Landscape):
+    """``custom``: a landscape typed as a formula (parameters f, x and y).
+
+    ``resolve(params)`` is the entry of one formula on one domain: value, gradient and Hessian run
+    the formula's program (core.formula); the minima and saddles are found numerically; the start
+    lies 80 % of the way from the global minimum to the farthest corner; a racer arrives within
+    1e-4·max(1, |f*|) of a minimum's value and 0.05·max(1, size/10) of its point (Rosenbrock's and
+    Beale's 1e-4 and 0.05 on their domains); log colours when the values above the minimum span
+    more than two decades (the highest over the 10 % quantile).
+    """
+
+    compiled: formula.Formula | None = field(default=None, repr=False, compare=False)
+    saddles: tuple[tuple[tuple[float, float], float], ...] = ()
+
+    def resolve(self, params: Params | None = None) -> FormulaLandscape:
+        resolved = resolve_params(self.params, params, owner=f"landscape {self.name}")
+        return _custom_entry(resolved["f"], resolved["x"], resolved["y"])
+
+    def surface(self, params: Params | None = None, l1: float = 0.0, l2: float = 0.0) -> Surface:
+        resolved = resolve_params(self.params, params, owner=f"landscape {self.name}")
+        entry = _custom_entry(resolved["f"], resolved["x"], resolved["y"])
+        assert entry.compiled is not None
+        program = entry.compiled.program
+        return Surface(
+            entry, resolved, _check_penalty("l1", l1), _check_penalty("l2", l2), program.code, program.consts
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _custom_entry(text: str, x_range: tuple[float, float], y_range: tuple[float, float]) -> FormulaLandscape:
+    """The entry of formula ``text`` on x_range × y_range; raises ``ValueError`` naming the parameter."""
+    try:
+        compiled = formula.compile_formula(text)
+    except formula.FormulaError as error:
+        raise formula.FormulaError(f"landscape custom.f: {error.problem}", error.position, error.hint) from None
+    for name, (low, high) in (("x", x_range), ("y", y_range)):
+        if high - low < CUSTOM_MIN_WIDTH:
+            raise ValueError(f"landscape custom.{name} must span at least {CUSTOM_MIN_WIDTH:g}, got {low:g},{high:g}")
+    domain = Domain(*x_range, *y_range)
+    where = f"x in [{domain.xmin:g}, {domain.xmax:g}], y in [{domain.ymin:g}, {domain.ymax:g}]"
+    xs, ys = np.meshgrid(np.linspace(*x_range, 41), np.linspace(*y_range, 41), indexing="ij")
+    with np.errstate(all="ignore"):
+        sample = compiled.value_and_grad_xy(xs, ys)
+    finite = np.isfinite(sample[0]) & np.isfinite(sample[1]) & np.isfinite(sample[2])
+    if finite.mean() < CUSTOM_FINITE_SHARE:
+        raise ValueError(
+            f"landscape custom.f: f or its gradient is not finite on most of the domain ({where}): "
+            f"finite at {finite.mean():.0%} of a 41 × 41 grid; change f or the domain (landscape.x, landscape.y)"
+        )
+    found = formula.critical_points(compiled, *x_range, *y_range)
+    if not found.minima:
+        raise ValueError(
+            f"landscape custom.f: f has no minimum inside the domain ({where}); widen the domain or add a bowl, "
+            "e.g. + 0.01*(x^2 + y^2)"
+        )
+    lowest = found.minima[0][1]
+    tolerance = 1e-4 * max(1.0, abs(lowest))
+    minima = tuple(
+        Minimum(point, value, "global" if value <= lowest + 1e-9 * (1 + abs(lowest)) else "local")
+        for point, value in found.minima
+    )
+    z = sample[0][finite]
+    gaps = z - lowest
+    low_gap = float(np.quantile(gaps, 0.1))
+    log_scale = bool(gaps.max() > 0 and (low_gap <= 0 or gaps.max() / low_gap > 100.0))
+    size = max(domain.xmax - domain.xmin, domain.ymax - domain.ymin)
+    return FormulaLandscape(
+        name="custom",
+        title="Your formula",
+        formula=text,
+        lesson="your own landscape: its gradient and Hessian are derived exactly from the formula",
+        domain=domain,
+        start=_custom_start(compiled, domain, minima[0].point),
+        tolerance=tolerance,
+        radius=0.05 * max(1.0, size / 10.0),
+        log_scale=log_scale,
+        minima=minima,
+        kind=FORMULA,
+        params=CUSTOM_PARAMS,
+        pack=lambda resolved: (),  # the formula is its program, not a parameter array
+        compiled=compiled,
+        saddles=tuple(found.saddles),
+    )
+
+
+def _custom_start(compiled: formula.Formula, domain: Domain, minimum: tuple[float, float]) -> tuple[float, float]:
+    """80 % of the way from the global minimum to the farthest corner where f is finite (else the minimum)."""
+    corners = [(x, y) for x in (domain.xmin, domain.xmax) for y in (domain.ymin, domain.ymax)]
+    corners.sort(key=lambda corner: -math.dist(corner, minimum))
+    for fraction in (0.8, 0.6, 0.4):
+        for cx, cy in corners:
+            point = (minimum[0] + fraction * (cx - minimum[0]), minimum[1] + fraction * (cy - minimum[1]))
+            with np.errstate(all="ignore"):
+                if all(math.isfinite(v) for v in compiled.value_and_grad_xy(*point)):
+                    return (round(point[0], 6) + 0.0, round(point[1], 6) + 0.0)
+    return minimum
+
+
+LANDSCAPES["custom"] = _custom_entry(CUSTOM_FORMULA, (-3.0, 3.0), (-3.0, 3.0))
 
 
 def get_landscape(name: str) -> Landscape:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-ParamKind = Literal["float", "int", "bool", "int_list"]
+ParamKind = Literal["float", "int", "bool", "int_list", "text", "range"]
 SliderScale = Literal["log", "linear", "one_minus_log"]
 
 
@@ -70,6 +70,10 @@ class ParamSpec:
         """The allowed values in words, e.g. ``a number in [0, 1)``."""
         if self.kind == "bool":
             return "true or false"
+        if self.kind == "text":
+            return f"a text of at most {int(self.maximum or 0)} characters" if self.maximum else "a text"
+        if self.kind == "range":
+            return f"two numbers low,high with low < high, each in [{_fmt(self.minimum)}, {_fmt(self.maximum)}]"
         noun = {"float": "a number", "int": "an integer", "int_list": "a list of integers"}[self.kind]
         if self.minimum is None and self.maximum is None:
             return noun
@@ -92,12 +96,35 @@ class ParamSpec:
             if isinstance(value, (int, float)) and value in (0, 1):
                 return bool(value)
             raise ValueError(f"{field} must be {self.allowed()}, got {value!r}")
+        if self.kind == "text":
+            if not isinstance(value, str) or (self.maximum is not None and len(value) > self.maximum):
+                raise ValueError(f"{field} must be {self.allowed()}, got {_short(value)}")
+            return value
+        if self.kind == "range":
+            return self._check_range(value, field)
         if self.kind == "int_list":
             items = value.split(",") if isinstance(value, str) else value
             if not isinstance(items, (list, tuple)):
                 raise ValueError(f"{field} must be {self.allowed()}, got {value!r}")
             return [self._check_number(item, field, integer=True) for item in items]
         return self._check_number(value, field, integer=self.kind == "int")
+
+    def _check_range(self, value: Any, field: str) -> tuple[float, float]:
+        """low,high (a string or two numbers) as a tuple of floats, low < high, each within [minimum, maximum]."""
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)) or len(items) != 2:
+            raise ValueError(f"{field} must be {self.allowed()}, got {_short(value)}")
+        numbers = [_as_number(item) for item in items]
+        low, high = numbers
+        if (
+            low is None
+            or high is None
+            or not (math.isfinite(low) and math.isfinite(high) and low < high)
+            or (self.minimum is not None and low < self.minimum)
+            or (self.maximum is not None and high > self.maximum)
+        ):
+            raise ValueError(f"{field} must be {self.allowed()}, got {_short(value)}")
+        return (float(low) + 0.0, float(high) + 0.0)
 
     def _check_number(self, value: Any, field: str, integer: bool) -> float | int:
         number = _as_number(value)
@@ -146,5 +173,11 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
-def _fmt(number: float) -> str:
+def _short(value: Any) -> str:
+    """A value's repr, cut to 60 characters for an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fmt(number: float | None) -> str:
     return f"{number:g}"

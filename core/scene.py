@@ -109,7 +109,7 @@ class Scene(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Scene:
-        landscape = get_landscape(self.landscape.name)
+        landscape = get_landscape(self.landscape.name).resolve(self.landscape.params)
         if self.start is not None:
             x, y = self.start
             d = landscape.domain
@@ -127,8 +127,8 @@ class Scene(_Strict):
 
     def filled(self) -> Scene:
         """The same scene with every default written out: start, params, schedule params, labels, colours."""
-        landscape = get_landscape(self.landscape.name)
-        surface = landscape.surface(self.landscape.params)
+        surface = get_landscape(self.landscape.name).surface(self.landscape.params)
+        landscape = surface.landscape
         labels = _unique_labels([r.label or get_optimizer(r.optimizer).title for r in self.racers])
         colors = _colors(self.racers)
         racers = [

@@ -35,7 +35,7 @@ from server.responses import (
     server_error_handler,
     value_error_handler,
 )
-from server.routes import embed, exports, health, landscapes, links, optimizers, pages, presets, race
+from server.routes import embed, exports, formula, health, landscapes, links, optimizers, pages, presets, race
 
 DESCRIPTION = """
 Optimizers (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, …) race from one start point to the
@@ -79,6 +79,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(Exception, server_error_handler)  # then re-raised, so it is logged
     routers = (
         health.router,
+        formula.router,
         landscapes.router,
         optimizers.router,
         race.router,

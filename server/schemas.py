@@ -42,7 +42,7 @@ class ParamSpecReply(_Reply):
     name: str
     default: Any = Field(description="the default; null when it depends on the race (e.g. T_max = steps)")
     help: str
-    kind: Literal["float", "int", "bool", "int_list"]
+    kind: Literal["float", "int", "bool", "int_list", "text", "range"]
     minimum: float | None
     maximum: float | None
     minimum_exclusive: bool
@@ -153,6 +153,28 @@ class ContoursReply(_Reply):
     z_max: float
     levels: list[float]
     lines: list[ContourLineReply]
+
+
+class SaddleReply(_Reply):
+    point: Point
+    value: float
+
+
+class FormulaCheckReply(_Reply):
+    """A formula that passed: f and its derivatives, and what the race on it will use."""
+
+    f: str = Field(description="the formula as sent")
+    canonical: str = Field(description="its canonical form, fully parenthesised (the cache key)")
+    text: dict[str, str] = Field(description="f, df/dx, df/dy, d2f/dx2, d2f/dxdy, d2f/dy2 as plain text")
+    latex: dict[str, str] = Field(description="the same in LaTeX")
+    domain: DomainReply
+    start: Point = Field(description="the default start")
+    minima: list[MinimumReply] = Field(description="found numerically: grid, then Newton with the exact Hessian")
+    saddles: list[SaddleReply] = Field(description="critical points with an indefinite Hessian")
+    tolerance: float
+    radius: float
+    log_scale: bool
+    instructions: int = Field(description="operations of the compiled program for f, its gradient and Hessian")
 
 
 # --- races -----------------------------------------------------------------------------------------------

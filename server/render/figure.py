@@ -154,11 +154,12 @@ class Figure:
 def figure_from(result: dict[str, Any], contours: dict[str, Any]) -> Figure:
     """A ``Figure`` from ``core.race.run(scene)`` and ``core.contours.contour_data(surface, …)``."""
     scene = result["scene"]
-    landscape = get_landscape(scene["landscape"]["name"])
     params = scene["landscape"]["params"]
+    landscape = get_landscape(scene["landscape"]["name"]).resolve(params)
     title = landscape.title
-    if params:
-        title += " (" + ", ".join(f"{key} {format_number(value)}" for key, value in params.items()) + ")"
+    numbers = {key: value for key, value in params.items() if isinstance(value, (int, float))}
+    if numbers:  # a custom landscape's formula is the subtitle, its domain the plot's axes
+        title += " (" + ", ".join(f"{key} {format_number(value)}" for key, value in numbers.items()) + ")"
     notes = [f"{key} {format_number(scene[key])}" for key in ("noise", "l1", "l2") if scene[key]]
     grid = contours["grid"]
     racers = []

@@ -79,7 +79,7 @@ def embed_payload(scene: Scene, defaults: Mapping[str, Any] | None = None, with_
     else:
         header = next(race_frames(scene))
         result = {"minima": header["minima"]}
-    landscape = get_landscape(scene.landscape.name)
+    landscape = get_landscape(scene.landscape.name).resolve(scene.landscape.params)
     d = landscape.domain
     contours = contour_data(surface_of(scene), levels=CONTOUR_LEVELS, resolution=CONTOUR_RESOLUTION)
     return {

@@ -10,7 +10,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.contours import contour_data
+from core.formula import MAX_LENGTH as MAX_FORMULA_LENGTH
 from core.landscapes import LANDSCAPES, Landscape, get_landscape
+from core.params import ParamSpec
 from core.scene import MAX_REGULARIZATION, Params
 from server.responses import GET_ERRORS, NOT_FOUND, NOT_MODIFIED, POST_ERRORS, NotFound, cached_json, json_reply, ok
 from server.routes.catalog import landscape_json
@@ -73,10 +75,20 @@ def _landscape_params_in_query() -> list[dict[str, Any]]:
                 for spec in ls.params
                 if spec.name == name
             ),
-            "schema": {"type": "number"},
+            "schema": _query_schema(landscapes[0].params, name),
         }
         for name, landscapes in owners.items()
     ]
+
+
+def _query_schema(specs: tuple[ParamSpec, ...], name: str) -> dict[str, Any]:
+    """A number, or for the custom landscape's formula and ranges a string ("x^2 + y^2", "-3,3")."""
+    kind = next(spec.kind for spec in specs if spec.name == name)
+    if kind == "text":
+        return {"type": "string", "maxLength": MAX_FORMULA_LENGTH}
+    if kind == "range":
+        return {"type": "string", "pattern": r"^[^,]+,[^,]+$", "examples": ["-3,3"]}
+    return {"type": "number"}
 
 
 @router.get(
