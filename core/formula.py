@@ -65,6 +65,7 @@ MAX_NUMBER_DIGITS = 24  # characters of one number literal
 MAX_LITERAL = 1e12  # magnitude of a number literal
 MAX_EXPONENT = 100  # magnitude of a constant exponent
 MAX_CONSTANT = 1e100  # magnitude of any constant sub-expression
+MAX_SECOND_DERIVATIVE = 2_500  # estimated nodes of a second derivative (derivative_sizes), checked before sympy
 MAX_NODES = 20_000  # sympy nodes of f and its gradient, and again of the Hessian
 MAX_INSTRUCTIONS = 20_000  # instructions of the lowered program
 LRU_SIZE = 256  # compiled formulas kept, by canonical form
@@ -391,7 +392,7 @@ def _check_constants(node: Node) -> float | None:
         except ZeroDivisionError:
             raise FormulaError("division by zero", position) from None
         except (OverflowError, ValueError):
-            raise FormulaError(f"{_show(node)} is not a finite real number", position) from None
+            raise FormulaError(f"{left:.6g}{op}{right:.6g} is not a finite real number", position) from None
         return _bounded(value, node)
     args = [_check_constants(arg) for arg in node[2]]
     if any(arg is None for arg in args):
@@ -399,7 +400,8 @@ def _check_constants(node: Node) -> float | None:
     try:
         value = _FLOAT_FUNCTIONS[node[1]](*args)
     except (OverflowError, ValueError, ZeroDivisionError):
-        raise FormulaError(f"{_show(node)} is not a finite real number", position) from None
+        shown = ", ".join(f"{arg:.6g}" for arg in args if arg is not None)
+        raise FormulaError(f"{node[1]}({shown}) is not a finite real number", position) from None
     return _bounded(value, node)
 
 
@@ -407,6 +409,38 @@ def _bounded(value: float, node: Node) -> float:
     if not math.isfinite(value) or abs(value) > MAX_CONSTANT:
         raise FormulaError(f"constant {value:.3g} too large (at most {MAX_CONSTANT:g})", node[-1])
     return value
+
+
+def derivative_sizes(node: Node) -> tuple[int, int, int]:
+    """Upper estimates of the sizes (nodes) of a tree, its first and its second derivative by one variable.
+
+    Used to refuse before sympy differentiates: a product of n factors has a first derivative of
+    about n² nodes and a second of about n³, which sympy would spend seconds building.
+    """
+    kind = node[0]
+    if kind in ("num", "var", "const"):
+        return 1, 1, 1
+    if kind == "neg":
+        s, d, d2 = derivative_sizes(node[1])
+        return s + 1, d + 1, d2 + 1
+    if kind == "bin":
+        op = node[1]
+        sa, da, d2a = derivative_sizes(node[2])
+        sb, db, d2b = derivative_sizes(node[3])
+        if op in ("+", "-"):
+            return sa + sb + 1, da + db + 1, d2a + d2b + 1
+        if op == "*":
+            return sa + sb + 1, sa + sb + da + db + 3, sa + sb + 2 * (da + db) + d2a + d2b + 6
+        if op == "/":
+            return sa + sb + 2, sa + 2 * sb + da + db + 6, 2 * (sa + 2 * sb) + 3 * (da + db) + d2a + d2b + 12
+        if node[3][0] == "num":  # a^k
+            return sa + 2, sa + da + 4, sa + 2 * da + d2a + 8
+        return sa + sb + 1, 2 * (sa + sb) + da + db + 6, 3 * (sa + sb + da + db) + d2a + d2b + 12
+    sizes = [derivative_sizes(arg) for arg in node[2]]
+    s = sum(size[0] for size in sizes) + 1
+    d = sum(size[0] + size[1] for size in sizes) + 4
+    d2 = sum(2 * size[0] + 2 * size[1] + size[2] for size in sizes) + 10
+    return s, d, d2
 
 
 def canonical(node: Node) -> str:
@@ -422,9 +456,6 @@ def canonical(node: Node) -> str:
     if kind == "bin":
         return f"({canonical(node[2])}{node[1]}{canonical(node[3])})"
     return f"{node[1]}({','.join(canonical(arg) for arg in node[2])})"
-
-
-_show = canonical
 
 
 # --- 2. differentiate ------------------------------------------------------------------------------------
@@ -902,6 +933,12 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _compile_tree(tree: Node) -> tuple[tuple[sympy.Expr, ...], Program] | FormulaError:
+    estimate = derivative_sizes(tree)[2]
+    if estimate > MAX_SECOND_DERIVATIVE:
+        return FormulaError(
+            f"formula too complex to differentiate: its second derivatives would have about {estimate} terms "
+            f"(at most {MAX_SECOND_DERIVATIVE}); long products of non-constant factors grow fastest"
+        )
     try:
         exprs = derivatives(to_sympy(tree))
         return tuple(exprs), lower(exprs)

@@ -1,0 +1,353 @@
+"""core.formula: the grammar, its refusals (with positions), exact derivatives, the program and the custom landscape."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core import formula
+from core.formula import FormulaError, compile_formula, parse
+from core.landscapes import LANDSCAPES, get_landscape
+from core.race import run
+from core.scene import Scene
+
+ROSENBROCK = "(1 - x)^2 + 100*(y - x^2)^2"
+BEALE = "(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2"
+
+
+def value(text: str, x: float, y: float) -> float:
+    return compile_formula(text).value_and_grad_xy(x, y)[0]
+
+
+# --- the grammar ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-x^2", -(0.7**2)),  # unary minus binds looser than ^
+        ("2^3^2", 512.0),  # ^ is right-associative
+        ("2**3", 8.0),
+        ("x^-2", 0.7**-2),
+        ("2x + 3(y - 1)", 2 * 0.7 + 3 * (0.3 - 1)),  # implicit products after a number
+        ("2pi", 2 * math.pi),
+        ("e^x", math.exp(0.7)),
+        ("(1 − x)² + 100·(y − x²)²", (1 - 0.7) ** 2 + 100 * (0.3 - 0.49) ** 2),  # the built-ins' own text
+        ("x × y ÷ 2 + π", 0.7 * 0.3 / 2 + math.pi),
+        ("atan2(y, x) + min(x, y) - max(x, y)", math.atan2(0.3, 0.7) + 0.3 - 0.7),
+        ("abs(y - x) + sqrt(x) + log(x) + exp(-y)", 0.4 + math.sqrt(0.7) + math.log(0.7) + math.exp(-0.3)),
+        (
+            "tanh(x) + sinh(y) + cosh(x) + atan(y) + tan(x)",
+            sum([math.tanh(0.7), math.sinh(0.3), math.cosh(0.7), math.atan(0.3), math.tan(0.7)]),
+        ),
+        ("1.5e-1 * .5 + 1e2", 0.075 + 100),
+        ("  x\t+\ny ", 1.0),
+    ],
+)
+def test_grammar_evaluates_as_written(text, expected):
+    assert value(text, 0.7, 0.3) == pytest.approx(expected, rel=1e-14)
+
+
+def test_canonical_form_is_shared_by_spellings():
+    assert formula.canonical(parse("2x+y^2")) == formula.canonical(parse("2 * x + y ** 2"))
+    assert formula.canonical(parse("x-y")) != formula.canonical(parse("y-x"))
+
+
+def test_spellings_share_one_cache_entry():
+    first = compile_formula("3*x^2 + y^2 + 0.123")
+    size = formula.cache_size()
+    second = compile_formula("3 x ** 2+y²+0.123")
+    assert formula.cache_size() == size
+    assert second.program is first.program
+    assert second.text == "3 x ** 2+y²+0.123"
+
+
+def test_cache_is_bounded():
+    for k in range(formula.LRU_SIZE + 10):
+        compile_formula(f"x^2 + {k}*y^2")
+    assert formula.cache_size() == formula.LRU_SIZE
+
+
+# --- refusals, with the position ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("os", "unknown name 'os' at 1"),
+        ("x + __import__", "unknown name '__import__' at 5"),
+        ("x^2 + xy", "unknown name 'xy' at 7; write products with '*', e.g. x*y"),
+        ("ln(x)", "unknown name 'ln' at 1; did you mean log?"),
+        ("x^1e9", "exponent 1e+09 too large (at most 100) at 2"),
+        ("2^(3^(4^5))", "exponent 1.02e+03 too large (at most 100) at 5"),
+        ("(" * 41 + "x" + ")" * 41, "nesting deeper than 40 at 41"),
+        ("sin(" * 41 + "x" + ")" * 41, "nesting deeper than 40 at 164"),
+        ("x +", "formula ends early: expected a number, x, y, a function or '(' at 4"),
+        ("(x + 1", "unclosed '(' at 1"),
+        ("x + 1)", "expected an operator, got ')' at 6"),
+        ("x^2 10*y^2", "expected an operator, got '10' at 5; is a '*' or a '+' missing?"),
+        ("x $ y", "unexpected character '$' at 3"),
+        ("sin x", "expected '(' after sin at 5"),
+        ("sin(x, y)", "sin takes one argument at 6"),
+        ("atan2(x)", "atan2 takes two arguments, got 1 at 1"),
+        ("1/0", "division by zero at 2"),
+        ("sqrt(-1) + x", "sqrt(-1) is not a finite real number at 1"),
+        ("log(0)*x", "log(0) is not a finite real number at 1"),
+        ("(-8)^(1/3) + x", "-8^0.333333 is not a finite real number at 5"),
+        ("9" * 25, "number longer than 24 characters at 1"),
+        ("1e13*x", "number 1e13 too large (at most 1e+12) at 1"),
+        ("1e999*x", "number 1e999 out of range"),
+        ("x" + "+x" * 600, "formula longer than 1000 characters (1201)"),
+        ("", "empty formula"),
+        ("10^10^10^10", "exponent"),
+        ("exp(exp(exp(10)))*x", "exp(22026.5) is not a finite real number at 5"),
+        ("1e12^9*x", "constant 1e+108 too large (at most 1e+100) at 5"),
+    ],
+)
+def test_refusal_names_the_problem_and_its_position(text, message):
+    with pytest.raises(FormulaError) as caught:
+        compile_formula(text)
+    assert str(caught.value).startswith(message)
+
+
+def test_error_position_is_reported_apart():
+    with pytest.raises(FormulaError) as caught:
+        compile_formula("x + y + foo(x)")
+    assert (caught.value.problem, caught.value.position) == ("unknown name 'foo'", 9)
+
+
+def test_derivatives_too_large_are_refused_before_sympy_builds_them():
+    product = "*".join(f"sin({k}x+y)" for k in range(1, 40))  # a second derivative of ~40³ terms
+    with pytest.raises(FormulaError, match="too complex to differentiate"):
+        compile_formula(product)
+    compile_formula("*".join(f"sin({k}x+y)" for k in range(1, 6)))  # five factors are fine
+
+
+# --- exact derivatives: hypothesis ---------------------------------------------------------------------------
+
+SMOOTH_1 = ("sin", "cos", "tanh", "atan", "exp_small", "log1p2", "sqrt1p2")
+
+
+@st.composite
+def expressions(draw, depth=0):
+    """Random formulas from the grammar, smooth and finite everywhere (so finite differences apply)."""
+    if depth >= 3 or (depth > 0 and draw(st.booleans())):
+        leaf = draw(st.sampled_from(["x", "y", "num"]))
+        if leaf == "num":
+            return repr(draw(st.floats(0.1, 5.0, allow_nan=False).map(lambda v: round(v, 3))))
+        return leaf
+    kind = draw(st.sampled_from(["+", "-", "*", "/", "^", "neg", "f1", "f2"]))
+    a = draw(expressions(depth + 1))
+    if kind == "neg":
+        return f"-({a})"
+    if kind == "f1":
+        name = draw(st.sampled_from(SMOOTH_1))
+        if name == "exp_small":
+            return f"exp(tanh({a}))"
+        if name == "log1p2":
+            return f"log(1 + ({a})^2)"
+        if name == "sqrt1p2":
+            return f"sqrt(1 + ({a})^2)"
+        return f"{name}({a})"
+    b = draw(expressions(depth + 1))
+    if kind == "f2":
+        return f"atan2({a}, 2 + cos({b}))"  # smooth: the second argument stays in [1, 3]
+    if kind == "/":
+        return f"({a})/(1.5 + sin({b}))"
+    if kind == "^":
+        return f"({a})^{draw(st.integers(2, 4))}"
+    return f"({a}) {kind} ({b})"
+
+
+POINTS = st.tuples(st.floats(-2.0, 2.0), st.floats(-2.0, 2.0))
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(text=expressions(), point=POINTS)
+def test_gradient_matches_central_differences(text, point):
+    compiled = compile_formula(text)
+    x, y = point
+    f, gx, gy = compiled.value_and_grad_xy(x, y)
+    h = 1e-6
+    fd_x = (compiled.value_and_grad_xy(x + h, y)[0] - compiled.value_and_grad_xy(x - h, y)[0]) / (2 * h)
+    fd_y = (compiled.value_and_grad_xy(x, y + h)[0] - compiled.value_and_grad_xy(x, y - h)[0]) / (2 * h)
+    scale = 1.0 + abs(f) + abs(gx) + abs(gy)
+    assert gx == pytest.approx(fd_x, rel=1e-5, abs=1e-5 * scale), text
+    assert gy == pytest.approx(fd_y, rel=1e-5, abs=1e-5 * scale), text
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(text=expressions(), point=POINTS)
+def test_hessian_matches_central_differences_of_the_gradient(text, point):
+    compiled = compile_formula(text)
+    x, y = point
+    hxx, hxy, hyy = compiled.hessian_xy(x, y)
+    h = 1e-6
+    plus_x, minus_x = compiled.value_and_grad_xy(x + h, y), compiled.value_and_grad_xy(x - h, y)
+    plus_y, minus_y = compiled.value_and_grad_xy(x, y + h), compiled.value_and_grad_xy(x, y - h)
+    scale = 1.0 + abs(hxx) + abs(hxy) + abs(hyy) + sum(abs(v) for v in compiled.value_and_grad_xy(x, y))
+    for exact, fd in [
+        (hxx, (plus_x[1] - minus_x[1]) / (2 * h)),
+        (hxy, (plus_x[2] - minus_x[2]) / (2 * h)),
+        (hxy, (plus_y[1] - minus_y[1]) / (2 * h)),
+        (hyy, (plus_y[2] - minus_y[2]) / (2 * h)),
+    ]:
+        assert exact == pytest.approx(fd, rel=1e-5, abs=1e-5 * scale), text
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(text=expressions(), points=st.lists(POINTS, min_size=1, max_size=8))
+def test_floats_and_arrays_give_the_same_bits(text, points):
+    compiled = compile_formula(text)
+    xs = np.array([p[0] for p in points])
+    ys = np.array([p[1] for p in points])
+    arrays = np.stack(compiled.value_and_grad_xy(xs, ys) + compiled.hessian_xy(xs, ys), axis=1)
+    floats = np.array([compiled.value_and_grad_xy(x, y) + compiled.hessian_xy(x, y) for x, y in points])
+    assert arrays.tobytes() == floats.tobytes()
+
+
+def test_kinks_have_a_zero_second_derivative():
+    compiled = compile_formula("abs(x) + max(x, y) + min(y, 1)")
+    assert compiled.value_and_grad_xy(0.5, -0.25) == (0.75, 2.0, 1.0)
+    assert compiled.hessian_xy(0.5, -0.25) == (0.0, 0.0, 0.0)
+    assert compiled.value_and_grad_xy(0.0, 0.0)[1:] == (0.5, 1.5)  # sign(0) = 0, Heaviside(0) = ½
+
+
+def test_value_and_gradient_stop_before_the_hessian():
+    program = compile_formula(BEALE).program
+    assert 0 < int(program.code[1]) < program.size
+
+
+# --- typed Rosenbrock and Beale are the built-ins ------------------------------------------------------------
+
+TYPED = [
+    ("rosenbrock", ROSENBROCK, {"x": [-2, 2], "y": [-1, 3]}),
+    ("beale", BEALE, {"x": [-4.5, 4.5], "y": [-4.5, 4.5]}),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "domain"), TYPED)
+def test_typed_formula_matches_the_builtin_pointwise(name, text, domain):
+    builtin = get_landscape(name).surface()
+    typed = get_landscape("custom").surface({"f": text, **domain})
+    grid = np.stack(np.meshgrid(np.linspace(*domain["x"], 41), np.linspace(*domain["y"], 41)), axis=-1)
+    np.testing.assert_allclose(typed.value(grid), builtin.value(grid), rtol=1e-13, atol=1e-12)
+    np.testing.assert_allclose(typed.grad(grid), builtin.grad(grid), rtol=1e-13, atol=1e-11)
+    np.testing.assert_allclose(typed.hessian(grid), builtin.hessian(grid), rtol=1e-13, atol=1e-11)
+
+
+@pytest.mark.parametrize(("name", "text", "domain"), TYPED)
+def test_typed_formula_finds_the_builtin_minimum_and_arrival_rule(name, text, domain):
+    builtin = get_landscape(name)
+    typed = get_landscape("custom").resolve({"f": text, **domain})
+    assert len(typed.minima) == 1
+    np.testing.assert_allclose(typed.minima[0].point, builtin.minima[0].point, atol=1e-9)
+    assert typed.minima[0].value == pytest.approx(builtin.minima[0].value, abs=1e-15)
+    assert (typed.tolerance, typed.radius, typed.log_scale) == (builtin.tolerance, builtin.radius, builtin.log_scale)
+
+
+def _paths(scene):
+    return run(Scene.model_validate(scene))["racers"]
+
+
+def _agree_until(a, b, rtol=1e-12):
+    """The first step at which paths a and b differ by more than rtol (relative to the point's norm)."""
+    n = min(len(a), len(b))
+    a, b = np.asarray(a[:n]), np.asarray(b[:n])
+    off = np.linalg.norm(a - b, axis=1) > rtol * np.maximum(np.linalg.norm(b, axis=1), 1e-300)
+    return int(np.argmax(off)) if off.any() else n
+
+
+@pytest.mark.parametrize(("name", "text", "domain"), TYPED)
+def test_typed_formula_races_as_the_builtin(name, text, domain):
+    """Every racer of the default race: the same status and arrival or divergence step, and the same path to
+    1e-12 relative up to its arrival. After it, or where the built-in race itself moves by more than 1e-12
+    when its start moves by 1e-15 (RMSProp and Adam bouncing in Rosenbrock's valley), last-bit differences
+    of the gradient (sympy's sums are ordered unlike the hand-written ones) grow like any other."""
+    start = list(get_landscape(name).start)
+    base = {"start": start, "steps": 500}
+    builtin = _paths({**base, "landscape": {"name": name}})
+    nudged = _paths({**base, "start": [start[0] * (1 + 1e-15), start[1] * (1 - 1e-15)], "landscape": {"name": name}})
+    typed = _paths({**base, "landscape": {"name": "custom", "params": {"f": text, **domain}}})
+    for b, n, t in zip(builtin, nudged, typed, strict=True):
+        assert (t["status"], t["arrived_at"], t["diverged_at"]) == (b["status"], b["arrived_at"], b["diverged_at"])
+        horizon = _agree_until(n["path"], b["path"])
+        until = len(b["path"]) if b["arrived_at"] is None else b["arrived_at"] + 1
+        until = min(until, horizon) if b["status"] != "arrived" else until
+        assert _agree_until(t["path"], b["path"]) >= until, b["label"]
+        # the loss on Rosenbrock's walls is ~100 × more sensitive to the point than the point itself
+        np.testing.assert_allclose(t["loss"][:until], b["loss"][:until], rtol=1e-10, atol=1e-14)
+
+
+def test_non_chaotic_races_agree_for_every_step():
+    """On Beale, SGD, Momentum and Adam converge calmly: their whole 500-step paths agree to 1e-12."""
+    base = {"start": [1.0, 1.5], "steps": 500, "racers": [{"optimizer": o} for o in ("sgd", "momentum", "adam")]}
+    base["racers"] = [
+        {"optimizer": "sgd", "params": {"lr": 0.03}},
+        {"optimizer": "momentum", "params": {"lr": 0.003}},
+        {"optimizer": "adam", "params": {"lr": 0.3}},
+    ]
+    builtin = _paths({**base, "landscape": {"name": "beale"}})
+    typed = _paths(
+        {**base, "landscape": {"name": "custom", "params": {"f": BEALE, "x": [-4.5, 4.5], "y": [-4.5, 4.5]}}}
+    )
+    for b, t in zip(builtin, typed, strict=True):
+        assert _agree_until(t["path"], b["path"]) == len(b["path"]) == 501
+
+
+# --- the custom landscape ------------------------------------------------------------------------------------
+
+
+def test_default_custom_entry_is_registered():
+    custom = LANDSCAPES["custom"]
+    assert custom.formula == "x^2 + 10*y^2"
+    assert [m.point for m in custom.minima] == [(0.0, 0.0)]
+    assert [p.name for p in custom.params] == ["f", "x", "y"]
+
+
+def test_ring_of_three_minima_and_their_saddles():
+    entry = get_landscape("custom").resolve({"f": "(x^2 + y^2 - 4)^2 + 0.5*(x^3 - 3*x*y^2)"})
+    assert len(entry.minima) == 3 and {m.kind for m in entry.minima} == {"global"}
+    assert len(entry.saddles) == 3
+    for point, _ in entry.saddles:
+        hxx, hxy, hyy = entry.compiled.hessian_xy(*point)
+        assert hxx * hyy - hxy * hxy < 0
+
+
+def test_domain_comes_from_the_parameters_and_bounds_the_start():
+    entry = get_landscape("custom").resolve({"f": "(x - 5)^2 + y^2", "x": "0,10", "y": [-1, 1]})
+    assert (entry.domain.xmin, entry.domain.xmax, entry.domain.ymin, entry.domain.ymax) == (0, 10, -1, 1)
+    assert entry.minima[0].point == pytest.approx((5.0, 0.0), abs=1e-9)
+    with pytest.raises(ValueError, match="start must lie in the domain of custom"):
+        Scene.model_validate({"landscape": {"name": "custom", "params": {"f": "x^2 + y^2"}}, "start": [5, 0]})
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"f": "log(x) + y^2"}, "not finite on most of the domain"),
+        ({"f": "x + y"}, "no minimum inside the domain"),
+        ({"f": "x^2", "x": "3,-3"}, "landscape custom.x must be two numbers"),
+        ({"f": "x^2", "y": "0,1e9"}, "landscape custom.y must be two numbers"),
+        ({"f": 3}, "landscape custom.f must be a text"),
+        ({"f": "x^2 + y^2", "x": "0,0.0001"}, "landscape custom.x must span at least 0.001"),
+    ],
+)
+def test_custom_landscape_refusals_name_the_parameter(params, message):
+    with pytest.raises(ValueError, match=message):
+        get_landscape("custom").surface(params)
+
+
+def test_log_scale_follows_the_decades_of_the_values():
+    assert get_landscape("custom").resolve({"f": "x^2 + 10*y^2"}).log_scale is False
+    assert get_landscape("custom").resolve({"f": "(x^2 + y^2)^4"}).log_scale is True
+
+
+def test_contours_draw_a_formula_with_holes():
+    from core.contours import contour_data
+
+    surface = get_landscape("custom").surface({"f": "sqrt(x) + y^2 + (x - 1)^2", "x": "-1,3"})
+    data = contour_data(surface, levels=8, resolution=32)
+    assert all(math.isfinite(v) for v in data["grid"]["z"])
