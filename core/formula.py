@@ -618,6 +618,12 @@ class _Lowering:
         return register
 
     def _lower(self, expr: sympy.Expr) -> int:
+        if expr in (sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+            raise FormulaError("f or its derivatives are infinite or undefined everywhere, e.g. 1/(x - x)")
+        if expr is sympy.I:
+            raise FormulaError(
+                "f or its derivatives take complex values, e.g. a negative number to a power that depends on x or y"
+            )
         if expr.is_Number or expr in (sympy.pi, sympy.E):
             if expr.is_real is not True or expr.is_finite is False:
                 raise FormulaError("f or its derivatives take a value that is not a finite real number")
