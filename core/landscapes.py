@@ -963,7 +963,7 @@ def _custom_entry(text: str, x_range: tuple[float, float], y_range: tuple[float,
         formula=text,
         lesson="your own landscape: its gradient and Hessian are derived exactly from the formula",
         domain=domain,
-        start=_custom_start(compiled, domain, minima[0].point),
+        start=_custom_start(domain),
         tolerance=tolerance,
         radius=0.05 * max(1.0, size / 10.0),
         log_scale=log_scale,
@@ -976,17 +976,10 @@ def _custom_entry(text: str, x_range: tuple[float, float], y_range: tuple[float,
     )
 
 
-def _custom_start(compiled: formula.Formula, domain: Domain, minimum: tuple[float, float]) -> tuple[float, float]:
-    """80 % of the way from the global minimum to the farthest corner where f is finite (else the minimum)."""
-    corners = [(x, y) for x in (domain.xmin, domain.xmax) for y in (domain.ymin, domain.ymax)]
-    corners.sort(key=lambda corner: -math.dist(corner, minimum))
-    for fraction in (0.8, 0.6, 0.4):
-        for cx, cy in corners:
-            point = (minimum[0] + fraction * (cx - minimum[0]), minimum[1] + fraction * (cy - minimum[1]))
-            with np.errstate(all="ignore"):
-                if all(math.isfinite(v) for v in compiled.value_and_grad_xy(*point)):
-                    return (round(point[0], 6) + 0.0, round(point[1], 6) + 0.0)
-    return minimum
+def _custom_start(domain: Domain) -> tuple[float, float]:
+    """A tenth of the way into the domain from its lower-left corner: the page computes the same from the
+    domain alone (static/scene-url.js), so a link without a start gives the same race on both."""
+    return (domain.xmin + 0.1 * (domain.xmax - domain.xmin), domain.ymin + 0.1 * (domain.ymax - domain.ymin))
 
 
 LANDSCAPES["custom"] = _custom_entry(CUSTOM_FORMULA, (-3.0, 3.0), (-3.0, 3.0))

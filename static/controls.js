@@ -52,16 +52,21 @@ export function paramControl(spec, label, { steps = 500, onValue, range = null, 
     return { row, input: box, set: (v) => { box.checked = Boolean(v); } };
   }
   const text = el("input", { type: "text", className: "value", spellcheck: false, autocomplete: "off" });
-  text.setAttribute("inputmode", kind === "int_list" ? "text" : "decimal");
+  text.setAttribute("inputmode", kind === "int_list" || kind === "range" ? "text" : "decimal");
   text.setAttribute("aria-label", `${label} value`);
   let current = null;
+  if (kind === "text") { // a formula: formula.js checks it with the server before it reaches the scene
+    text.id = id;
+    row.append(title, text);
+    return { row, input: text, set: (v) => { if (document.activeElement !== text) text.value = v; } };
+  }
   text.addEventListener("change", () => {
     const checked = checkParam(spec, text.value.trim());
     text.setAttribute("aria-invalid", String(!checked.ok));
     text.title = checked.ok ? "" : `${spec.name} must be ${allowedText(spec)}`;
     if (checked.ok) onValue(checked.value, "push");
   });
-  if (kind === "int_list") {
+  if (kind === "int_list" || kind === "range") {
     text.id = id;
     row.append(title, text);
     return { row, input: text, set: (v) => { current = v; if (document.activeElement !== text) text.value = formatValue(v, spec); } };
@@ -229,16 +234,24 @@ export function createControls(root, codec, handlers) {
 
   function landscapeGroup() {
     const meta = codec.landscapes[scene.landscape.name];
-    const rows = meta.params.map((spec) => bind(
-      paramControl(spec, spec.name, { onValue: (v, mode) => change((s) => { s.landscape.params[spec.name] = v; }, mode) }),
-      (s) => s.landscape.params[spec.name]));
-    const startSpecs = ["x", "y"].map((axis, i) => ({ name: axis, minimum: meta.domain[axis][0], maximum: meta.domain[axis][1], slider_min: meta.domain[axis][0], slider_max: meta.domain[axis][1], help: `start ${axis}` }));
+    const rows = meta.params.map((spec) => {
+      const control = paramControl(spec, spec.name, { onValue: (v, mode) => change((s) => { s.landscape.params[spec.name] = v; }, mode) });
+      if (spec.kind === "text") {
+        import("./formula.js").then(({ attachFormula }) => attachFormula(control, {
+          commit: (params) => change((s) => { Object.assign(s.landscape.params, params); }, "push"),
+          params: () => ({ ...scene.landscape.params }),
+        }));
+      }
+      return bind(control, (s) => s.landscape.params[spec.name]);
+    });
+    const domain = codec.meta(scene).domain;
+    const startSpecs = ["x", "y"].map((axis, i) => ({ name: axis, minimum: domain[axis][0], maximum: domain[axis][1], slider_min: domain[axis][0], slider_max: domain[axis][1], help: `start ${axis}` }));
     const startRows = startSpecs.map((spec, i) => bind(
       paramControl(spec, `start ${spec.name}`, { onValue: (v, mode) => change((s) => { s.start[i] = v; }, mode) }),
       (s) => s.start[i]));
     return el("fieldset", { className: "group landscape" }, [
       el("legend", { textContent: "Landscape" }),
-      el("p", { className: "formula", textContent: `f(x, y) = ${meta.formula}` }),
+      meta.params.some((spec) => spec.kind === "text") ? null : el("p", { className: "formula", textContent: `f(x, y) = ${meta.formula}` }),
       el("p", { className: "lesson", textContent: meta.lesson }),
       ...rows,
       ...startRows,
@@ -364,7 +377,7 @@ export function createControls(root, codec, handlers) {
   }
 
   function structureKey(s) {
-    return JSON.stringify([s.landscape.name, s.racers.map((r) => [r.optimizer, r.schedule.name])]);
+    return JSON.stringify([s.landscape.name, codec.meta(s).domain, s.racers.map((r) => [r.optimizer, r.schedule.name])]);
   }
 
   return {

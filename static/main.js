@@ -131,13 +131,20 @@ function commit(next, mode, { replay, showAll = false } = {}) {
   render(scene, query, { replay: replay ?? (discrete && replayKey(scene) !== replayKey(shown)), showAll, urgent: discrete });
 }
 
+/** What the map's landscape depends on: its name, and a custom landscape's formula and domain. */
+function landscapeKey(scene) {
+  if (!scene) return "";
+  const meta = codec.meta(scene);
+  return JSON.stringify([scene.landscape.name, meta.formula, meta.domain]);
+}
+
 /** Show `scene` (whose query is `query`): controls, caption, contours, race. */
 function render(scene, query = codec.toQuery(scene), { replay = false, showAll = false, urgent = true } = {}) {
   const previous = shown;
   shown = scene;
-  const meta = codec.landscapes[scene.landscape.name];
+  const meta = codec.meta(scene); // a custom landscape's domain and formula are its parameters
   showCaption(scene, query); // first: its height moves the plot, whose size depends on where it sits
-  if (previous?.landscape.name !== scene.landscape.name) zoom.setLandscape(meta);
+  if (landscapeKey(previous) !== landscapeKey(scene)) zoom.setLandscape(meta);
   // the requests first, so they run while the page updates
   const key = raceKey(scene);
   const raceChanged = key !== shownRaceKey || !previous;

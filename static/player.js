@@ -287,7 +287,8 @@ export function createPlayer(container, options = {}) {
     plot,
     /** A landscape's metadata (domain, minima, start) from the catalogue. */
     setLandscape(next) {
-      if (meta && meta.name === next.name) return;
+      if (meta && meta.name === next.name && meta.formula === next.formula && String(meta.domain.x) === String(next.domain.x)
+        && String(meta.domain.y) === String(next.domain.y)) return;
       meta = next;
       plot.setAttribute("aria-label", `Contour map of the ${next.title} landscape, ${next.formula}`);
       contours = null;

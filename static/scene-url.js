@@ -108,6 +108,15 @@ export function checkParam(spec, raw) {
     const values = items.map((item) => checkNumber(spec, item, true));
     return values.every((v) => v !== null) ? { ok: true, value: values } : { ok: false };
   }
+  if (kind === "text") { // a custom landscape's formula: the server parses it (POST /api/landscapes/custom/check)
+    const ok = typeof raw === "string" && (spec.maximum == null || raw.length <= spec.maximum);
+    return ok ? { ok: true, value: raw } : { ok: false };
+  }
+  if (kind === "range") { // low,high with low < high, each within [minimum, maximum]
+    const items = Array.isArray(raw) ? raw : String(raw).split(",");
+    const values = items.length === 2 ? items.map((item) => checkNumber(spec, item, false)) : [null];
+    return values.every((v) => v !== null) && values[0] < values[1] ? { ok: true, value: values } : { ok: false };
+  }
   const value = checkNumber(spec, raw, kind === "int");
   return value === null ? { ok: false } : { ok: true, value };
 }
@@ -125,11 +134,19 @@ function checkNumber(spec, raw, integer) {
 export function allowedText(spec) {
   const kind = spec.kind || "float";
   if (kind === "bool") return "true or false";
+  if (kind === "text") return `a text of at most ${spec.maximum} characters`;
+  if (kind === "range") return `two numbers low,high with low < high, each in [${spec.minimum}, ${spec.maximum}]`;
   const noun = { float: "a number", int: "an integer", int_list: "a list of integers, each" }[kind];
   if (spec.minimum == null && spec.maximum == null) return noun;
   const left = spec.minimum == null || spec.minimum_exclusive ? "(" : "[";
   const right = spec.maximum == null || spec.maximum_exclusive ? ")" : "]";
   return `${noun} in ${left}${spec.minimum ?? "-inf"}, ${spec.maximum ?? "inf"}${right}`;
+}
+
+/** The plotted domain: the catalogue's, or a custom landscape's x and y range parameters. */
+export function domainOf(landscape, params) {
+  const range = (axis) => (landscape.params.some((p) => p.name === axis && p.kind === "range") ? params[axis] : null);
+  return { x: range("x") || landscape.domain.x, y: range("y") || landscape.domain.y };
 }
 
 /** The lowest and highest values a slider for `spec` offers (ints that default from steps: capped at steps). */
@@ -201,11 +218,15 @@ export function createCodec(data) {
     const landscape = landscapes[name];
     const landscapeParams = resolve(landscape.params, scene.landscape?.params, `landscape ${name}`, warn);
     const steps = number(scene.steps, 1, limits.max_steps, defaults.steps, "steps", warn, true);
-    let start = landscape.start.slice();
+    const domain = domainOf(landscape, landscapeParams);
+    // a custom landscape's default start: a tenth into its domain (core.landscapes._custom_start)
+    const custom = landscape.params.some((p) => p.kind === "range");
+    let start = custom ? [domain.x[0] + 0.1 * (domain.x[1] - domain.x[0]), domain.y[0] + 0.1 * (domain.y[1] - domain.y[0])]
+      : landscape.start.slice();
     if (scene.start !== undefined) {
       const [x, y] = (scene.start || []).map(Number);
-      const [x0, x1] = landscape.domain.x;
-      const [y0, y1] = landscape.domain.y;
+      const [x0, x1] = domain.x;
+      const [y0, y1] = domain.y;
       if (scene.start?.length === 2 && x >= x0 && x <= x1 && y >= y0 && y <= y1) start = [x, y];
       else warn(`start=${JSON.stringify(scene.start)} must lie in the domain of ${name}; using ${start}`);
     }
@@ -353,5 +374,13 @@ export function createCodec(data) {
     return fill({ ...scene, steps, racers });
   }
 
-  return { fill, parse, toQuery, withSteps, landscapes, optimizers, schedules, defaults, limits, palette, optimizerColors };
+  /** The landscape's metadata for a filled scene: a custom landscape's domain and formula come from its parameters. */
+  function meta(scene) {
+    const landscape = landscapes[scene.landscape.name];
+    const params = scene.landscape.params;
+    if (typeof params.f !== "string") return landscape;
+    return { ...landscape, formula: params.f, domain: domainOf(landscape, params), minima: [] };
+  }
+
+  return { fill, parse, toQuery, withSteps, meta, landscapes, optimizers, schedules, defaults, limits, palette, optimizerColors };
 }
