@@ -848,6 +848,22 @@ def run_value_and_grad(code: IntArray, consts: FloatArray, x: float, y: float, o
 
 
 @njit(error_model="numpy", cache=True)
+def program_value_and_grad(code: IntArray, consts: FloatArray, x: float, y: float) -> tuple[float, float, float]:
+    """(f, ∂f/∂x, ∂f/∂y) at (x, y), for compiled callers that hold no register file (one is allocated)."""
+    registers = np.empty(code[0])
+    run_steps(code, consts, x, y, registers, code[1])
+    return registers[0], registers[1], registers[2]
+
+
+@njit(error_model="numpy", cache=True)
+def program_hessian(code: IntArray, consts: FloatArray, x: float, y: float) -> tuple[float, float, float]:
+    """(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²) at (x, y), for compiled callers that hold no register file."""
+    registers = np.empty(code[0])
+    run_steps(code, consts, x, y, registers, code[2])
+    return registers[3], registers[4], registers[5]
+
+
+@njit(error_model="numpy", cache=True)
 def run_grid(code: IntArray, consts: FloatArray, xs: FloatArray, ys: FloatArray, hessian: bool) -> FloatArray:
     """The program at every point (xs[i], ys[i]): (n, 3) f and ∇f, or (n, 6) with ∇²f."""
     width = 6 if hessian else 3
@@ -876,18 +892,14 @@ class Formula:
     def value_and_grad_xy(self, x: Any, y: Any) -> tuple[Any, Any, Any]:
         """(f, ∂f/∂x, ∂f/∂y) at coordinate arrays x, y of one shape, or at two floats."""
         if isinstance(x, float) and isinstance(y, float):
-            registers = np.empty(self.program.registers)
-            run_value_and_grad(self.program.code, self.program.consts, x, y, registers)
-            return float(registers[0]), float(registers[1]), float(registers[2])
+            return program_value_and_grad(self.program.code, self.program.consts, x, y)
         values = self._grid(x, y, hessian=False)
         return values[0], values[1], values[2]
 
     def hessian_xy(self, x: Any, y: Any) -> tuple[Any, Any, Any]:
         """(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²) at coordinate arrays x, y, or at two floats."""
         if isinstance(x, float) and isinstance(y, float):
-            registers = np.empty(self.program.registers)
-            run_program(self.program.code, self.program.consts, x, y, registers)
-            return float(registers[3]), float(registers[4]), float(registers[5])
+            return program_hessian(self.program.code, self.program.consts, x, y)
         values = self._grid(x, y, hessian=True)
         return values[3], values[4], values[5]
 
