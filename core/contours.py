@@ -33,6 +33,7 @@ def contour_data(
                     g_hi = max z − m
         linear:     level_k = linspace(min z, max z, levels + 2)[k + 1]
     so no level touches the grid's extremes. Each line is {"level": v, "paths": [[[x, y], ...]]}.
+    A typed formula's landscape (custom) adds its saddle points, unregularized: {"saddles": [[x, y], ...]}.
     """
     if isinstance(levels, bool) or not isinstance(levels, int) or not 2 <= levels <= 200:
         raise ValueError(f"levels must be an integer in [2, 200], got {levels!r}")
@@ -64,7 +65,9 @@ def contour_data(
         }
         for level in level_values
     ]
+    saddles = getattr(landscape, "saddles", ()) if not (surface.l1 or surface.l2) else ()
     return {
+        **({"saddles": [list(point) for point in saddles]} if saddles else {}),
         "domain": {"x": [domain.xmin, domain.xmax], "y": [domain.ymin, domain.ymax]},
         "log_scale": landscape.log_scale,
         "grid": {"nx": resolution, "ny": resolution, "z": _significant(z).ravel().tolist()},

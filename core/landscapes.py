@@ -903,7 +903,7 @@ class FormulaLandscape(Landscape):
     """
 
     compiled: formula.Formula | None = field(default=None, repr=False, compare=False)
-    saddles: tuple[tuple[tuple[float, float], float], ...] = ()
+    saddles: tuple[tuple[float, float], ...] = ()  # as core.landscape_notes.SADDLES for the built-ins
 
     def resolve(self, params: Params | None = None) -> FormulaLandscape:
         resolved = resolve_params(self.params, params, owner=f"landscape {self.name}")
@@ -972,7 +972,7 @@ def _custom_entry(text: str, x_range: tuple[float, float], y_range: tuple[float,
         params=CUSTOM_PARAMS,
         pack=lambda resolved: (),  # the formula is its program, not a parameter array
         compiled=compiled,
-        saddles=tuple(found.saddles),
+        saddles=tuple(point for point, _ in found.saddles),
     )
 
 

@@ -146,6 +146,9 @@ class ContourLineReply(_Reply):
 
 
 class ContoursReply(_Reply):
+    saddles: list[Point] | None = Field(
+        None, description="a typed formula's saddle points (landscape custom, unregularized); absent otherwise"
+    )
     domain: DomainReply
     log_scale: bool
     grid: GridReply
@@ -153,11 +156,6 @@ class ContoursReply(_Reply):
     z_max: float
     levels: list[float]
     lines: list[ContourLineReply]
-
-
-class SaddleReply(_Reply):
-    point: Point
-    value: float
 
 
 class FormulaCheckReply(_Reply):
@@ -170,7 +168,7 @@ class FormulaCheckReply(_Reply):
     domain: DomainReply
     start: Point = Field(description="the default start")
     minima: list[MinimumReply] = Field(description="found numerically: grid, then Newton with the exact Hessian")
-    saddles: list[SaddleReply] = Field(description="critical points with an indefinite Hessian")
+    saddles: list[Point] = Field(description="critical points with an indefinite Hessian, marked on the map")
     tolerance: float
     radius: float
     log_scale: bool

@@ -72,7 +72,7 @@ export function attachFormula(control, { commit, params }) {
   function show(reply) {
     note.dataset.state = "ok";
     const minima = reply.minima.length;
-    const saddles = reply.saddles.map((s) => `(${fmt(s.point[0])}, ${fmt(s.point[1])})`);
+    const saddles = reply.saddles.map(([x, y]) => `(${fmt(x)}, ${fmt(y)})`);
     note.textContent = `${minima} minim${minima === 1 ? "um" : "a"}` +
       (saddles.length ? `, saddle${saddles.length === 1 ? "" : "s"} at ${saddles.join(", ")}` : ", no saddle") +
       ` · ${reply.instructions} operations`;

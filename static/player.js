@@ -126,8 +126,8 @@ export function createPlayer(container, options = {}) {
     if (contours && !heat) heat = heatmapCanvas(contours, theme.paper, theme.heatMix);
     mapCtx.clearRect(0, 0, size.width, size.height);
     drawMap(mapCtx, T, contours, heat, theme);
-    // a regularized surface has moved its saddles: none is marked then
-    drawSaddles(mapCtx, T, race && (race.scene.l1 || race.scene.l2) ? [] : meta.saddles, theme);
+    // a regularized surface has moved its saddles: none is marked then; a typed formula's come with its contours
+    drawSaddles(mapCtx, T, race && (race.scene.l1 || race.scene.l2) ? [] : (contours?.saddles ?? meta.saddles), theme);
     drawMinima(mapCtx, T, race?.minima?.length ? race.minima : meta.minima, theme);
     plot.dataset.pathWidth = theme.pathWidth.toFixed(2);
   }

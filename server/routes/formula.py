@@ -47,7 +47,7 @@ def checked(entry: Landscape) -> dict[str, Any]:
         "domain": {"x": [d.xmin, d.xmax], "y": [d.ymin, d.ymax]},
         "start": list(entry.start),
         "minima": [{"point": list(m.point), "value": m.value, "kind": m.kind} for m in entry.minima],
-        "saddles": [{"point": list(point), "value": value} for point, value in entry.saddles],
+        "saddles": [list(point) for point in entry.saddles],
         "tolerance": entry.tolerance,
         "radius": entry.radius,
         "log_scale": entry.log_scale,

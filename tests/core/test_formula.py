@@ -311,7 +311,7 @@ def test_ring_of_three_minima_and_their_saddles():
     entry = get_landscape("custom").resolve({"f": "(x^2 + y^2 - 4)^2 + 0.5*(x^3 - 3*x*y^2)"})
     assert len(entry.minima) == 3 and {m.kind for m in entry.minima} == {"global"}
     assert len(entry.saddles) == 3
-    for point, _ in entry.saddles:
+    for point in entry.saddles:
         hxx, hxy, hyy = entry.compiled.hessian_xy(*point)
         assert hxx * hyy - hxy * hxy < 0
 
@@ -343,6 +343,15 @@ def test_custom_landscape_refusals_name_the_parameter(params, message):
 def test_log_scale_follows_the_decades_of_the_values():
     assert get_landscape("custom").resolve({"f": "x^2 + 10*y^2"}).log_scale is False
     assert get_landscape("custom").resolve({"f": "(x^2 + y^2)^4"}).log_scale is True
+
+
+def test_contours_carry_a_formulas_saddles_unregularized():
+    from core.contours import contour_data
+
+    ring = {"f": "(x^2 + y^2 - 4)^2 + 0.5*(x^3 - 3*x*y^2)"}
+    assert len(contour_data(get_landscape("custom").surface(ring), levels=4, resolution=16)["saddles"]) == 3
+    assert "saddles" not in contour_data(get_landscape("custom").surface(ring, l2=0.1), levels=4, resolution=16)
+    assert "saddles" not in contour_data(get_landscape("saddle").surface(), levels=4, resolution=16)
 
 
 def test_contours_draw_a_formula_with_holes():

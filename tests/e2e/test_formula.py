@@ -32,6 +32,7 @@ def test_typed_formula_redraws_the_map_and_the_race(page: Page, watch) -> None:
         field.fill(RING)
         field.press("Enter")
     assert c.value.ok
+    assert len(c.value.json()["saddles"]) == 3  # drawn on the map as ×
     wait_for_new_race(page, before)
     expect(page).to_have_url(re.compile(r"landscape\.f=%28x%5E2%20%2B%20y%5E2%20-%204%29%5E2"))
     assert query_of(page)["landscape.f"] == [RING]
