@@ -4,7 +4,7 @@ Run from the repository root:  python bench/bench_formula.py [--repeats 9]
 
 1. parse + differentiate + lower (core.formula.compile_formula) of typical formulas, cold: each run
    changes a coefficient, so neither this module's cache nor sympy's own caches answer; beside it a
-   cache hit, and the whole custom entry (compile + finiteness check + minima and saddles + start);
+   cache hit, and the rest of the custom entry (finiteness check, minima and saddles; domain ±4.5);
 2. the default race (SGD, Momentum, RMSProp, Adam × 500 steps, core.race.run) on typed Rosenbrock and
    Beale beside the built-ins, and the program's size;
 3. every formula of tests/server/test_formula_api.py's hostile set through POST /api/landscapes/custom/check
@@ -48,15 +48,13 @@ def median_ms(action: Callable[[int], object], repeats: int) -> float:
 
 
 def compile_times(repeats: int) -> None:
-    print(
-        "1. compile (parse + differentiate + lower), cold, median ms   | cache hit ms | entry ms (domain ±4.5: finiteness, minima, saddles, start)"
-    )
+    print("1. compile (parse + differentiate + lower), cold, median ms   | cache hit ms | entry ms")
     for name, template in TYPICAL.items():
         texts = [template.format(k=3 + k) for k in range(repeats + 1)]
         cold = median_ms(lambda k, texts=texts: formula.compile_formula(texts[k]), repeats)
         hit = median_ms(lambda k, texts=texts: formula.compile_formula(texts[0]), repeats)
         entry = median_ms(
-            lambda k, texts=texts: landscapes_module._custom_entry(texts[k], (-4.5, 4.5), (-4.5, 4.5)), repeats
+            lambda k, texts=texts: landscapes_module._derive_custom_entry(texts[k], (-4.5, 4.5), (-4.5, 4.5)), repeats
         )
         size = formula.compile_formula(texts[0]).program.size
         print(f"   {name:13s} {cold:8.1f}  ({size:3d} instructions)             | {hit:8.3f}     | {entry:8.1f}")
@@ -88,7 +86,7 @@ def hostile_times() -> None:
             await client.post("/api/landscapes/custom/check", json={"f": "x^2 + y^2"})
             for text, _ in HOSTILE:
                 formula._CACHE.clear()  # a fresh refusal, not a cached one
-                landscapes_module._custom_entry.cache_clear()
+                landscapes_module._custom_entry_or_refusal.cache_clear()
                 start = time.perf_counter()
                 reply = await client.post("/api/landscapes/custom/check", json={"f": text})
                 results.append((time.perf_counter() - start, reply.status_code, text))

@@ -919,9 +919,30 @@ class FormulaLandscape(Landscape):
         )
 
 
-@functools.lru_cache(maxsize=64)
 def _custom_entry(text: str, x_range: tuple[float, float], y_range: tuple[float, float]) -> FormulaLandscape:
-    """The entry of formula ``text`` on x_range × y_range; raises ``ValueError`` naming the parameter."""
+    """The entry of formula ``text`` on x_range × y_range; raises ``ValueError`` naming the parameter.
+
+    Cached, refusals too: a formula sent again costs a look-up, whether it was raced or refused.
+    """
+    entry = _custom_entry_or_refusal(text, x_range, y_range)
+    if isinstance(entry, formula.FormulaError):  # a fresh exception each time: re-raising one grows its traceback
+        raise formula.FormulaError(entry.problem, entry.position, entry.hint)
+    if isinstance(entry, ValueError):
+        raise ValueError(*entry.args)
+    return entry
+
+
+@functools.lru_cache(maxsize=256)
+def _custom_entry_or_refusal(
+    text: str, x_range: tuple[float, float], y_range: tuple[float, float]
+) -> FormulaLandscape | ValueError:
+    try:
+        return _derive_custom_entry(text, x_range, y_range)
+    except ValueError as error:
+        return error
+
+
+def _derive_custom_entry(text: str, x_range: tuple[float, float], y_range: tuple[float, float]) -> FormulaLandscape:
     try:
         compiled = formula.compile_formula(text)
     except formula.FormulaError as error:
