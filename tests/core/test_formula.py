@@ -360,3 +360,26 @@ def test_contours_draw_a_formula_with_holes():
     surface = get_landscape("custom").surface({"f": "sqrt(x) + y^2 + (x - 1)^2", "x": "-1,3"})
     data = contour_data(surface, levels=8, resolution=32)
     assert all(math.isfinite(v) for v in data["grid"]["z"])
+
+
+ALPHABET = "xy0123456789.e+-*/^(),  sincotaexplgqrbhmdπ²·−_"
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(alphabet=ALPHABET, max_size=60))
+def test_any_text_compiles_or_is_refused_with_a_formula_error(text):
+    """Whatever is typed: a compiled formula, or a FormulaError (a 422), never another exception."""
+    try:
+        compiled = compile_formula(text)
+    except FormulaError as error:
+        assert error.position is None or 1 <= error.position <= len(text) + 1
+        return
+    with np.errstate(all="ignore"):
+        values = compiled.value_and_grad_xy(np.array([0.3, -1.7]), np.array([0.9, 2.2]))
+    assert all(v.shape == (2,) for v in values)
+    try:  # and as a landscape: an entry with at least one minimum, or a ValueError naming custom.f
+        entry = get_landscape("custom").resolve({"f": text})
+    except ValueError as error:
+        assert "landscape custom.f" in str(error)
+    else:
+        assert entry.minima and all(math.isfinite(m.value) for m in entry.minima)
