@@ -22,7 +22,7 @@ function el(tag, props = {}, children = []) {
   return node;
 }
 
-const pretty = (text) => text.replaceAll("**", "^").replaceAll("*", "·");
+const pretty = (text) => text.replaceAll("*", "·");
 const fmt = (v) => String(+v.toFixed(3)).replace("-", "−");
 
 /** A refusal's message without the field's name, and the 1-based position it names (or null). */
@@ -133,9 +133,5 @@ export function attachFormula(control, { commit, params }) {
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter") { event.preventDefault(); input.dispatchEvent(new Event("change")); }
   });
-  check({}, false); // the formula on screen: its derivatives and saddles
-  return {
-    /** The scene's parameters changed (e.g. the domain): check again what is on screen. */
-    refresh() { if (document.activeElement !== input) check({ f: input.value }, false); },
-  };
+  check({}, false); // the formula on screen (controls.js rebuilds this field when the domain changes)
 }
