@@ -755,8 +755,7 @@ def lower(exprs: list[sympy.Expr]) -> Program:
     code[:HEADER] = (OUT_REGISTERS + 2 + count, gradient_end, count)
     code[HEADER:] = np.asarray(lowering.instructions, dtype=np.int64).ravel()
     consts = np.asarray(lowering.consts, dtype=np.float64) if lowering.consts else np.zeros(1)
-    code.flags.writeable = False
-    consts.flags.writeable = False
+    # left writeable: compiled callers then share one specialization with every other landscape's arrays
     return Program(code, consts)
 
 
