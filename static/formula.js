@@ -77,6 +77,7 @@ export function attachFormula(control, { commit, params }) {
       (saddles.length ? `, saddle${saddles.length === 1 ? "" : "s"} at ${saddles.join(", ")}` : ", no saddle") +
       ` · ${reply.instructions} operations`;
     input.setAttribute("aria-invalid", "false");
+    derivatives.hidden = false;
     derivatives.replaceChildren(el("summary", { textContent: "Derivatives" }),
       ...Object.entries(NAMES).map(([key, name]) => el("pre", { textContent: `${name} = ${pretty(reply.text[key])}` })));
   }
@@ -85,6 +86,7 @@ export function attachFormula(control, { commit, params }) {
     const { text: problem, position } = placeOf(message);
     note.dataset.state = "error";
     input.setAttribute("aria-invalid", "true");
+    derivatives.hidden = true; // they were another formula's
     if (position && position <= text.length + 1) {
       const at = position - 1;
       note.replaceChildren(el("code", {}, [text.slice(0, at), el("mark", { textContent: text.slice(at, at + 1) || " " }), text.slice(at + 1)]),

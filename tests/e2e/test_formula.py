@@ -54,6 +54,7 @@ def test_bad_formula_shows_its_error_in_place(page: Page, watch) -> None:
     expect(note).to_contain_text("unknown name 'os' at 7")
     expect(note.locator("mark")).to_have_text("o")
     expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".formula-derivatives")).to_be_hidden()
     field.press("Enter")  # a refused formula is not committed
     expect(note).to_contain_text("unknown name 'os' at 7")
     assert page.url == url
