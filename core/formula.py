@@ -458,6 +458,36 @@ def canonical(node: Node) -> str:
     return f"{node[1]}({','.join(canonical(arg) for arg in node[2])})"
 
 
+_TORCH_FUNCTIONS = {name: f"torch.{name}" for name in (*FUNCTIONS_1, "atan2")}
+_TORCH_FUNCTIONS.update({"min": "torch.minimum", "max": "torch.maximum"})
+
+
+def torch_code(text: str) -> str:
+    """``text`` as a PyTorch expression in the tensors ``x`` and ``y`` (for the exported script, whose
+    gradient comes from autograd): fully parenthesised, constant parts folded to float literals (as
+    tensors where a two-argument function needs one); raises ``FormulaError`` as ``parse`` does."""
+    return _torch(parse(text))
+
+
+def _torch(node: Node) -> str:
+    value = _check_constants(node)
+    if value is not None:
+        return f"({value!r})"
+    kind = node[0]
+    if kind == "var":
+        return node[1]
+    if kind == "neg":
+        return f"(-{_torch(node[1])})"
+    if kind == "bin":
+        op = "**" if node[1] == "^" else node[1]
+        return f"({_torch(node[2])} {op} {_torch(node[3])})"
+    args = [_torch(arg) for arg in node[2]]
+    if len(args) == 2:  # torch.atan2, minimum and maximum take tensors only
+        constant = [_check_constants(arg) is not None for arg in node[2]]
+        args = [f"torch.tensor{arg}" if fixed else arg for arg, fixed in zip(args, constant, strict=True)]
+    return f"{_TORCH_FUNCTIONS[node[1]]}({', '.join(args)})"
+
+
 # --- 2. differentiate ------------------------------------------------------------------------------------
 
 X = sympy.Symbol("x", real=True)

@@ -981,7 +981,7 @@ def _derive_custom_entry(text: str, x_range: tuple[float, float], y_range: tuple
     return FormulaLandscape(
         name="custom",
         title="Your formula",
-        formula=text,
+        formula=" ".join(text.split()),  # shown on one line (titles, exports), whatever spacing was typed
         lesson="your own landscape: its gradient and Hessian are derived exactly from the formula",
         domain=domain,
         start=_custom_start(domain),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from core.formula import torch_code
 from core.landscapes import get_landscape
 from core.optimizers import get_optimizer
 from core.race import BOUND_FACTOR, surface_of
@@ -66,6 +67,9 @@ LANDSCAPE_CODE: dict[str, str] = {
     "plateau": """
         inv_w2 = 1.0 / (WIDTH * WIDTH)
         return 1.0 - torch.exp(-0.5 * inv_w2 * (x * x + y * y))""",
+    # a typed formula, written in torch by core.formula.torch_code; its f, x and y are no numbers to define
+    "custom": """
+        return {torch}""",
 }
 
 # Extra definitions a landscape's function needs, from its parameters.
@@ -170,12 +174,16 @@ def scheduler_code(racer: Any, steps: int) -> str:
 def script(scene: Scene) -> str:
     """The whole script for ``scene`` (filled first)."""
     scene = scene.filled()
-    landscape = get_landscape(scene.landscape.name)
+    landscape = get_landscape(scene.landscape.name).resolve(scene.landscape.params)
     surface = surface_of(scene)
     query = scene_to_query(scene)
     domain = landscape.domain
     width, height = domain.xmax - domain.xmin, domain.ymax - domain.ymin
     params = dict(scene.landscape.params)
+    code = LANDSCAPE_CODE[scene.landscape.name]
+    if scene.landscape.name == "custom":
+        code = code.format(torch=torch_code(params["f"]))
+        params = {}
     lines: list[str] = [
         f'"""An optimizer race on {landscape.title}, {scene.steps} steps: exported by optirace from the scene',
         "",
@@ -204,7 +212,7 @@ def script(scene: Scene) -> str:
         "",
         "",
         "def f(x, y):",
-        *("    " + line for line in textwrap.dedent(LANDSCAPE_CODE[scene.landscape.name]).strip("\n").splitlines()),
+        *("    " + line for line in textwrap.dedent(code).strip("\n").splitlines()),
         "",
         "",
         "def loss_fn(theta):",

@@ -54,6 +54,10 @@ SCENES = {
         "&racer=newton;lr=0.5;damping=0.1&racer=lion;lr=0.01"
         for name in LANDSCAPES
     },
+    "typed formula (ring)": "landscape=custom"
+    "&landscape.f=(x%5E2%20%2B%20y%5E2%20-%204)%5E2%20%2B%200.5*(x%5E3%20-%203*x*y%5E2)&steps=200&racer=adam;lr=0.02&racer=newton;lr=0.5;damping=0.1&racer=lion;lr=0.01",
+    "typed formula (hill, domain)": "landscape=custom&landscape.f=0.1*(x%5E2%2By%5E2)%2B3*exp(-((x-1)%5E2%2By%5E2)%5E4)"
+    "&landscape.x=-2,3&landscape.y=-2,2&start=2.5,1.5&steps=200&racer=sgd;lr=0.05&racer=momentum;lr=0.01",
 }
 HARNESS = "import json, runpy, sys\nprint(json.dumps(runpy.run_path(sys.argv[1])['paths']))\n"
 

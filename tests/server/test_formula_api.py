@@ -189,3 +189,14 @@ def test_hostile_formula_is_refused_in_a_url(client: TestClient, text: str, mess
 def test_wrong_types_of_custom_parameters_are_422(client: TestClient, params: dict) -> None:
     response = client.post("/api/race", json={"landscape": {"name": "custom", "params": params}, "steps": 10})
     assert response.status_code == 422, response.text
+
+
+def test_pytorch_script_writes_the_formula_in_torch(client: TestClient) -> None:
+    text = "atan2(y, 2) + max(x, 1) + 0.5*(x^2 + y^2)\n"
+    reply = client.get(f"/api/pytorch?landscape=custom&landscape.f={quote(text)}&landscape.x=-2,2&steps=20")
+    assert reply.status_code == 200, reply.text
+    source = reply.text
+    compile(source, "race.py", "exec")
+    assert "return ((torch.atan2(y, torch.tensor(2.0)) + torch.maximum(x, torch.tensor(1.0)))" in source
+    assert "# --- the landscape: f(x, y) = atan2(y, 2) + max(x, 1) + 0.5*(x^2 + y^2)\n" in source
+    assert "X_BOUNDS = [-42.0, 42.0]" in source  # the formula's domain, widened as the race's bound
