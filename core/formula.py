@@ -1009,6 +1009,8 @@ class CriticalPoints(NamedTuple):
 
 MAX_MINIMA = 24
 MAX_SADDLES = 16
+MINIMA_STARTS = 64  # lowest local minima of the grid refined (a flat region has thousands)
+SADDLE_STARTS = 128  # grid points of locally smallest gradient sent to Newton
 
 
 def critical_points(
@@ -1016,8 +1018,9 @@ def critical_points(
 ) -> CriticalPoints:
     """Minima and saddles of ``formula`` on [xmin, xmax] × [ymin, ymax], found numerically.
 
-    Minima: the local minima of a ``grid`` × ``grid`` sample, each refined by a shrinking 5 × 5 pattern
-    search (no derivative needed, so kinks do no harm) and then Newton steps with the exact Hessian;
+    Minima: the lowest MINIMA_STARTS local minima of a ``grid`` × ``grid`` sample, each refined by a
+    shrinking 5 × 5 pattern search (no derivative needed, so kinks do no harm), then Newton steps with the
+    exact Hessian;
     kept if inside the domain with ‖∇f‖ ≤ 1e-6·(1 + |f|) and no direction of negative curvature.
     Saddles: Newton's method on ∇f = 0 (which goes to any critical point) from the sample points
     where ‖∇f‖ is a local minimum, kept where the Hessian is indefinite. Both are merged within
@@ -1034,18 +1037,25 @@ def critical_points(
     spacing = max(xs[1] - xs[0], ys[1] - ys[0])
     points = np.stack([gx, gy], axis=-1)
 
-    minima_starts = points[_local_minima(z)]
-    saddle_starts = points[_local_minima(gnorm) & ~_local_minima(z)]
+    lowest = _local_minima(z)
+    minima_starts = _lowest(points[lowest], z[lowest], MINIMA_STARTS)
+    flattest = _local_minima(gnorm) & ~lowest
+    saddle_starts = _lowest(points[flattest], gnorm[flattest], SADDLE_STARTS)
     with np.errstate(all="ignore"):
-        found_min = _newton(formula, _pattern_search(formula, minima_starts[:256], spacing), descend=True)
-        found_saddle = _newton(formula, saddle_starts[:256], descend=False)
+        found_min = _newton(formula, _pattern_search(formula, minima_starts, spacing), descend=True)
+        found_saddle = _newton(formula, saddle_starts, descend=False)
     minima = _keep(formula, found_min, (xmin, xmax, ymin, ymax), scale, want="min")[:MAX_MINIMA]
     saddles = _keep(formula, found_saddle, (xmin, xmax, ymin, ymax), scale, want="saddle")[:MAX_SADDLES]
     return CriticalPoints(minima, saddles)
 
 
+def _lowest(points: FloatArray, values: FloatArray, count: int) -> FloatArray:
+    """The ``count`` points of lowest value (all of them if fewer)."""
+    return points[np.argsort(values, kind="stable")[:count]]
+
+
 def _local_minima(z: FloatArray) -> npt.NDArray[np.bool_]:
-    """Points no higher than their eight neighbours (NaN is never a minimum), lowest first up to 256."""
+    """Points no higher than their eight neighbours (NaN is never a minimum)."""
     n, m = z.shape
     clean = np.where(np.isfinite(z), z, np.inf)
     padded = np.pad(clean, 1, constant_values=np.inf)
@@ -1054,14 +1064,12 @@ def _local_minima(z: FloatArray) -> npt.NDArray[np.bool_]:
         for dj in (-1, 0, 1):
             if di or dj:
                 is_min &= clean <= padded[1 + di : 1 + di + n, 1 + dj : 1 + dj + m]
-    if is_min.sum() > 256:  # a flat region: keep the lowest 256
-        threshold = np.sort(clean[is_min])[255]
-        is_min &= clean <= threshold
     return is_min
 
 
 _STENCIL = np.array([(i, j) for i in range(-2, 3) for j in range(-2, 3)], dtype=np.float64)
 _STENCIL_EDGE = np.abs(_STENCIL).max(axis=1) == 2
+_CENTER = 12  # the stencil's (0, 0)
 
 
 def _values(formula: Formula, points: FloatArray) -> FloatArray:
@@ -1077,9 +1085,11 @@ def _pattern_search(formula: Formula, points: FloatArray, spacing: float) -> Flo
         return points
     step = np.full(len(points), spacing)
     rows = np.arange(len(points))
-    for _ in range(60):
+    for _ in range(40):  # the step falls below 1e-13 of a grid spacing; Newton polishes the rest
         trial = points[:, None, :] + step[:, None, None] * _STENCIL
-        best = _values(formula, trial).argmin(axis=1)
+        values = _values(formula, trial)
+        best = values.argmin(axis=1)
+        best = np.where(values[rows, best] < values[:, _CENTER], best, _CENTER)  # move only to a lower point
         points = trial[rows, best]
         step = np.where(_STENCIL_EDGE[best], step, 0.5 * step)
     return points
