@@ -30,6 +30,8 @@ TYPICAL = {
     "beale": "(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.62{k} - x + x*y^3)^2",
     "ring": "(x^2 + y^2 - 4)^2 + 0.{k}*(x^3 - 3*x*y^2)",
     "cheese wheel": "0.1*(x^2 + y^2) + {k}*exp(-((x - 1)^2 + y^2)^4)",
+    # not typical: near the largest accepted (core.formula.MAX_SECOND_DERIVATIVE), many minima and saddles
+    "7 sines": "sin({k}x + y)*" + "*".join(f"sin({k}x + y)" for k in range(2, 8)),
 }
 TYPED = {
     "rosenbrock": ("(1 - x)^2 + 100*(y - x^2)^2", {"x": [-2, 2], "y": [-1, 3]}),
