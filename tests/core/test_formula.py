@@ -383,3 +383,15 @@ def test_any_text_compiles_or_is_refused_with_a_formula_error(text):
         assert "landscape custom.f" in str(error)
     else:
         assert entry.minima and all(math.isfinite(m.value) for m in entry.minima)
+
+
+def test_run_program_fills_the_register_file_with_f_gradient_and_hessian():
+    program = compile_formula(BEALE).program
+    out = np.zeros(program.registers)
+    formula.run_program(program.code, program.consts, 1.25, -0.5, out)
+    value_and_grad = formula.program_value_and_grad(program.code, program.consts, 1.25, -0.5)
+    hessian = formula.program_hessian(program.code, program.consts, 1.25, -0.5)
+    assert tuple(out[:6]) == value_and_grad + hessian
+    builtin = get_landscape("beale").surface()
+    assert out[0] == pytest.approx(builtin.value([1.25, -0.5]), rel=1e-15)
+    np.testing.assert_allclose(out[3:6], builtin.hessian([1.25, -0.5]).ravel()[[0, 1, 3]], rtol=1e-14)
