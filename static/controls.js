@@ -201,7 +201,7 @@ export function lrRange(spec, suggested, value) {
 const clone = (scene) => structuredClone(scene);
 
 export function createControls(root, codec, handlers) {
-  const { onChange, onCopyTorch, onShowRule } = handlers;
+  const { onChange, onCopyTorch, onShowRule, onFormulaControl } = handlers;
   const limits = codec.limits;
   let scene = null;
   let structure = "";
@@ -236,11 +236,11 @@ export function createControls(root, codec, handlers) {
     const meta = codec.landscapes[scene.landscape.name];
     const rows = meta.params.map((spec) => {
       const control = paramControl(spec, spec.name, { onValue: (v, mode) => change((s) => { s.landscape.params[spec.name] = v; }, mode) });
-      if (spec.kind === "text") {
-        import("./formula.js").then(({ attachFormula }) => attachFormula(control, {
+      if (spec.kind === "text") { // a formula: the page makes it a checked formula field (formula.js)
+        onFormulaControl?.(control, {
           commit: (params) => change((s) => { Object.assign(s.landscape.params, params); }, "push"),
           params: () => ({ ...scene.landscape.params }),
-        }));
+        });
       }
       return bind(control, (s) => s.landscape.params[spec.name]);
     });

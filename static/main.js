@@ -244,6 +244,8 @@ async function boot() {
   controls = createControls($("controls"), codec, {
     onChange: (next, mode) => commit(next, mode),
     onCopyTorch: copyTorch,
+    // the custom landscape's formula field, loaded when it is first shown (not in the embed's bundle)
+    onFormulaControl: (control, api) => import("./formula.js").then(({ attachFormula }) => attachFormula(control, api)),
     onShowRule: async (optimizer, pre) => {
       try { pre.textContent = (await fetchCatalogues()).optimizers[optimizer].rule; } catch { pre.textContent = "(could not load the rule)"; }
     },

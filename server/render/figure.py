@@ -156,6 +156,7 @@ def figure_from(result: dict[str, Any], contours: dict[str, Any]) -> Figure:
     scene = result["scene"]
     params = scene["landscape"]["params"]
     landscape = get_landscape(scene["landscape"]["name"]).resolve(params)
+    saddles = SADDLES.get(landscape.name, getattr(landscape, "saddles", ()))  # a typed formula's are its own
     title = landscape.title
     numbers = {key: value for key, value in params.items() if isinstance(value, (int, float))}
     if numbers:  # a custom landscape's formula is the subtitle, its domain the plot's axes
@@ -192,7 +193,7 @@ def figure_from(result: dict[str, Any], contours: dict[str, Any]) -> Figure:
         lines=[[np.asarray(path, dtype=float).reshape(-1, 2) for path in line["paths"]] for line in contours["lines"]],
         log_scale=bool(contours["log_scale"]),
         minima=[(m["point"][0], m["point"][1], m["kind"]) for m in result["minima"]],
-        saddles=[] if scene["l1"] or scene["l2"] else list(SADDLES.get(landscape.name, ())),
+        saddles=[] if scene["l1"] or scene["l2"] else list(saddles),
         start=(scene["start"][0], scene["start"][1]),
         steps=scene["steps"],
         racers=racers,

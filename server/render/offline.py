@@ -92,7 +92,7 @@ def embed_payload(scene: Scene, defaults: Mapping[str, Any] | None = None, with_
             # the arrival test (as core.race judges it), for the legend's "✓ 185, left 202"
             "tolerance": landscape.tolerance,
             "radius": landscape.radius,
-            "saddles": [list(point) for point in SADDLES.get(landscape.name, ())],
+            "saddles": [list(point) for point in SADDLES.get(landscape.name, getattr(landscape, "saddles", ()))],
             "start": list(scene.start or landscape.start),
         },
         # for the legend's markers and the slide's live controls (controls=lr, lrscale, schedule)

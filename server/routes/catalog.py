@@ -27,7 +27,7 @@ def landscape_json(landscape: Landscape) -> dict[str, Any]:
         "radius": landscape.radius,
         "log_scale": landscape.log_scale,
         "params": [p.to_json() for p in landscape.params],
-        "saddles": [list(point) for point in SADDLES.get(landscape.name, ())],
+        "saddles": [list(point) for point in SADDLES.get(landscape.name, getattr(landscape, "saddles", ()))],
         "suggested_lr": SUGGESTED_LR.get(landscape.name, {}),
     }
 

@@ -13,7 +13,7 @@ from core.scene import Scene
 
 
 def test_every_landscape_suggests_a_rate_for_every_optimizer_in_the_specs_range() -> None:
-    assert set(SUGGESTED_LR) == set(LANDSCAPES)
+    assert set(SUGGESTED_LR) == set(LANDSCAPES) - {"custom"}  # a typed formula has no table: torch's defaults
     for landscape, rates in SUGGESTED_LR.items():
         assert set(rates) <= set(OPTIMIZERS), landscape
         for optimizer, lr in rates.items():
