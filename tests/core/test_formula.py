@@ -395,3 +395,14 @@ def test_run_program_fills_the_register_file_with_f_gradient_and_hessian():
     builtin = get_landscape("beale").surface()
     assert out[0] == pytest.approx(builtin.value([1.25, -0.5]), rel=1e-15)
     np.testing.assert_allclose(out[3:6], builtin.hessian([1.25, -0.5]).ravel()[[0, 1, 3]], rtol=1e-14)
+
+
+def test_custom_surface_runs_its_program_in_the_compiled_dispatch():
+    """The race engine's compiled loop evaluates a formula by its kind and program: no compilation per formula."""
+    from core.landscapes import FORMULA
+
+    surface = get_landscape("custom").surface({"f": ROSENBROCK, "x": [-2, 2], "y": [-1, 3]})
+    kind, packed, program, constants = surface.compiled
+    assert kind == FORMULA and packed.size == 0
+    assert program is surface.landscape.compiled.program.code and constants is surface.landscape.compiled.program.consts
+    np.testing.assert_allclose(surface.value_and_grad([0.5, 0.7])[1], [-91.0, 90.0], rtol=1e-15)
