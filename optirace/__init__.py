@@ -34,6 +34,6 @@ __all__ = [
 def widget(source: Any = None, /, **kwargs: Any) -> Any:
     """The page's player for a scene (given as to ``race``), live in a notebook: move a slider and the kernel
     races again; ``widget.scene`` is the scene, synced both ways."""
-    from optirace.widget import RaceWidget
+    from optirace.notebook import RaceWidget
 
     return RaceWidget(scene(source, **kwargs))

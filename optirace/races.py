@@ -248,7 +248,7 @@ class Race:
 
     def show(self, **kwargs: Any) -> Any:
         """The race in a notebook: the page's player, its charts and sliders (an anywidget)."""
-        from optirace.widget import RaceWidget
+        from optirace.notebook import RaceWidget
 
         return RaceWidget(self.scene, **kwargs)
 
