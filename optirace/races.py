@@ -59,26 +59,29 @@ def _scene(source: Any, kwargs: Mapping[str, Any]) -> Scene:
     unknown = [key for key in kwargs if key not in SCENE_KWARGS]
     if unknown:
         raise TypeError(f"unknown scene argument {unknown[0]!r}; expected one of: {', '.join(SCENE_KWARGS)}")
-    if isinstance(source, Scene):
-        if not kwargs:
-            return source
-        source = source.model_dump(mode="json")
-    if isinstance(source, str):
-        base = _from_text(source)
+    if isinstance(source, (Scene, str)):
+        # a Scene, a link or a query (read as GET /api/race reads it), its fields overridden by the keywords
+        base = _from_text(source) if isinstance(source, str) else source
         if not kwargs:
             return base
-        source = base.model_dump(mode="json", exclude_defaults=True)
+        document = {**base.model_dump(mode="json", exclude_unset=True), **_keywords(kwargs)}
+        return _validated(lambda: Scene.model_validate(document))
     if source is not None and not isinstance(source, Mapping):
         raise TypeError(f"a scene is a dict, a page link, a query string or a Scene, got {type(source).__name__}")
     document = {**(source or {}), **_keywords(kwargs)}
+    return _validated(lambda: check_json(Scene, json.dumps(document, default=_plain, allow_nan=False)))
+
+
+def _validated(validate: Any) -> Scene:
+    """``validate()``'s scene, or SceneError with the API's words."""
     try:
-        return check_json(Scene, json.dumps(document, default=_plain, allow_nan=False))
+        return validate()
     except ValidationError as error:
         raise SceneError(_detail(error)) from None
-    except ValueError as error:  # NaN or Infinity: no JSON number
-        raise SceneError(
-            [{"loc": [], "msg": f"every number must be finite ({error})", "type": "value_error"}]
-        ) from None
+    except ValueError as error:  # NaN or Infinity (no JSON number), a malformed query value
+        text = str(error)
+        message = "every number must be finite (JSON has no NaN or Infinity)" if "float values" in text else text
+        raise SceneError([{"loc": [], "msg": message, "type": "value_error"}]) from None
 
 
 def _from_text(text: str) -> Scene:
@@ -89,12 +92,7 @@ def _from_text(text: str) -> Scene:
     pairs = parse_query(urlsplit(text).query if is_link else text)
     if is_link:
         pairs = [(key, value) for key, value in pairs if key in _QUERY_KEYS or key.startswith("landscape.")]
-    try:
-        return Scene.model_validate(scene_json_from_query(pairs))
-    except ValidationError as error:
-        raise SceneError(_detail(error)) from None
-    except ValueError as error:
-        raise SceneError([{"loc": [], "msg": str(error), "type": "value_error"}]) from None
+    return _validated(lambda: Scene.model_validate(scene_json_from_query(pairs)))
 
 
 _QUERY_KEYS = ("landscape", "start", "steps", "noise", "seed", "l1", "l2", "racer")
