@@ -112,9 +112,18 @@ export function render({ model, el: host }) {
     message.hidden = !text;
     if (text) delete host.dataset.pending;
   }
-  model.on("change:race_data", show);
+  // The notebook attaches the cell's element after render(): the player measures itself, so the first race
+  // is drawn once the element has a size.
+  let laidOut = false;
+  const sized = new ResizeObserver(() => {
+    if (laidOut || !host.isConnected || host.clientWidth === 0) return;
+    laidOut = true;
+    sized.disconnect();
+    show();
+  });
+  sized.observe(host);
+  model.on("change:race_data", () => { if (laidOut) show(); });
   model.on("change:error", showError);
-  show();
   showError();
-  return () => player.destroy();
+  return () => { sized.disconnect(); player.destroy(); };
 }
