@@ -98,7 +98,11 @@ def params_model(
         else:
             info = Field(spec.default, description=description)
         fields[spec.name] = (_param_annotation(spec, validate), info)
-    return create_model(model_name, __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields)
+    return create_model(
+        model_name,
+        __config__=ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_mode_override="validation"),
+        **fields,
+    )
 
 
 def _copied(model: type[BaseModel], skip: tuple[str, ...]) -> dict[str, Any]:
@@ -123,7 +127,7 @@ def _exact_field(field: FieldInfo, annotation: Any = None) -> tuple[Any, FieldIn
 
 
 def _config(model: type[BaseModel]) -> ConfigDict:
-    return ConfigDict(extra="forbid", allow_inf_nan=False, title=model.__name__)
+    return ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_mode_override="validation", title=model.__name__)
 
 
 @lru_cache(maxsize=1)
@@ -135,7 +139,12 @@ def landscape_union() -> Any:
         variants.append(
             create_model(
                 f"{camel(name)}Landscape",
-                __config__=ConfigDict(extra="forbid", allow_inf_nan=False, title=f"{camel(name)}Landscape"),
+                __config__=ConfigDict(
+                    extra="forbid",
+                    allow_inf_nan=False,
+                    json_schema_mode_override="validation",
+                    title=f"{camel(name)}Landscape",
+                ),
                 __doc__=f"{landscape.title}: {landscape.formula}",
                 name=(Literal[name], Field(description="the landscape's name")),
                 params=(params, Field(default_factory=params)),
@@ -154,7 +163,12 @@ def schedule_union() -> Any:
         variants.append(
             create_model(
                 f"{camel(name)}Schedule",
-                __config__=ConfigDict(extra="forbid", allow_inf_nan=False, title=f"{camel(name)}Schedule"),
+                __config__=ConfigDict(
+                    extra="forbid",
+                    allow_inf_nan=False,
+                    json_schema_mode_override="validation",
+                    title=f"{camel(name)}Schedule",
+                ),
                 __doc__=f"{schedule.title} ({schedule.torch.split('(')[0]})",
                 name=(Literal[name], Field(description="the schedule's name")),
                 params=(params, Field(default_factory=params)),
@@ -177,7 +191,12 @@ def racer_union() -> Any:
         variants.append(
             create_model(
                 f"{camel(name)}Racer",
-                __config__=ConfigDict(extra="forbid", allow_inf_nan=False, title=f"{camel(name)}Racer"),
+                __config__=ConfigDict(
+                    extra="forbid",
+                    allow_inf_nan=False,
+                    json_schema_mode_override="validation",
+                    title=f"{camel(name)}Racer",
+                ),
                 __doc__=f"{spec.title}: {spec.summary}",
                 optimizer=(Literal[name], Field(description="the optimizer's name")),
                 params=(params, Field(default_factory=params, description="hyperparameters, torch's names")),
@@ -355,6 +374,10 @@ EXPORT_BUDGET = Rule(
 INTERNALS_SIZE = Rule(
     "With internals, (number of racers) × `steps` ≤ 20 000 (core.race.MAX_INTERNALS).",
     r"internals are limited to racers × steps",
+)
+LINK_SIZE = Rule(
+    "The scene's query string, every value written out, fits a link (the server's `links_max_scene_bytes`).",
+    r"a link holds at most",
 )
 RULES_HEADING = "Rules the schema cannot state (a request that breaks one gets a 422 naming the field):"
 

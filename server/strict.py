@@ -53,19 +53,35 @@ def check_json(model: type[Any], body: bytes | str, then: Callable[[Any], None] 
     carry ``loc`` (without the union tags pydantic adds), ``msg`` and ``input``, as the API's 422 shows them.
     """
     loose, exact = _adapters(model)
-    body = _whole_numbers_as_integers(body)
-    value = loose.validate_json(body, strict=True)
+    value = _validate(loose, body)
     if then is not None:
         then(value)
     if exact is not None:
         try:
-            exact.validate_json(body, strict=True)
+            _validate(exact, body)
         except ValidationError as error:
             raise ValidationError.from_exception_data(
                 error.title,
                 [_readable(problem, loose.dump_python(value, mode="json")) for problem in error.errors()],
             ) from None
     return value
+
+
+def _validate(adapter: TypeAdapter[Any], body: bytes | str) -> Any:
+    """Strict JSON validation, where an integer may be written ``500.0`` (JSON Schema's integers include it,
+    Pydantic's strict ints do not): only then is the body read again with such numbers as integers, so that
+    every other message quotes the value as it was sent."""
+    try:
+        return adapter.validate_json(body, strict=True)
+    except ValidationError as error:
+        if not any(_whole_float(problem) for problem in error.errors()):
+            raise
+    return adapter.validate_json(_whole_numbers_as_integers(body), strict=True)
+
+
+def _whole_float(problem: Mapping[str, Any]) -> bool:
+    value = problem.get("input")
+    return problem["type"] == "int_type" and isinstance(value, float) and value.is_integer()
 
 
 def _whole_numbers_as_integers(body: bytes | str) -> bytes | str:

@@ -28,7 +28,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from core.presets import expand_preset
@@ -38,8 +38,9 @@ from server.links import LinkStore, StorageFull, StoreUnavailable, candidate_ids
 from server.qr import PNG_SCALES, TooLong, qr_png, qr_svg
 from server.responses import cached_json, error_body, json_reply, ok
 from server.routes.embed import EMBED_OPTIONS
-from server.schemas import ErrorReply
+from server.schemas import LINK_SIZE, SCENE_QUERY_RULES, SCENE_RULES, ErrorReply, SceneSchema, states
 from server.settings import get_settings
+from server.strict import check_json
 
 router = APIRouter(tags=["links"])
 
@@ -47,7 +48,6 @@ PAGE_OPTIONS = ("qr", "present")  # display options of the page a short link may
 LINK_EMBED_OPTIONS = EMBED_OPTIONS  # and of the embed (/s/{id}?embed=1&autoplay=1&qr=1)
 _OPTION_VALUE = re.compile(r"^[A-Za-z0-9.]{1,16}$")
 _SHORT_PATH = re.compile(r"^/s/([A-Za-z0-9_-]{8,10})$")
-_SCENE = TypeAdapter(Scene)
 
 
 class LinkReply(BaseModel):
@@ -63,7 +63,7 @@ class LinkSceneReply(BaseModel):
     id: str
     url: str
     query: str
-    scene: Scene = Field(description="the scene, every default written out")
+    scene: SceneSchema = Field(description="the scene, every default written out")
 
 
 # --- errors ---------------------------------------------------------------------------------------------
@@ -220,7 +220,7 @@ async def _scene_of(request: Request) -> Scene:
     body = await request.body()
     if media_type == "application/json" or media_type.endswith("+json"):
         try:
-            return _SCENE.validate_json(body, strict=True)
+            return check_json(Scene, body)
         except ValidationError as error:
             problems = error.errors(include_url=False)
             raise RequestValidationError([{**p, "loc": ("body", *p["loc"])} for p in problems]) from None
@@ -265,6 +265,7 @@ _EXAMPLE_REPLY = {"id": _EXAMPLE_ID, "url": _EXAMPLE_URL, "query": _EXAMPLE_QUER
         }
     },
 )
+@states(*SCENE_RULES, *SCENE_QUERY_RULES[2:], LINK_SIZE)
 async def create_link(request: Request) -> Response:
     """The scene (as POST /api/race takes it, or as the page's query string or URL, sent as text/plain) gets a
     short link: ``{"id", "url", "query", "created"}``. The same scene always gets the same id; asking again

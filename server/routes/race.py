@@ -61,8 +61,8 @@ SCENE_EXAMPLE = {
         },
     ],
 }
-SceneBody = Annotated[SceneInput, Body(examples=[SCENE_EXAMPLE])]
-RaceBody = Annotated[RaceInput, Body(examples=[SCENE_EXAMPLE])]
+SceneBody = Annotated[SceneInput, Body(openapi_examples={"rosenbrock": {"value": SCENE_EXAMPLE}})]
+RaceBody = Annotated[RaceInput, Body(openapi_examples={"rosenbrock": {"value": SCENE_EXAMPLE}})]
 # Replies in /docs are real: the example scene, cut to 3 steps.
 SMALL_SCENE = Scene.model_validate({**SCENE_EXAMPLE, "steps": 3})
 Frame = Annotated[HeaderFrame | ChunkFrame | SummaryFrame, Field(discriminator="type")]
