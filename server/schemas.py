@@ -309,8 +309,11 @@ class Rule:
     text: str
     message: str
     where: tuple[str | int, ...] = ()
+    media_type: str | None = None  # a rule of a body sent as this media type only
 
-    def matches(self, detail: Mapping[str, Any]) -> bool:
+    def matches(self, detail: Mapping[str, Any], media_type: str | None = None) -> bool:
+        if self.media_type is not None and media_type != self.media_type:
+            return False
         loc = tuple(detail.get("loc", ()))
         return loc[: len(self.where)] == self.where and re.search(self.message, str(detail.get("msg", ""))) is not None
 
@@ -379,6 +382,22 @@ LINK_SIZE = Rule(
     "The scene's query string, every value written out, fits a link (the server's `links_max_scene_bytes`).",
     r"a link holds at most",
 )
+LINK_TEXT = Rule(
+    "A text/plain body is the page's query string or a page URL, read as GET /api/race reads its query: its keys "
+    "and values follow that operation's rules.",
+    r".",
+    ("body",),
+    "text/plain",
+)
+WINDOW_IN_DOMAIN = Rule(
+    "`window` lies in the landscape's domain, with xmin < xmax and ymin < ymax.",
+    r"window must lie in the domain|is not finite on window",
+)
+QR_OWN_PAGE = Rule(
+    "An absolute `url` is on this server's own origin (and under its path); a short link exists (else 404).",
+    r"url must be a page of this server|url must lie under",
+)
+QR_FITS = Rule("The URL fits in a QR code (at most 2331 bytes).", r"more than a QR code holds")
 RULES_HEADING = "Rules the schema cannot state (a request that breaks one gets a 422 naming the field):"
 
 
@@ -419,6 +438,8 @@ SCENE_QUERY_RULES = (
 
 # --- the scene in a query string ---------------------------------------------------------------------------------
 
+# A page, embed or short link of this server: absolute or a path (the origin is a rule: QR_OWN_PAGE).
+PAGE_URL_PATTERN = r"^(?:https?://[^/?#\s]+)?(?:/|/embed|/s/[A-Za-z0-9_-]{8,10})(?:\?[^#]*)?$"
 # What the server reads with float() and int(): finite decimals (an exponent of at most two digits, so never inf).
 NUMBER_PATTERN = r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,2})?"
 

@@ -16,7 +16,9 @@ from server.responses import GET_ERRORS, NOT_FOUND, NOT_MODIFIED, POST_ERRORS, N
 from server.routes.catalog import landscape_json
 from server.schemas import (
     EVALUATE_POINTS,
+    NUMBER_PATTERN,
     PARAMS_OF_PATH_LANDSCAPE,
+    WINDOW_IN_DOMAIN,
     ContoursReply,
     EvaluateReply,
     Exact,
@@ -135,7 +137,7 @@ def evaluate(
     },
     openapi_extra={"parameters": landscape_query_parameters("")},
 )
-@states(PARAMS_OF_PATH_LANDSCAPE)
+@states(PARAMS_OF_PATH_LANDSCAPE, WINDOW_IN_DOMAIN)
 def contours(
     name: LandscapeName,
     request: Request,
@@ -149,6 +151,7 @@ def contours(
             description="a close-up xmin,xmax,ymin,ymax inside the domain (default: the whole domain)",
             examples=["2.5,3.5,0,1"],
             max_length=200,
+            pattern=f"^{NUMBER_PATTERN},{NUMBER_PATTERN},{NUMBER_PATTERN},{NUMBER_PATTERN}$",
         ),
     ] = None,
 ) -> Response:

@@ -38,7 +38,19 @@ from server.links import LinkStore, StorageFull, StoreUnavailable, candidate_ids
 from server.qr import PNG_SCALES, TooLong, qr_png, qr_svg
 from server.responses import cached_json, error_body, json_reply, ok
 from server.routes.embed import EMBED_OPTIONS
-from server.schemas import LINK_SIZE, SCENE_QUERY_RULES, SCENE_RULES, ErrorReply, SceneSchema, states
+from server.schemas import (
+    LINK_SIZE,
+    LINK_TEXT,
+    PAGE_URL_PATTERN,
+    QR_FITS,
+    QR_OWN_PAGE,
+    QUERY_LENGTH,
+    SCENE_QUERY_RULES,
+    SCENE_RULES,
+    ErrorReply,
+    SceneSchema,
+    states,
+)
 from server.settings import get_settings
 from server.strict import check_json
 
@@ -265,7 +277,7 @@ _EXAMPLE_REPLY = {"id": _EXAMPLE_ID, "url": _EXAMPLE_URL, "query": _EXAMPLE_QUER
         }
     },
 )
-@states(*SCENE_RULES, *SCENE_QUERY_RULES[2:], LINK_SIZE)
+@states(*SCENE_RULES, *SCENE_QUERY_RULES[2:], LINK_SIZE, LINK_TEXT)
 async def create_link(request: Request) -> Response:
     """The scene (as POST /api/race takes it, or as the page's query string or URL, sent as text/plain) gets a
     short link: ``{"id", "url", "query", "created"}``. The same scene always gets the same id; asking again
@@ -450,6 +462,7 @@ def _page_qr(url: str, request: Request, draw: Any, media_type: str) -> Response
 
 _PAGE_URL = Query(
     min_length=1,
+    pattern=PAGE_URL_PATTERN,
     description="a URL of this server's page (/?<scene>), embed (/embed?<scene>) or short link (/s/<id>); "
     "absolute on this server's origin, or a path",
     examples=["/?landscape=bowl&steps=200"],
@@ -468,6 +481,7 @@ _PAGE_URL = Query(
         **_responses(404, 414, 422),
     },
 )
+@states(QR_OWN_PAGE, QR_FITS, QUERY_LENGTH)
 def page_qr_svg(request: Request, url: Annotated[str, _PAGE_URL]) -> Response:
     """Only this server's own pages: the QR code of any other URL is refused (422 naming ``url``)."""
     return _page_qr(url, request, qr_svg, "image/svg+xml")
@@ -485,6 +499,7 @@ def page_qr_svg(request: Request, url: Annotated[str, _PAGE_URL]) -> Response:
         **_responses(404, 414, 422),
     },
 )
+@states(QR_OWN_PAGE, QR_FITS, QUERY_LENGTH)
 def page_qr_png(
     request: Request,
     url: Annotated[str, _PAGE_URL],

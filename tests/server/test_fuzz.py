@@ -115,7 +115,8 @@ def refused_only_by_listed_rules(ctx: Any, response: Any, case: Any) -> None:
             detail = json.loads(response.content)["detail"]
         except (ValueError, KeyError, TypeError):
             raise
-        if not (rules and detail and all(any(rule.matches(d) for rule in rules) for d in detail)):
+        media_type = (case.media_type or "").partition(";")[0]
+        if not (rules and detail and all(any(rule.matches(d, media_type) for rule in rules) for d in detail)):
             raise
 
 
