@@ -163,7 +163,8 @@ class Race:
     - ``loss`` (racers, steps + 1); ``lr`` (racers, steps): the learning rate of update t;
     - ``status`` (racers,): "arrived", "diverged" or "running"; ``final_loss`` (racers,);
     - ``arrived_at``, ``diverged_at``, ``steps_run`` (racers,): steps, as masked arrays (masked: never);
-    - ``labels``, ``optimizers``, ``colors``: lists; ``minima``: the landscape's (regularized) minima.
+    - ``labels``, ``optimizers``, ``colors``: lists; ``minima``: the landscape's (regularized) minima;
+    - ``internals`` (with ``race(..., internals=True)``): per racer, the API's ``{"grad", "update", "state"}``.
     """
 
     def __init__(self, scene: Scene, result: dict[str, Any]):
@@ -272,7 +273,7 @@ def _steps(values: Sequence[int | None]) -> npt.NDArray[Any]:
     return np.ma.masked_array(data, mask=[v is None for v in values])
 
 
-def race(source: Any = None, /, **kwargs: Any) -> Race:
+def race(source: Any = None, /, internals: bool = False, **kwargs: Any) -> Race:
     """Run a race; no server needed.
 
     ``source``: the API's scene as a dict, a page link (``http://…/?landscape=…``), the page's query string, or a
@@ -281,11 +282,13 @@ def race(source: Any = None, /, **kwargs: Any) -> Race:
         optirace.race(landscape="beale", racers=["sgd", ("adam", {"lr": 0.1})], steps=500)
         optirace.race("landscape=bowl&racer=sgd;lr=0.01&racer=adam;lr=0.1", steps=200)
 
-    Raises ``SceneError`` (a ValueError) with the API's message for a scene the API would refuse.
+    ``internals=True`` adds each update's gradient, step and optimizer state (torch's names) to ``Race.internals``,
+    as ``"internals": true`` does on POST /api/race. Raises ``SceneError`` (a ValueError) with the API's message for
+    a scene the API would refuse.
     """
     checked = _scene(source, kwargs)
     try:
-        return Race(checked.filled(), run(checked))
+        return Race(checked.filled(), run(checked, internals=internals))
     except ValueError as error:  # a check core makes while running (as the API's 422)
         raise SceneError([{"loc": [], "msg": str(error), "type": "value_error"}]) from None
 

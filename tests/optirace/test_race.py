@@ -65,6 +65,16 @@ def test_every_form_of_a_scene_gives_the_same_race(client: TestClient, form: Any
     assert form().json == client.post("/api/race", json=SCENE).json()
 
 
+def test_internals_are_what_post_api_race_answers_with_internals(client: TestClient) -> None:
+    scene = {**SCENE, "steps": 20}
+    race = optirace.race(scene, internals=True)
+    assert race.json == client.post("/api/race", json={**scene, "internals": True}).json()
+    assert race.internals is not None and len(race.internals) == 2
+    assert optirace.race(scene).internals is None
+    with pytest.raises(optirace.SceneError, match="internals are limited to racers × steps"):
+        optirace.race(steps=20_000, racers=["sgd", "adam"], internals=True)
+
+
 def test_racers_by_name_take_their_torch_defaults() -> None:
     race = optirace.race(landscape="beale", racers=["sgd", ("adam", {"lr": 0.1})], steps=50)
     assert race.optimizers == ["sgd", "adam"]
