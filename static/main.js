@@ -6,6 +6,7 @@ import { createCaption } from "./caption.js";
 import { createLossChart, createLrChart, drawSweep, formatGap } from "./charts.js";
 import { createLeaderboard } from "./leaderboard.js";
 import { createPlayer } from "./player.js";
+import { marginFor, readTheme } from "./plot.js";
 import { addChunk, createRace, finish, raceFromResult } from "./race.js";
 import { createCodec } from "./scene-url.js";
 import { createZoom } from "./zoom.js";
@@ -87,9 +88,9 @@ function putUrl(query, push) {
 // --- page parts ---
 const player = createPlayer($("player"), {
   // wide screens: the map, its transport (and the read-out) fit in the window; presenter mode leaves out the read-out
-  maxHeight: () => (innerWidth >= 760
+  maxHeight: () => (view.present ? presentMapHeight() : innerWidth >= 760
     ? Math.max(320, innerHeight - ($("player").getBoundingClientRect().top + scrollY)
-      - (player?.transport?.offsetHeight || 48) - (view.present ? 16 : 48))
+      - (player?.transport?.offsetHeight || 48) - 48)
     : Infinity),
   // a click starts a new race from there; dragging the start marker redraws the whole paths as it moves
   onStart(x, y, how) {
@@ -144,7 +145,7 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
   shown = scene;
   const meta = codec.meta(scene); // a custom landscape's domain and formula are its parameters
   showCaption(scene, query); // first: its height moves the plot, whose size depends on where it sits
-  if (landscapeKey(previous) !== landscapeKey(scene)) zoom.setLandscape(meta);
+  if (landscapeKey(previous) !== landscapeKey(scene)) { zoom.setLandscape(meta); fitPresenter(); }
   // the requests first, so they run while the page updates
   const key = raceKey(scene);
   const raceChanged = key !== shownRaceKey || !previous;
@@ -597,9 +598,34 @@ function setPresent(on, { fullscreen = true } = {}) {
     if (!on && document.fullscreenElement) document.exitFullscreen?.().catch(() => {});
   }
   if (shown) putUrl(codec.toQuery(shown), false);
+  fitPresenter();
   requestAnimationFrame(() => redrawAll());
 }
 presentButton.addEventListener("click", () => setPresent(!view.present));
+/** Presenter mode: the map's height, the screen's less the bar and the transport. */
+function presentMapHeight() {
+  const box = $("player");
+  const below = (player?.transport?.offsetHeight || 48) + (parseFloat(getComputedStyle(box.firstElementChild ?? box).rowGap) || 0)
+    + parseFloat(getComputedStyle(box).paddingBottom) + 2;
+  return Math.max(160, Math.floor(innerHeight - box.getBoundingClientRect().top - parseFloat(getComputedStyle(box).paddingTop) - below));
+}
+/** Presenter mode: the map's column as wide as the map at that height, so the results take the rest. The
+ * transport under the map wraps by the column's width, and its height sets the map's: a few rounds settle it. */
+function fitPresenter() {
+  const domain = shown && codec.meta(shown)?.domain;
+  if (!view.present || !domain) { document.body.style.removeProperty("--present-map"); return; }
+  const aspect = (domain.x[1] - domain.x[0]) / (domain.y[1] - domain.y[0]);
+  const box = getComputedStyle($("player"));
+  for (let round = 0; round < 3; round++) {
+    const height = presentMapHeight();
+    const margin = marginFor(readTheme($("player")).scaledFont(height * aspect));
+    const width = (height - margin.top - margin.bottom) * aspect + margin.left + margin.right;
+    const column = `${Math.ceil(width + parseFloat(box.paddingLeft) + parseFloat(box.paddingRight))}px`;
+    if (document.body.style.getPropertyValue("--present-map") === column) break;
+    document.body.style.setProperty("--present-map", column);
+  }
+}
+addEventListener("resize", fitPresenter);
 
 // --- export menu and embed dialog: loaded when first opened ---
 async function openSlides(kind) {

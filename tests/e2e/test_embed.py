@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from playwright.sync_api import Frame, Page, expect
 
+from core.presets import PRESETS
 from server.routes.pages import STREAM_ABOVE
 
 DECK = Path(__file__).parent / "deck"
@@ -487,3 +488,42 @@ def test_embed_snippet_writes_and_reads_a_slides_caption_chart_and_live_controls
     assert "controls=lr,lrscale" in snippet and "chart=loss" in snippet
     assert options["controls"] == ["lr", "lrscale"] and options["chart"] == "loss"
     assert options["caption"] == "Too small crawls & too large diverges"
+
+
+# --- a slide's live controls ---------------------------------------------------------------------------------
+
+# Every live control of the slide, its value field included: its box inside the frame and its centre not under
+# anything else (elementFromPoint there is the control or inside it).
+LIVE_CONTROLS_REACHABLE = """() => [...document.querySelectorAll('.live input, .live select')].map((e) => {
+  const r = e.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return { name: e.getAttribute('aria-label') || e.closest('.param')?.querySelector('label')?.textContent || e.type,
+           inside: r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0
+             && r.right <= innerWidth + 0.5 && r.bottom <= innerHeight + 0.5,
+           shown: !!hit && (hit === e || e.contains(hit)) };
+})"""
+
+
+@pytest.mark.parametrize("preset", [preset.id for preset in PRESETS])
+@pytest.mark.parametrize(("width", "height"), [(960, 540), (1280, 720), (800, 600)])
+def test_every_live_control_is_inside_the_frame_and_uncovered(page: Page, width: int, height: int, preset: str) -> None:
+    """A demo's slide with its lr sliders, the lr multiplier and the loss chart: up to four racers, in a 16:9 or
+    4:3 frame from 960 × 540 / 800 × 600 up, every control can be seen and used."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"/embed?preset={preset}&controls=lr,lrscale&chart=loss")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    racers = page.locator("#legend li").count()
+    expect(page.locator(".live input[type=range]")).to_have_count(racers + 1)
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    controls = page.evaluate(LIVE_CONTROLS_REACHABLE)
+    assert len(controls) == 2 * (racers + 1)  # a slider and its value field each
+    assert [c["name"] for c in controls if not c["inside"]] == [], controls
+    assert [c["name"] for c in controls if not c["shown"]] == [], controls
+    sizes = page.evaluate("() => [document.body.scrollWidth, document.body.scrollHeight]")
+    assert sizes == [width, height]
+    # the last racer's slider works where it stands: a click at its right end raises its lr
+    last = page.locator(".live input[type=range]").last
+    before = last.input_value()
+    box = last.bounding_box()
+    page.mouse.click(box["x"] + box["width"] - 3, box["y"] + box["height"] / 2)
+    expect(last).not_to_have_value(before)

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from core.landscape_notes import SUGGESTED_LR
 from core.palette import STYLES
-from tests.e2e.test_embed import deck_url  # noqa: F401  (the fixture serving tests/e2e/deck)
+from tests.e2e.test_embed import DRAWING_AREA, deck_url  # noqa: F401  (the fixture serving tests/e2e/deck)
 
 SHORT = "landscape=bowl&landscape.condition=10&steps=60&racer=sgd;lr=1&racer=rmsprop;lr=0.1"
 
@@ -192,6 +192,74 @@ def test_presenter_mode_at_1920_by_1080(page: Page) -> None:
     expect(page).not_to_have_url(re.compile("present=1"))
     page.keyboard.press("F")
     expect(page).to_have_url(re.compile("present=1"))
+
+
+# Everything the lecturer needs in the hall: the caption, the map, the transport (Play, lr ×, steps/s, the
+# scrubber), the leaderboard, the loss and lr charts with the lr chart's toggle, and Zoom to the end.
+PRESENTER_PARTS = [
+    "#caption",
+    ".plot",
+    ".transport .play",
+    "#lrscale",
+    ".transport select",
+    ".transport .scrubber",
+    ".transport .counter",
+    ".leaderboard",
+    "#leaderboard-body tr:last-child",
+    "#loss-chart",
+    "#lr-chart",
+    "#lr-log",
+    "#zoom-end",
+]
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "preset"),
+    [
+        (1920, 1080, "race-beale"),
+        (1920, 1080, "schedules"),
+        (1920, 1080, "lr"),
+        (1366, 768, "schedules"),
+        (1280, 720, "race-beale"),
+        (1280, 720, "lr"),
+    ],
+)
+def test_presenter_mode_fits_the_whole_race_in_one_screen(page: Page, width: int, height: int, preset: str) -> None:
+    """No scrolling: every part of the race lies inside the screen, none covers another, and the map's column is as
+    wide as the map (no empty band beside it)."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"/?preset={preset}&present=1")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    page.keyboard.press("End")
+    expect(page.locator(".board-state")).to_have_attribute("data-finished", "true")
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    layout = page.evaluate(
+        """(parts) => {
+            const root = document.documentElement;
+            const inside = parts.map((s) => {
+                const e = document.querySelector(s);
+                const r = e.getBoundingClientRect();
+                const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                return { s, ok: r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0
+                    && r.right <= innerWidth + 0.5 && r.bottom <= innerHeight + 0.5, shown: !!hit && e.contains(hit) };
+            });
+            const results = document.querySelector('.results');
+            return { scrollH: root.scrollHeight, scrollW: root.scrollWidth, inside,
+                     resultsScroll: results.scrollHeight - results.clientHeight,
+                     plot: document.querySelector('.plot').getBoundingClientRect().toJSON(),
+                     results: results.getBoundingClientRect().toJSON() };
+        }""",
+        PRESENTER_PARTS,
+    )
+    assert layout["scrollH"] <= height and layout["scrollW"] <= width, layout
+    assert [p["s"] for p in layout["inside"] if not p["ok"]] == [], layout["inside"]
+    assert [p["s"] for p in layout["inside"] if not p["shown"]] == [], layout["inside"]
+    assert layout["resultsScroll"] <= 1  # the results column does not scroll either
+    area = page.evaluate(DRAWING_AREA)
+    assert layout["results"]["left"] - area["right"] <= 60, (area, layout)  # the map reaches its column's edge
+    assert area["left"] - layout["plot"]["left"] <= 160  # only the y labels left of the map
+    if (width, height) == (1920, 1080):
+        assert area["bottom"] - area["top"] >= 700
 
 
 def test_presenter_mode_has_no_text_under_24_px(page: Page) -> None:
