@@ -62,7 +62,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 import sympy
-from sympy.core.parameters import distribute
+from sympy.core.parameters import global_parameters
 
 from core.jit import njit
 
@@ -554,11 +554,14 @@ def factored() -> Iterator[None]:
     instead of 200·y − 200·x², which, evaluated in floats near the valley's floor y = x², loses
     the digits of y − x² to the rounding of 200·y and 200·x² (measured: up to 10¹⁵ ulps apart from
     the hand-written gradient before, bit-identical after). Every sympy operation of this module
-    runs inside it (this module is the process's only sympy user, and sympy's cache is shared by
-    all threads, so no expression built with distribution on is ever looked up here).
+    runs inside it. The flag is sympy's own, per thread, and left off once set: sympy clears its
+    cache (shared by all threads) whenever the flag changes, so turning it back on after each
+    formula would make every compilation start cold (2 to 4 × slower, measured). This module is
+    the process's only sympy user, so every expression in that cache was built with distribution off.
     """
-    with distribute(False):
-        yield
+    if global_parameters.distribute:
+        global_parameters.distribute = False
+    yield
 
 
 def _count_nodes(exprs: list[sympy.Expr], stage: str) -> int:

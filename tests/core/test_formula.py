@@ -219,6 +219,39 @@ def test_value_and_gradient_stop_before_the_hessian():
     assert 0 < int(program.code[1]) < program.size
 
 
+def test_derivatives_keep_the_chain_rules_factored_form():
+    """No number is distributed over a sum: 200·(y − x²) keeps y − x²'s digits near the valley's floor."""
+    forms = compile_formula(ROSENBROCK).text_forms()
+    assert forms["df/dy"] == "200*(-x^2 + y)"
+    assert forms["df/dx"] == "-400*x*(-x^2 + y) - 2*(1 - x)"
+    x = 1.0 + 2.0**-30
+    y = x * x + 2.0**-40  # y − x² is exactly 2⁻⁴⁰ … plus the rounding of x·x, the same in both forms
+    assert compile_formula(ROSENBROCK).value_and_grad_xy(x, y)[2] == 200.0 * (y - x * x)
+
+
+def test_sums_of_three_or_more_terms_are_compensated():
+    compiled = compile_formula("x + 1 + y")
+    assert compiled.value_and_grad_xy(1e16, -1e16)[0] == 1.0  # plain left-to-right summation gives 0
+    assert compiled.value_and_grad_xy(1e308, 1e308)[0] == math.inf  # an overflow stays inf, not nan
+    assert math.isnan(compiled.value_and_grad_xy(math.inf, -math.inf)[0])
+
+
+def test_compiling_in_threads_gives_the_same_programs():
+    """Sympy runs with distribution off in every thread that compiles (its cache is shared by all)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [ROSENBROCK, BEALE, "3*(x + y)^2 - 2*(x - 1)", "sin(2*(x + y))*exp(-3*(x^2 + 1))", "(x^2 + y^2 - 4)^2"]
+
+    def program(text):
+        _, compiled = formula._compile_tree(parse(text))
+        return compiled.code.tolist(), compiled.consts.tolist()
+
+    serial = [program(text) for text in texts]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            assert list(pool.map(program, texts)) == serial
+
+
 # --- typed Rosenbrock and Beale are the built-ins ------------------------------------------------------------
 
 TYPED = [
