@@ -57,6 +57,8 @@ SENSITIVE_MISMATCHES = {
     ("beale", "preset race-beale", "SGD"): "bounces across the valley, chaotic from step 4",
 }
 MIN_DETERMINED = 55  # of the 85 racers, 57 are determined (measured); every one must match
+# (the start probe alone would call 59 determined: RMSProp's and Adam's first step, about lr·sign(g), absorbs
+# a 1-ulp move of the start, so Beale's chattering RMSProp above passes it; gradient noise does not)
 
 
 # --- per evaluation -----------------------------------------------------------------------------------------
@@ -223,8 +225,7 @@ def _outcome(racer: dict[str, Any]) -> tuple[Any, ...]:
 
 def test_determined_races_match_the_builtin_at_every_step(races):
     determined = [r for r in races if r["tiny"].max() <= DETERMINED]
-    assert len(races) == 85
-    assert len(determined) >= MIN_DETERMINED, [r["key"] for r in determined]
+    assert len(determined) >= MIN_DETERMINED and len(determined) > len(races) // 2, [r["key"] for r in determined]
     for r in determined:
         assert _outcome(r["typed"]) == _outcome(r["builtin"]), r["key"]
         assert r["off"].max() <= AGREE, (r["key"], int(np.argmax(r["off"] > AGREE)), r["off"].max())
