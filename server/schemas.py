@@ -740,9 +740,10 @@ class StepInternals(_Reply):
 
     grad: list[Point] = Field(description="the gradient the optimizer saw (noise and L1/L2 included)")
     update: list[Point] = Field(description="the step applied: the point after the update minus the point before")
-    state: dict[str, list[Point] | list[float]] = Field(
+    state: dict[str, list[Point] | list[float] | list[Any]] = Field(
         description="the optimizer's state after the update under torch's names, each equal to "
-        "optimizer.state[p][name] (a scalar state, e.g. NAdam's mu_product, as one number per update)"
+        "optimizer.state[p][name] (a scalar state, e.g. NAdam's mu_product, as one number per update; "
+        "lbfgs's old_dirs/old_stps as lists of points, ro/al as lists of numbers, null before torch has them)"
     )
 
 
@@ -752,6 +753,11 @@ class RacerSummary(_Reply):
     diverged_at: int | None = Field(description="the first non-finite or out-of-bounds step, if any")
     final_loss: float | None = Field(description="the loss at the last finite step")
     steps_run: int = Field(description="the last step in the path (its length minus one)")
+    evaluations: int | None = Field(
+        None,
+        description="lbfgs only: its landscape evaluations over all its updates, line-search trials included "
+        "(torch's func_evals); the other optimizers evaluate once per update",
+    )
 
 
 class RacerResult(RacerSummary):

@@ -47,6 +47,12 @@ SCENES = {
     "&racer=adam;lr=0.05;amsgrad=true;weight_decay=0.1&racer=nadam;lr=0.05;decoupled_weight_decay=true;weight_decay=0.1"
     "&racer=radam;lr=0.05;decoupled_weight_decay=true;weight_decay=0.1"
     "&racer=adagrad;lr=0.3;lr_decay=0.01;initial_accumulator_value=0.1",
+    "lbfgs, both line searches, noise": "landscape=rosenbrock&steps=200&noise=0.3&seed=5&l2=0.01"
+    "&racer=lbfgs;lr=0.2;label=plain&racer=lbfgs;line_search_fn=strong_wolfe;max_eval=25;label=wolfe"
+    "&racer=lbfgs;line_search_fn=strong_wolfe;label=one trial&racer=lbfgs;lr=30;line_search_fn=strong_wolfe;"
+    "max_eval=25;history_size=3;schedule=cosine;label=zoom",
+    "lbfgs on beale": "landscape=beale&steps=150&racer=lbfgs;lr=0.5;history_size=3"
+    "&racer=lbfgs;lr=300;line_search_fn=strong_wolfe;max_eval=25;history_size=3",
     "every schedule": "landscape=himmelblau&steps=400&"
     + "&".join(f"racer=adam;lr=0.05;schedule={name};label={name}" for name in SCHEDULES),
     **{
@@ -66,10 +72,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--torch-python", required=True, help="a Python with torch and numpy installed")
     parser.add_argument("--tolerance", type=float, default=1e-9)
+    parser.add_argument("--only", default="", help="run only the scenes whose name contains this")
     args = parser.parse_args()
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for name, query in SCENES.items():
+            if args.only not in name:
+                continue
             scene = scene_from_query(query)
             path = Path(tmp) / "race.py"
             path.write_text(script(scene))
