@@ -580,7 +580,7 @@ class ParamSpecReply(_Reply):
     name: str
     default: Any = Field(description="the default; null when it depends on the race (e.g. T_max = steps)")
     help: str
-    kind: Literal["float", "int", "bool", "int_list", "text", "range"]
+    kind: Literal["float", "int", "bool", "int_list", "text", "range", "choice"]
     minimum: float | None
     maximum: float | None
     minimum_exclusive: bool
@@ -594,6 +594,7 @@ class ParamSpecReply(_Reply):
         description="only where default is null: the default for a run of steps updates, "
         "max(at_least, floor or ceil of steps·numerator/denominator); several make a sorted list without repeats",
     )
+    choices: list[str] | None = Field(None, description="only for a choice: the values it may take (torch's names)")
 
 
 class DomainReply(_Reply):

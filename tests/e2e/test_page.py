@@ -408,7 +408,7 @@ def test_an_lbfgs_racer_can_be_added_and_given_a_line_search(page: Page) -> None
         re.compile(r"racer=lbfgs;lr=[^;&]+;history_size=100;line_search_fn=none;[^&]*label=L-BFGS")
     )
     card = page.locator(".racer").nth(2)
-    card.locator("details.more summary").click()
+    card.locator("details.more > summary").click()
     choice = card.locator("[data-param=line_search_fn] select")
     expect(choice).to_have_value("none")
     choice.select_option("strong_wolfe")

@@ -33,11 +33,11 @@ def test_a_race_takes_lbfgs_with_both_line_searches_and_reports_evaluations(clie
         client,
         {"lr": 0.2},
         {"line_search_fn": "strong_wolfe", "max_eval": 25},
-        {"line_search_fn": None, "lr": 0.2},  # torch's None, as JSON's null
+        {"line_search_fn": "none", "lr": 0.2},
     )
-    plain, wolfe, null = result["racers"]
-    assert result["scene"]["racers"][2]["params"]["line_search_fn"] == "none"
-    assert plain["path"] == null["path"] and plain["evaluations"] == 100
+    plain, wolfe, none = result["racers"]
+    assert result["scene"]["racers"][0]["params"]["line_search_fn"] == "none"
+    assert plain["path"] == none["path"] and plain["evaluations"] == 100
     assert wolfe["status"] == "arrived" and wolfe["evaluations"] > 100
     query = client.get("/api/race?landscape=rosenbrock&steps=100&racer=lbfgs;line_search_fn=strong_wolfe;max_eval=25")
     assert query.json()["racers"][0]["path"] == wolfe["path"]
