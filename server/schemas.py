@@ -75,6 +75,8 @@ def _param_annotation(spec: ParamSpec, validate: Callable[[dict[str, Any]], Any]
         ends = {k: v for k, v in (("ge", spec.minimum), ("le", spec.maximum)) if v is not None}
         pair = Annotated[list[Annotated[float, Field(**ends)]], Field(min_length=2, max_length=2)]
         return Union[Annotated[str, Field(pattern=RANGE_PATTERN)], pair]  # noqa: UP007 (a runtime union)
+    if spec.kind == "choice":  # one of its names, torch's ("none" for torch's None: a scene's values are never null)
+        return Literal[spec.choices]
     bounds: dict[str, Any] = {}
     low_open, high_open = spec.minimum_exclusive, spec.maximum_exclusive
     if validate is not None and spec.kind == "float":
@@ -391,7 +393,8 @@ EXPORT_BUDGET = Rule(
     r"width × height × frames must be at most|\(width × scale\) × \(height × scale\) must be at most",
 )
 INTERNALS_SIZE = Rule(
-    "With internals, (number of racers) × `steps` ≤ 20 000 (core.race.MAX_INTERNALS).",
+    "With internals, (number of racers) × `steps` ≤ 20 000 (core.race.MAX_INTERNALS), and that times the deepest "
+    "racer's state rows ≤ 320 000 (core.race.MAX_INTERNAL_ROWS; an lbfgs racer has 8 + 3·`history_size` rows).",
     r"internals are limited to racers × steps",
 )
 LINK_SIZE = Rule(

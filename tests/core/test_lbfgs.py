@@ -119,3 +119,42 @@ def test_lbfgs_internals_are_limited_by_its_state_rows() -> None:
         run(scene, internals=True)
     small = Scene.model_validate({"steps": steps, "racers": [{"optimizer": "lbfgs", "params": {"history_size": 3}}]})
     assert len(run(small, internals=True)["racers"][0]["internals"]["grad"]) == steps
+
+
+# --- on a typed formula: its line search evaluates the formula through the compiled FORMULA dispatch -------------
+
+BEALE = "(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2"
+WOLFE = {"line_search_fn": "strong_wolfe", "max_eval": 25}
+
+
+def test_lbfgs_on_typed_beale_races_as_on_the_builtin() -> None:
+    """Same statuses, arrivals and evaluation counts, paths to 1e-13 (the formula's sums are ordered unlike the
+    hand-written Beale's, so the last bits may differ)."""
+    base = {"start": [1.0, 1.5], "steps": 200, "racers": [{"optimizer": "lbfgs", "params": p} for p in (WOLFE, {})]}
+    custom = {"name": "custom", "params": {"f": BEALE, "x": [-4.5, 4.5], "y": [-4.5, 4.5]}}
+    builtin = run(Scene.model_validate({**base, "landscape": {"name": "beale"}}))["racers"]
+    typed = run(Scene.model_validate({**base, "landscape": custom}))["racers"]
+    for b, t in zip(builtin, typed, strict=True):
+        assert (t["status"], t["arrived_at"], t["evaluations"]) == (b["status"], b["arrived_at"], b["evaluations"])
+        np.testing.assert_allclose(t["path"], b["path"], rtol=0, atol=1e-13)
+    assert typed[0]["evaluations"] > 200 == typed[1]["evaluations"]
+
+
+def test_every_step_of_lbfgs_on_a_formula_meets_the_strong_wolfe_conditions_of_that_formula() -> None:
+    """A formula no built-in has: each step the line search accepted satisfies the strong Wolfe conditions
+    (c1 = 1e-4, c2 = 0.9) for the formula's own value and gradient, as NumPy evaluates them."""
+    params = {"f": "x^2 + 3*y^2 + sin(x*y) + 0.5*x^4", "x": [-3, 3], "y": [-3, 3]}
+    scene = {"landscape": {"name": "custom", "params": params}, "start": [-2.5, 2.0], "steps": 30}
+    racer = run(Scene.model_validate({**scene, "racers": [{"optimizer": "lbfgs", "params": WOLFE}]}), internals=True)
+    racer = racer["racers"][0]
+    surface = get_landscape("custom").surface(params)
+    path, grads, state = np.array(racer["path"]), np.array(racer["internals"]["grad"]), racer["internals"]["state"]
+    moved = [k for k in range(len(path) - 1) if (path[k + 1] != path[k]).any()]
+    assert racer["status"] == "arrived" and len(moved) >= 5
+    for k in moved:
+        d, t = np.array(state["d"][k]), state["t"][k]
+        np.testing.assert_array_equal(path[k] + t * d, path[k + 1])
+        slope = grads[k] @ d
+        assert surface.value(path[k + 1]) <= surface.value(path[k]) + 1e-4 * t * slope
+        assert abs(surface.grad(path[k + 1]) @ d) <= 0.9 * abs(slope)
+    assert racer["evaluations"] == state["func_evals"][-1] > 30

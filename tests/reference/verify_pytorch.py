@@ -63,6 +63,9 @@ SCENES = {
     },
     "typed formula (ring)": "landscape=custom"
     "&landscape.f=(x%5E2%20%2B%20y%5E2%20-%204)%5E2%20%2B%200.5*(x%5E3%20-%203*x*y%5E2)&steps=200&racer=adam;lr=0.02&racer=newton;lr=0.5;damping=0.1&racer=lion;lr=0.01",
+    "lbfgs on a typed formula (ring)": "landscape=custom"
+    "&landscape.f=(x%5E2%20%2B%20y%5E2%20-%204)%5E2%20%2B%200.5*(x%5E3%20-%203*x*y%5E2)&steps=100"
+    "&racer=lbfgs;line_search_fn=strong_wolfe;max_eval=25;label=wolfe&racer=lbfgs;lr=0.02;history_size=4",
     "typed formula (hill, domain)": "landscape=custom&landscape.f=0.1*(x%5E2%2By%5E2)%2B3*exp(-((x-1)%5E2%2By%5E2)%5E4)"
     "&landscape.x=-2,3&landscape.y=-2,2&start=2.5,1.5&steps=200&racer=sgd;lr=0.05&racer=momentum;lr=0.01",
 }
