@@ -864,7 +864,7 @@ class Rule:
     ``present`` which of the state rows torch keeps for these hyperparameters; ``scalars`` the rows
     that hold one number; ``counts_steps`` whether torch also keeps ``step`` (the update count t).
     A rule whose state is not a fixed set of rows (L-BFGS) says how many it needs (``rows``) and how
-    to read them (``read``); ``evaluates``: it evaluates the landscape itself and reports how often.
+    to read them (``read``); one that evaluates the landscape itself reads from its state how often (``evaluations``).
     """
 
     number: int
@@ -878,14 +878,10 @@ class Rule:
     counts_steps: bool = True
     rows: Callable[[Mapping[str, Any]], int] | None = None
     read: Callable[[FloatArray, tuple[str, ...]], dict[str, Any]] | None = None
-    evaluates: bool = False
+    evaluations: Callable[[FloatArray], int] | None = None
 
     def initial_state(self, hyper: Mapping[str, Any]) -> tuple[float, ...]:
         return self.initial(hyper) if self.initial else (0.0,) * len(self.state)
-
-    def depth(self, hyper: Mapping[str, Any]) -> int:
-        """How many state rows a racer with these hyperparameters needs (L-BFGS's grow with its history)."""
-        return self.rows(hyper) if self.rows else len(self.state)
 
     def named_state(self, states: FloatArray, names: tuple[str, ...]) -> dict[str, Any]:
         """The state after each of n updates, ``states`` (n, S, 2), under torch's names: each entry (n, 2),
@@ -996,7 +992,7 @@ RULES: dict[str, Rule] = {
         present=lambda h: (*_LBFGS_STATE, "old_dirs", "old_stps", "ro", "al"),
         rows=lambda h: LBFGS_ROWS + 3 * int(h["history_size"]),
         read=_read_lbfgs,
-        evaluates=True,
+        evaluations=lambda state: int(state[6, 0]),  # func_evals
     ),
 }
 
@@ -1115,6 +1111,11 @@ class OptimizerSpec:
                 )
         return resolved
 
+    def state_depth(self, resolved: Mapping[str, Any]) -> int:
+        """How many state rows a racer with these hyperparameters needs (L-BFGS's grow with its history)."""
+        rule = self.compiled
+        return rule.rows(self.rule_arguments(resolved)) if rule.rows else len(rule.state)
+
     def rule_arguments(self, resolved: Mapping[str, Any]) -> dict[str, Any]:
         """The rule's hyperparameters for one racer: its own but lr, the fixed ones, 0 for the rest."""
         values = {**resolved, **self.fixed}
@@ -1123,14 +1124,17 @@ class OptimizerSpec:
     def hyper(self, resolved: Mapping[str, Any]) -> FloatArray:
         """``h`` of the compiled rule: its hyperparameters in ``Rule.hyper``'s order, flags as 0/1, a choice
         as its index in ``choices``."""
-        choices = {spec.name: spec.choices for spec in self.params if spec.kind == "choice"}
         return np.array(
             [
-                float(choices[name].index(v)) if name in choices else float(v)
+                float(v) if not isinstance(v, str) else self._choice_index(name, v)
                 for name, v in self.rule_arguments(resolved).items()
             ],
             dtype=np.float64,
         )
+
+    def _choice_index(self, name: str, value: str) -> float:
+        """A choice's value as the rule reads it: its index in the parameter's ``choices``."""
+        return float(next(spec.choices for spec in self.params if spec.name == name).index(value))
 
 
 _SGD_TORCH = "torch.optim.SGD(params, lr={lr}, momentum={momentum}, dampening={dampening}, weight_decay={weight_decay})"

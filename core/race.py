@@ -66,7 +66,6 @@ MAX_INTERNALS = (
     20_000  # racers × steps of a race with internals (each ~200 bytes of JSON: a gradient, a step, the state)
 )
 MAX_INTERNAL_ROWS = 16 * MAX_INTERNALS  # racers × steps × state rows (8 bytes × 2 each) with internals
-LBFGS_FUNC_EVALS = 6  # L-BFGS's state row of func_evals
 
 
 @njit(error_model="numpy", cache=True, nogil=True)
@@ -271,7 +270,7 @@ class Race:
         self.count = count = len(entrants)
         specs = [get_optimizer(entrant.optimizer) for entrant in entrants]
         width = max([len(spec.compiled.hyper) for spec in specs] + [1])
-        depth = max([state_depth(entrant.optimizer, entrant.params) for entrant in entrants] + [1])
+        depth = max([spec.state_depth(entrant.params) for spec, entrant in zip(specs, entrants, strict=True)] + [1])
         self.rules = np.array([spec.compiled.number for spec in specs], dtype=np.int64)
         self.hyper = np.zeros((count, width))
         self.state = np.zeros((count, depth, 2))
@@ -388,9 +387,8 @@ class Race:
     def evaluations(self, i: int) -> int | None:
         """How often racer i's rule evaluated the landscape over its updates (torch's ``func_evals``),
         for a rule that evaluates it itself (L-BFGS); None for the others (one evaluation per update)."""
-        if not self.specs[i].compiled.evaluates:
-            return None
-        return int(self.state[i, LBFGS_FUNC_EVALS, 0])
+        read = self.specs[i].compiled.evaluations
+        return None if read is None else read(self.state[i])
 
     def status(self, i: int) -> Status:
         if self._diverged[i] >= 0:
@@ -434,7 +432,7 @@ def replay(
     ``step``; all of it by the race loop itself (the surface's own gradients unused).
     """
     spec = get_optimizer(optimizer)
-    if spec.compiled.evaluates:
+    if spec.compiled.evaluations is not None:
         raise ValueError(f"{optimizer} evaluates its landscape itself: recorded gradients cannot replay it")
     resolved = spec.resolve(params)
     grads = np.asarray(grads, dtype=np.float64).reshape(-1, 2)
@@ -473,8 +471,7 @@ def surface_of(scene: Scene) -> Surface:
 
 def state_depth(optimizer: str, params: dict[str, Any]) -> int:
     """The state rows one racer needs (L-BFGS's grow with history_size; the others' are a few)."""
-    spec = get_optimizer(optimizer)
-    return spec.compiled.depth(spec.rule_arguments(params))
+    return get_optimizer(optimizer).state_depth(params)
 
 
 def check_internals(scene: Scene) -> None:
