@@ -1,10 +1,12 @@
 """Optimizers: each update rule written once, compiled, per coordinate; each matches its torch.optim namesake.
 
-A rule is one compiled function ``rule(theta, g, state, t, lr, h, hess)`` that applies update t
+A rule is one compiled function ``rule(theta, g, state, t, lr, h, hess, closure)`` that applies update t
 (t = 1, 2, …) to one racer in place: ``theta`` its point (2,), ``g`` the gradient it sees (2,)
 (noise and L1/L2 included, weight decay not), ``state`` its state rows (S, 2) under torch's names
 (``Rule.state``), ``lr`` the learning rate of this update, ``h`` its hyperparameters in the order
-of ``Rule.hyper`` (flags as 0/1), ``hess`` the Hessian (hxx, hxy, hyy) where ``Rule.needs_hessian``.
+of ``Rule.hyper`` (flags as 0/1), ``hess`` the Hessian (hxx, hxy, hyy) where ``Rule.needs_hessian``,
+``closure`` what a rule needs to evaluate the landscape itself (L-BFGS's line search): the surface
+(kind, p, program, constants, l1, l2), this step's noise (nx, ny) and the loss at θ.
 The same function steps one racer of a race and every racer of a sweep or a map (core.race).
 
 Every rule follows torch 2.x's single-tensor code path (``foreach=False``) operation for operation,
@@ -29,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.jit import njit
+from core.landscapes import surface_value_and_grad
 from core.params import ParamSpec, resolve_params
 
 FloatArray = npt.NDArray[np.float64]
@@ -98,7 +101,14 @@ def adam_moments(
 
 @njit(error_model="numpy", cache=True, inline="always")
 def sgd(
-    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
 ) -> None:
     """Stochastic gradient descent, optionally with (Nesterov) momentum; as torch.optim.SGD.
 
@@ -128,7 +138,14 @@ def sgd(
 
 @njit(error_model="numpy", cache=True, inline="always")
 def adagrad(
-    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
 ) -> None:
     """Adagrad (Duchi et al. 2011): per-coordinate steps shrink with the gradients seen so far; as torch.optim.Adagrad.
 
@@ -151,7 +168,14 @@ def adagrad(
 
 @njit(error_model="numpy", cache=True, inline="always")
 def rmsprop(
-    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
 ) -> None:
     """RMSprop (Hinton 2012): divide by a running RMS of the gradients; as torch.optim.RMSprop.
 
@@ -189,7 +213,14 @@ def rmsprop(
 
 @njit(error_model="numpy", cache=True, inline="always")
 def adam(
-    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
 ) -> None:
     """Adam (Kingma & Ba 2015), with AMSGrad and decoupled weight decay (AdamW) as options; as torch.optim.Adam.
 
@@ -220,7 +251,14 @@ def adam(
 
 @njit(error_model="numpy", cache=True, inline="always")
 def nadam(
-    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
 ) -> None:
     """NAdam (Dozat 2016): Adam with Nesterov momentum and a momentum warm-up; as torch.optim.NAdam.
 
@@ -249,7 +287,14 @@ def nadam(
 
 @njit(error_model="numpy", cache=True, inline="always")
 def radam(
-    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
 ) -> None:
     """RAdam (Liu et al. 2020): Adam that waits until its variance estimate is tractable; as torch.optim.RAdam.
 
@@ -284,7 +329,14 @@ def radam(
 
 @njit(error_model="numpy", cache=True, inline="always")
 def adamax(
-    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
 ) -> None:
     """Adamax (Kingma & Ba 2015, §7): Adam with the infinity norm; as torch.optim.Adamax.
 
@@ -308,7 +360,14 @@ def adamax(
 
 @njit(error_model="numpy", cache=True, inline="always")
 def adadelta(
-    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
 ) -> None:
     """Adadelta (Zeiler 2012): step sizes from running RMS of gradients and of steps; as torch.optim.Adadelta.
 
@@ -333,7 +392,14 @@ def adadelta(
 
 @njit(error_model="numpy", cache=True, inline="always")
 def lion(
-    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
 ) -> None:
     """Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"); as optax.lion.
 
@@ -355,7 +421,14 @@ def lion(
 
 @njit(error_model="numpy", cache=True, inline="always")
 def newton(
-    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
 ) -> None:
     """Damped Newton's method with the landscape's analytic Hessian H (second order, not in torch.optim).
 
@@ -380,7 +453,14 @@ def newton(
 
 @njit(error_model="numpy", cache=True, inline="always")
 def rprop(
-    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
 ) -> None:
     """Rprop (Riedmiller & Braun 1993): per-coordinate step sizes from gradient signs; as torch.optim.Rprop.
 
@@ -415,7 +495,14 @@ def rprop(
 
 @njit(error_model="numpy", cache=True, inline="always")
 def asgd(
-    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
 ) -> None:
     """Averaged SGD (Polyak & Juditsky 1992); as torch.optim.ASGD.
 
@@ -453,7 +540,14 @@ SQRT2 = 2**0.5  # pow(2, 0.5) as torch's Python computes numel ** 0.5 for a (2,)
 
 @njit(error_model="numpy", cache=True, inline="always")
 def adafactor(
-    theta: FloatArray, g: FloatArray, state: FloatArray, t: int, lr: float, h: FloatArray, hess: FloatArray
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
 ) -> None:
     """Adafactor (Shazeer & Stern 2018) for a vector parameter (not factored); as torch.optim.Adafactor.
 
@@ -489,6 +583,277 @@ def adafactor(
     theta[1] = theta[1] + ((-alpha) / denom) * u1
 
 
+# --- L-BFGS: a rule that evaluates the landscape itself --------------------------------------------
+
+# state rows before the history: d, t, H_diag, prev_flat_grad, prev_loss, n_iter, func_evals, and
+# (number of kept pairs, evaluations of the last update)
+LBFGS_ROWS = 8
+LBFGS_MAX_HISTORY = 100
+
+
+@njit(error_model="numpy", cache=True, inline="always")
+def _closure(closure: Any, x: float, y: float) -> tuple[float, float, float]:
+    """The loss and the gradient the optimizer sees at (x, y): the surface's, plus this step's noise draw."""
+    kind, p, program, constants, l1, l2, noisy, nx, ny, _ = closure
+    loss, gx, gy = surface_value_and_grad(kind, p, program, constants, l1, l2, x, y)
+    if noisy:
+        gx = gx + nx
+        gy = gy + ny
+    return loss, gx, gy
+
+
+@njit(error_model="numpy", cache=True)
+def _cubic_interpolate(
+    x1: float,
+    f1: float,
+    g1: float,
+    x2: float,
+    f2: float,
+    g2: float,
+    xmin: float,
+    xmax: float,
+    x1_tensor: bool,
+    x2_tensor: bool,
+    min_tensor: bool,
+    max_tensor: bool,
+) -> tuple[float, bool]:
+    """torch.optim.lbfgs._cubic_interpolate with bounds (xmin, xmax); returns (value, whether torch has a tensor).
+
+    A step length is a 0-d tensor or a Python number in torch, depending on where it came from, and
+    that changes one rounding: 3·(f1 − f2)/(x1 − x2) is (1/(x1 − x2))·(3·(f1 − f2)) for a tensor.
+    """
+    num = 3 * (f1 - f2)
+    den = x1 - x2
+    quotient = (1.0 / den) * num if x1_tensor or x2_tensor else num / den
+    d1 = g1 + g2 - quotient
+    d2_square = d1 * d1 - g1 * g2
+    if d2_square >= 0:
+        d2 = math.sqrt(d2_square)
+        if x1 <= x2:
+            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        else:
+            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        value, tensor = min_pos, True
+        if xmin > value:
+            value, tensor = xmin, min_tensor
+        if xmax < value:
+            value, tensor = xmax, max_tensor
+        return value, tensor
+    return (xmin + xmax) / 2.0, min_tensor or max_tensor
+
+
+@njit(error_model="numpy", cache=True)
+def _cubic_between(
+    x1: float, f1: float, g1: float, x2: float, f2: float, g2: float, x1_tensor: bool, x2_tensor: bool
+) -> tuple[float, bool]:
+    """_cubic_interpolate without bounds: they are the two points, in order."""
+    if x1 <= x2:
+        return _cubic_interpolate(x1, f1, g1, x2, f2, g2, x1, x2, x1_tensor, x2_tensor, x1_tensor, x2_tensor)
+    return _cubic_interpolate(x1, f1, g1, x2, f2, g2, x2, x1, x1_tensor, x2_tensor, x2_tensor, x1_tensor)
+
+
+@njit(error_model="numpy", cache=True)
+def _strong_wolfe(
+    closure: Any,
+    x: float,
+    y: float,
+    t: float,
+    t_tensor: bool,
+    d0: float,
+    d1: float,
+    f: float,
+    gtd: float,
+    tolerance_change: float,
+    max_ls: int,
+) -> tuple[float, int]:
+    """torch.optim.lbfgs._strong_wolfe (c1 = 1e-4, c2 = 0.9) from (x, y) along d: (accepted t, evaluations)."""
+    c1 = 1e-4
+    c2 = 0.9
+    d_norm = abs(d0) if not abs(d1) > abs(d0) else abs(d1)
+    f_new, gx, gy = _closure(closure, x + t * d0, y + t * d1)
+    evaluations = 1
+    gtd_new = gx * d0 + gy * d1
+    t_prev, f_prev, gtd_prev, prev_tensor = 0.0, f, gtd, False
+    done = False
+    ls_iter = 0
+    # the bracket [b0, b1] with its losses, directional derivatives and tensor flags
+    b0, b1, f0, f1, gtd0, gtd1, tensor0, tensor1 = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, False
+    while ls_iter < max_ls:
+        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
+            b0, f0, gtd0, tensor0 = t_prev, f_prev, gtd_prev, prev_tensor
+            b1, f1, gtd1, tensor1 = t, f_new, gtd_new, t_tensor
+            break
+        if abs(gtd_new) <= -c2 * gtd:
+            b0, f0, tensor0 = t, f_new, t_tensor
+            b1, f1 = b0, f0  # a bracket of one point
+            done = True
+            break
+        if gtd_new >= 0:
+            b0, f0, gtd0, tensor0 = t_prev, f_prev, gtd_prev, prev_tensor
+            b1, f1, gtd1, tensor1 = t, f_new, gtd_new, t_tensor
+            break
+        min_step = t + 0.01 * (t - t_prev)
+        max_step = t * 10
+        previous, previous_tensor = t, t_tensor
+        t, t_tensor = _cubic_interpolate(
+            t_prev, f_prev, gtd_prev, t, f_new, gtd_new, min_step, max_step,
+            prev_tensor, t_tensor, t_tensor or prev_tensor, t_tensor,
+        )  # fmt: skip
+        t_prev, prev_tensor, f_prev, gtd_prev = previous, previous_tensor, f_new, gtd_new
+        f_new, gx, gy = _closure(closure, x + t * d0, y + t * d1)
+        evaluations += 1
+        gtd_new = gx * d0 + gy * d1
+        ls_iter += 1
+    if ls_iter == max_ls:
+        b0, b1, f0, f1, tensor0, tensor1 = 0.0, t, f, f_new, False, t_tensor
+    insufficient = False
+    low = 0 if f0 <= f1 else 1
+    while not done and ls_iter < max_ls:
+        if abs(b1 - b0) * d_norm < tolerance_change:
+            break
+        t, t_tensor = _cubic_between(b0, f0, gtd0, b1, f1, gtd1, tensor0, tensor1)
+        hi = b1 if b1 > b0 else b0
+        lo = b1 if b1 < b0 else b0
+        eps = 0.1 * (hi - lo)
+        nearest = hi - t if not t - lo < hi - t else t - lo
+        if nearest < eps:
+            if insufficient or t >= hi or t <= lo:
+                t = hi - eps if abs(t - hi) < abs(t - lo) else lo + eps
+                t_tensor = tensor0 or tensor1
+                insufficient = False
+            else:
+                insufficient = True
+        else:
+            insufficient = False
+        f_new, gx, gy = _closure(closure, x + t * d0, y + t * d1)
+        evaluations += 1
+        gtd_new = gx * d0 + gy * d1
+        ls_iter += 1
+        f_low = f0 if low == 0 else f1
+        if f_new > (f + c1 * t * gtd) or f_new >= f_low:
+            if low == 0:
+                b1, f1, gtd1, tensor1 = t, f_new, gtd_new, t_tensor
+            else:
+                b0, f0, gtd0, tensor0 = t, f_new, gtd_new, t_tensor
+            low = 0 if f0 <= f1 else 1
+        else:
+            if abs(gtd_new) <= -c2 * gtd:
+                done = True
+            elif gtd_new * ((b1 - b0) if low == 0 else (b0 - b1)) >= 0:
+                if low == 0:
+                    b1, f1, gtd1, tensor1 = b0, f0, gtd0, tensor0
+                else:
+                    b0, f0, gtd0, tensor0 = b1, f1, gtd1, tensor1
+            if low == 0:
+                b0, f0, gtd0, tensor0 = t, f_new, gtd_new, t_tensor
+            else:
+                b1, f1, gtd1, tensor1 = t, f_new, gtd_new, t_tensor
+    return (b0 if low == 0 else b1), evaluations
+
+
+@njit(error_model="numpy", cache=True, inline="always")
+def lbfgs(
+    theta: FloatArray,
+    g: FloatArray,
+    state: FloatArray,
+    t: int,
+    lr: float,
+    h: FloatArray,
+    hess: FloatArray,
+    closure: Any,
+) -> None:
+    """L-BFGS (Liu & Nocedal 1989): a quasi-Newton direction from the last steps; as torch.optim.LBFGS with max_iter=1.
+
+    Update rule: one ``optimizer.step(closure)`` with max_iter=1 per update (the closure returns f, sets g):
+        f, g ← f(θ), ∇f(θ)                           (evaluation 1 of this update)
+        stop here if max|g| ≤ tolerance_grad         (θ and the state unchanged but func_evals)
+        n_iter ← n_iter + 1
+        if n_iter = 1:  d ← −g;  H_diag ← 1
+        else:  y ← g − prev_flat_grad;  s ← t·d       (the previous update's d and t)
+               if y·s > 1e-10:  keep (y, s, ρ = 1/(y·s)) as the newest of at most history_size pairs
+                                H_diag ← y·s / y·y
+               d ← −H·g by the two-loop recursion over the kept pairs (oldest first), H₀ = H_diag·I
+        prev_flat_grad, prev_loss ← g, f
+        t ← min(1, 1/‖g‖₁)·lr if n_iter = 1 else lr
+        stop here if g·d > −tolerance_change          (no move)
+        if line_search_fn = strong_wolfe:  t ← a step along d meeting the strong Wolfe conditions
+                                          (c1 = 1e-4, c2 = 0.9; at most max_eval − 1 trial evaluations)
+        θ ← θ + t·d
+
+    Without a line search an update costs one evaluation; with strong_wolfe, one more per trial. torch's
+    default max_eval for max_iter=1 is 1, so strong_wolfe with max_eval 1 makes one trial: it takes t if f
+    is lower there and otherwise does not move (and, as nothing changes, never will); raise max_eval for a
+    real line search. The trials of an update see that update's noise draw (a fixed mini-batch per step,
+    as a torch closure over one batch). func_evals counts every evaluation since the start.
+    """
+    history_size = int(h[0])
+    strong_wolfe, tolerance_grad, tolerance_change, max_eval = h[1] != 0.0, h[2], h[3], int(h[4])
+    dirs, stps, ros = LBFGS_ROWS, LBFGS_ROWS + history_size, LBFGS_ROWS + 2 * history_size
+    g0, g1 = g[0], g[1]
+    loss = closure[9]
+    func_evals = state[6, 0] + 1.0
+    state[6, 0] = state[6, 1] = func_evals
+    state[7, 1] = 1.0  # evaluations of this update
+    if abs(g0) <= tolerance_grad and abs(g1) <= tolerance_grad:
+        return
+    n_iter = state[5, 0] + 1.0
+    state[5, 0] = state[5, 1] = n_iter
+    num_old = int(state[7, 0])
+    if n_iter == 1:
+        d0, d1 = -g0, -g1
+        h_diag = 1.0
+    else:
+        y0, y1 = g0 - state[3, 0], g1 - state[3, 1]
+        s0, s1 = state[0, 0] * state[1, 0], state[0, 1] * state[1, 0]
+        ys = y0 * s0 + y1 * s1
+        h_diag = state[2, 0]
+        if ys > 1e-10:
+            if num_old == history_size:
+                for i in range(1, history_size):
+                    for c in range(2):
+                        state[dirs + i - 1, c] = state[dirs + i, c]
+                        state[stps + i - 1, c] = state[stps + i, c]
+                    state[ros + i - 1, 0] = state[ros + i, 0]
+                num_old -= 1
+            state[dirs + num_old, 0], state[dirs + num_old, 1] = y0, y1
+            state[stps + num_old, 0], state[stps + num_old, 1] = s0, s1
+            state[ros + num_old, 0] = 1.0 / ys
+            num_old += 1
+            h_diag = ys / (y0 * y0 + y1 * y1)
+        q0, q1 = -g0, -g1
+        for i in range(num_old - 1, -1, -1):
+            al = (state[stps + i, 0] * q0 + state[stps + i, 1] * q1) * state[ros + i, 0]
+            state[ros + i, 1] = al
+            q0 = q0 + (-al) * state[dirs + i, 0]
+            q1 = q1 + (-al) * state[dirs + i, 1]
+        d0, d1 = q0 * h_diag, q1 * h_diag
+        for i in range(num_old):
+            be = (state[dirs + i, 0] * d0 + state[dirs + i, 1] * d1) * state[ros + i, 0]
+            d0 = d0 + (state[ros + i, 1] - be) * state[stps + i, 0]
+            d1 = d1 + (state[ros + i, 1] - be) * state[stps + i, 1]
+    state[7, 0] = num_old
+    state[2, 0] = state[2, 1] = h_diag
+    state[3, 0], state[3, 1] = g0, g1
+    state[4, 0] = state[4, 1] = loss
+    step, step_tensor = lr, False
+    if n_iter == 1:
+        inverse = 1.0 / (abs(g0) + abs(g1))
+        if inverse < 1.0:
+            step, step_tensor = inverse * lr, True
+    gtd = g0 * d0 + g1 * d1
+    if not gtd > -tolerance_change:
+        if strong_wolfe:
+            step, trials = _strong_wolfe(
+                closure, theta[0], theta[1], step, step_tensor, d0, d1, loss, gtd, tolerance_change, max_eval - 1
+            )
+            state[6, 0] = state[6, 1] = func_evals + trials
+            state[7, 1] = 1.0 + trials
+        theta[0] = theta[0] + step * d0
+        theta[1] = theta[1] + step * d1
+    state[0, 0], state[0, 1] = d0, d1
+    state[1, 0] = state[1, 1] = step
+
+
 @dataclass(frozen=True)
 class Rule:
     """A compiled rule as the engine calls it.
@@ -498,6 +863,8 @@ class Rule:
     both columns of its row); ``initial`` each row's value before update 1, from the hyperparameters;
     ``present`` which of the state rows torch keeps for these hyperparameters; ``scalars`` the rows
     that hold one number; ``counts_steps`` whether torch also keeps ``step`` (the update count t).
+    A rule whose state is not a fixed set of rows (L-BFGS) says how many it needs (``rows``) and how
+    to read them (``read``); one that evaluates the landscape itself reads from its state how often (``evaluations``).
     """
 
     number: int
@@ -509,9 +876,22 @@ class Rule:
     present: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
     scalars: tuple[str, ...] = ()
     counts_steps: bool = True
+    rows: Callable[[Mapping[str, Any]], int] | None = None
+    read: Callable[[FloatArray, tuple[str, ...]], dict[str, Any]] | None = None
+    evaluations: Callable[[FloatArray], int] | None = None
 
     def initial_state(self, hyper: Mapping[str, Any]) -> tuple[float, ...]:
         return self.initial(hyper) if self.initial else (0.0,) * len(self.state)
+
+    def named_state(self, states: FloatArray, names: tuple[str, ...]) -> dict[str, Any]:
+        """The state after each of n updates, ``states`` (n, S, 2), under torch's names: each entry (n, 2),
+        or (n,) for a number; a rule with a ``read`` of its own (L-BFGS: lists that grow) returns lists."""
+        if self.read is not None:
+            return self.read(states, names)
+        return {
+            name: states[:, self.state.index(name), 0] if name in self.scalars else states[:, self.state.index(name)]
+            for name in names
+        }
 
     def state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
         """The state torch keeps for these hyperparameters (e.g. no ``momentum_buffer`` without momentum)."""
@@ -519,6 +899,38 @@ class Rule:
 
 
 _ADAM_HYPER = ("beta1", "beta2", "eps", "weight_decay")
+_LBFGS_STATE = ("d", "t", "H_diag", "prev_flat_grad", "prev_loss", "n_iter", "func_evals")
+
+
+def _read_lbfgs(states: FloatArray, names: tuple[str, ...]) -> dict[str, Any]:
+    """L-BFGS's state after each update as torch keeps it: ``old_dirs`` and ``old_stps`` lists of [a, b]
+    (oldest first), ``ro`` and ``al`` lists of numbers (``al``: its used slots), None where torch has
+    no such entry yet (before the first iteration; ``al`` before the second)."""
+    history = (states.shape[1] - LBFGS_ROWS) // 3
+    dirs, stps, ros = LBFGS_ROWS, LBFGS_ROWS + history, LBFGS_ROWS + 2 * history
+    out: dict[str, list[Any]] = {name: [] for name in (*_LBFGS_STATE, "old_dirs", "old_stps", "ro", "al")}
+    for row in states:
+        n_iter, num_old = int(row[5, 0]), int(row[7, 0])
+        out["n_iter"].append(n_iter)
+        out["func_evals"].append(int(row[6, 0]))
+        started = n_iter > 0
+        for name, index in (("d", 0), ("prev_flat_grad", 3)):
+            out[name].append(row[index].tolist() if started else None)
+        for name, index in (("t", 1), ("H_diag", 2), ("prev_loss", 4)):
+            out[name].append(float(row[index, 0]) if started else None)
+        out["old_dirs"].append(row[dirs : dirs + num_old].tolist() if started else None)
+        out["old_stps"].append(row[stps : stps + num_old].tolist() if started else None)
+        out["ro"].append(row[ros : ros + num_old, 0].tolist() if started else None)
+        out["al"].append(row[ros : ros + num_old, 1].tolist() if n_iter > 1 else None)
+    return {name: _finite(out[name]) for name in names}
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with None for every number that is not finite (JSON has no NaN or Infinity)."""
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
 
 RULES: dict[str, Rule] = {
     "sgd": Rule(
@@ -570,6 +982,18 @@ RULES: dict[str, Rule] = {
     "rprop": Rule(10, rprop, ("etaminus", "etaplus", "step_size_min", "step_size_max"), ("prev", "step_size")),
     "asgd": Rule(11, asgd, ("lambd", "alpha", "t0", "weight_decay"), ("eta", "mu", "ax"), scalars=("eta", "mu")),
     "adafactor": Rule(12, adafactor, ("beta2_decay", "eps1", "eps2", "d", "weight_decay"), ("variance",)),
+    "lbfgs": Rule(
+        13,
+        lbfgs,
+        ("history_size", "line_search_fn", "tolerance_grad", "tolerance_change", "max_eval"),
+        _LBFGS_STATE,
+        scalars=("t", "H_diag", "prev_loss", "n_iter", "func_evals"),
+        counts_steps=False,
+        present=lambda h: (*_LBFGS_STATE, "old_dirs", "old_stps", "ro", "al"),
+        rows=lambda h: LBFGS_ROWS + 3 * int(h["history_size"]),
+        read=_read_lbfgs,
+        evaluations=lambda state: int(state[6, 0]),  # func_evals
+    ),
 }
 
 
@@ -687,14 +1111,30 @@ class OptimizerSpec:
                 )
         return resolved
 
+    def state_depth(self, resolved: Mapping[str, Any]) -> int:
+        """How many state rows a racer with these hyperparameters needs (L-BFGS's grow with its history)."""
+        rule = self.compiled
+        return rule.rows(self.rule_arguments(resolved)) if rule.rows else len(rule.state)
+
     def rule_arguments(self, resolved: Mapping[str, Any]) -> dict[str, Any]:
         """The rule's hyperparameters for one racer: its own but lr, the fixed ones, 0 for the rest."""
         values = {**resolved, **self.fixed}
         return {name: values.get(name, 0.0) for name in self.compiled.hyper}
 
     def hyper(self, resolved: Mapping[str, Any]) -> FloatArray:
-        """``h`` of the compiled rule: its hyperparameters in ``Rule.hyper``'s order, flags as 0/1."""
-        return np.array([float(v) for v in self.rule_arguments(resolved).values()], dtype=np.float64)
+        """``h`` of the compiled rule: its hyperparameters in ``Rule.hyper``'s order, flags as 0/1, a choice
+        as its index in ``choices``."""
+        return np.array(
+            [
+                float(v) if not isinstance(v, str) else self._choice_index(name, v)
+                for name, v in self.rule_arguments(resolved).items()
+            ],
+            dtype=np.float64,
+        )
+
+    def _choice_index(self, name: str, value: str) -> float:
+        """A choice's value as the rule reads it: its index in the parameter's ``choices``."""
+        return float(next(spec.choices for spec in self.params if spec.name == name).index(value))
 
 
 _SGD_TORCH = "torch.optim.SGD(params, lr={lr}, momentum={momentum}, dampening={dampening}, weight_decay={weight_decay})"
@@ -1048,6 +1488,62 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             ),
             "torch.optim.Adafactor(params, lr={lr}, beta2_decay={beta2_decay}, eps=({eps1}, {eps2}), d={d}, "
             "weight_decay={weight_decay})",
+        ),
+        OptimizerSpec(
+            "lbfgs",
+            "L-BFGS",
+            "quasi-Newton: a curvature estimate from the last steps, optionally a line search",
+            RULES["lbfgs"],
+            (
+                _lr(1.0, "step length along the L-BFGS direction (the line search's first trial)"),
+                ParamSpec(
+                    "history_size",
+                    100,
+                    "how many recent (gradient change, step) pairs shape the direction",
+                    kind="int",
+                    minimum=1,
+                    maximum=LBFGS_MAX_HISTORY,
+                    slider_min=1,
+                    slider_max=LBFGS_MAX_HISTORY,
+                ),
+                ParamSpec(
+                    "line_search_fn",
+                    "none",
+                    "none: step lr·d; strong_wolfe: search along d for a step meeting the strong Wolfe conditions",
+                    kind="choice",
+                    choices=("none", "strong_wolfe"),
+                ),
+                ParamSpec(
+                    "tolerance_grad",
+                    1e-7,
+                    "no step while every |gradient coordinate| is at most this",
+                    minimum=0.0,
+                    slider_min=1e-12,
+                    slider_max=1.0,
+                    scale="log",
+                ),
+                ParamSpec(
+                    "tolerance_change",
+                    1e-9,
+                    "no step unless g·d < −this; ends the line search's zoom",
+                    minimum=0.0,
+                    slider_min=1e-15,
+                    slider_max=1.0,
+                    scale="log",
+                ),
+                ParamSpec(
+                    "max_eval",
+                    1,
+                    "evaluations per step, the first one included (torch: 1 for max_iter=1, one line-search trial)",
+                    kind="int",
+                    minimum=1,
+                    maximum=100,
+                    slider_min=1,
+                    slider_max=50,
+                ),
+            ),
+            "torch.optim.LBFGS(params, lr={lr}, max_iter=1, max_eval={max_eval}, tolerance_grad={tolerance_grad}, "
+            "tolerance_change={tolerance_change}, history_size={history_size}, line_search_fn={line_search_fn})",
         ),
     )
 }

@@ -61,6 +61,7 @@ STYLES: dict[str, Style] = {
     "rprop": Style("#88ccee", "circle"),
     "asgd": Style("#f0e442", "diamond"),
     "adafactor": Style("#cc79a7", "square"),
+    "lbfgs": Style("#ee7733", "star"),
 }
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-ParamKind = Literal["float", "int", "bool", "int_list", "text", "range"]
+ParamKind = Literal["float", "int", "bool", "int_list", "text", "range", "choice"]
 SliderScale = Literal["log", "linear", "one_minus_log"]
 
 
@@ -44,6 +44,8 @@ class ParamSpec:
     A default of ``None`` means "depends on the race" (e.g. a schedule's T_max defaults to the
     number of steps): ``race_default`` says how, one ``OfSteps`` per value (several make a sorted
     list without repeats, e.g. multistep's milestones), and ``race_value(steps)`` computes it.
+    A ``choice`` is one of the strings ``choices`` (torch's names; ``"none"`` stands for torch's None,
+    which JSON's null also gives).
     """
 
     name: str
@@ -58,6 +60,7 @@ class ParamSpec:
     slider_max: float | None = None
     scale: SliderScale = "linear"
     race_default: tuple[OfSteps, ...] = ()
+    choices: tuple[str, ...] = ()
 
     def race_value(self, steps: int) -> Any:
         """The default for a run of ``steps`` updates (``race_default``), or ``default`` if it has none."""
@@ -74,6 +77,8 @@ class ParamSpec:
             return f"a text of at most {int(self.maximum or 0)} characters" if self.maximum else "a text"
         if self.kind == "range":
             return f"two numbers low,high with low < high, each in [{_fmt(self.minimum)}, {_fmt(self.maximum)}]"
+        if self.kind == "choice":
+            return "one of: " + ", ".join(self.choices)
         noun = {"float": "a number", "int": "an integer", "int_list": "a list of integers"}[self.kind]
         if self.minimum is None and self.maximum is None:
             return noun
@@ -102,6 +107,12 @@ class ParamSpec:
             return value
         if self.kind == "range":
             return self._check_range(value, field)
+        if self.kind == "choice":
+            if value is None and "none" in self.choices:
+                return "none"
+            if isinstance(value, str) and value in self.choices:
+                return value
+            raise ValueError(f"{field} must be {self.allowed()}, got {value!r}")
         if self.kind == "int_list":
             items = value.split(",") if isinstance(value, str) else value
             if not isinstance(items, (list, tuple)):
@@ -142,6 +153,8 @@ class ParamSpec:
         data["allowed"] = self.allowed()
         if not self.race_default:
             del data["race_default"]  # only the run-dependent ones carry it
+        if not self.choices:
+            del data["choices"]  # only a choice carries them
         return data
 
 

@@ -35,6 +35,7 @@ import numpy.typing as npt
 from core.jit import njit
 from core.landscapes import LANDSCAPES, Surface, get_landscape, surface_hessian, surface_value_and_grad
 from core.optimizers import (
+    LBFGS_ROWS,
     OPTIMIZERS,
     adadelta,
     adafactor,
@@ -43,6 +44,7 @@ from core.optimizers import (
     adamax,
     asgd,
     get_optimizer,
+    lbfgs,
     lion,
     nadam,
     newton,
@@ -63,6 +65,7 @@ DEFAULT_CHUNK = 250
 MAX_INTERNALS = (
     20_000  # racers × steps of a race with internals (each ~200 bytes of JSON: a gradient, a step, the state)
 )
+MAX_INTERNAL_ROWS = 16 * MAX_INTERNALS  # racers × steps × state rows (8 bytes × 2 each) with internals
 
 
 @njit(error_model="numpy", cache=True, nogil=True)
@@ -148,6 +151,8 @@ def advance(
             _advance_racer(asgd, args)
         elif rule == 12:
             _advance_racer(adafactor, args)
+        elif rule == 13:
+            _advance_racer(lbfgs, args)
         else:
             diverged_at[r] = first  # no such rule
 
@@ -204,7 +209,10 @@ def _advance_racer(step: Any, args: Any) -> None:
         g[1] = gy
         if needs_hessian:
             hess[0], hess[1], hess[2] = surface_hessian(kind, p, program, constants, l2, x, y)
-        step(position, g, racer_state, t + 1, lrs[t], h, hess)
+        nx = noise[t, 0] if has_noise else 0.0
+        ny = noise[t, 1] if has_noise else 0.0
+        closure = (kind, p, program, constants, l1, l2, has_noise, nx, ny, loss)
+        step(position, g, racer_state, t + 1, lrs[t], h, hess, closure)
         if internals:
             grads_out[r, k, 0] = gx
             grads_out[r, k, 1] = gy
@@ -262,7 +270,7 @@ class Race:
         self.count = count = len(entrants)
         specs = [get_optimizer(entrant.optimizer) for entrant in entrants]
         width = max([len(spec.compiled.hyper) for spec in specs] + [1])
-        depth = max([len(spec.compiled.state) for spec in specs] + [1])
+        depth = max([spec.state_depth(entrant.params) for spec, entrant in zip(specs, entrants, strict=True)] + [1])
         self.rules = np.array([spec.compiled.number for spec in specs], dtype=np.int64)
         self.hyper = np.zeros((count, width))
         self.state = np.zeros((count, depth, 2))
@@ -376,6 +384,12 @@ class Race:
     def steps_run(self) -> list[int]:
         return [int(step) for step in self._steps_run]
 
+    def evaluations(self, i: int) -> int | None:
+        """How often racer i's rule evaluated the landscape over its updates (torch's ``func_evals``),
+        for a rule that evaluates it itself (L-BFGS); None for the others (one evaluation per update)."""
+        read = self.specs[i].compiled.evaluations
+        return None if read is None else read(self.state[i])
+
     def status(self, i: int) -> Status:
         if self._diverged[i] >= 0:
             return "diverged"
@@ -396,9 +410,8 @@ class Race:
         state: dict[str, Any] = {}
         if rule.counts_steps:
             state["step"] = [float(t) for t in range(chunk.first + 1, chunk.first + n + 1)]
-        for name in self.state_names[i]:
-            values = states[i, :n, rule.state.index(name)]
-            state[name] = _finite_list(values[:, 0] if name in rule.scalars else values)
+        for name, values in rule.named_state(states[i, :n], self.state_names[i]).items():
+            state[name] = values if isinstance(values, list) else _finite_list(values)
         return {"grad": _finite_list(grads[i, :n]), "update": _finite_list(updates[i, :n]), "state": state}
 
 
@@ -419,6 +432,8 @@ def replay(
     ``step``; all of it by the race loop itself (the surface's own gradients unused).
     """
     spec = get_optimizer(optimizer)
+    if spec.compiled.evaluations is not None:
+        raise ValueError(f"{optimizer} evaluates its landscape itself: recorded gradients cannot replay it")
     resolved = spec.resolve(params)
     grads = np.asarray(grads, dtype=np.float64).reshape(-1, 2)
     steps = len(grads)
@@ -431,9 +446,7 @@ def replay(
     states = chunk.internals[2][0, :steps]
     rule = spec.compiled
     named = {"step": np.arange(1.0, steps + 1)} if rule.counts_steps else {}
-    for name in race.state_names[0]:
-        row = states[:, rule.state.index(name)]
-        named[name] = row[:, 0] if name in rule.scalars else row
+    named.update(rule.named_state(states, race.state_names[0]))
     return chunk.points[0, 1:], named
 
 
@@ -456,12 +469,24 @@ def surface_of(scene: Scene) -> Surface:
     return get_landscape(scene.landscape.name).surface(scene.landscape.params, l1=scene.l1, l2=scene.l2)
 
 
+def state_depth(optimizer: str, params: dict[str, Any]) -> int:
+    """The state rows one racer needs (L-BFGS's grow with history_size; the others' are a few)."""
+    return get_optimizer(optimizer).state_depth(params)
+
+
 def check_internals(scene: Scene) -> None:
-    """Refuse a race whose internals would exceed MAX_INTERNALS racer-steps, naming the limit."""
+    """Refuse a race whose internals would exceed MAX_INTERNALS racer-steps, or MAX_INTERNAL_ROWS state
+    rows (racers × steps × the deepest racer's state rows: L-BFGS keeps its history), naming the limit."""
     size = len(scene.racers) * scene.steps
     if size > MAX_INTERNALS:
         raise ValueError(
             f"internals are limited to racers × steps ≤ {MAX_INTERNALS}; got {len(scene.racers)} × {scene.steps}"
+        )
+    depth = max([state_depth(racer.optimizer, dict(racer.params)) for racer in scene.racers] + [1])
+    if size * depth > MAX_INTERNAL_ROWS:
+        raise ValueError(
+            f"internals are limited to racers × steps × state rows ≤ {MAX_INTERNAL_ROWS} (an lbfgs racer has "
+            f"{LBFGS_ROWS} + 3·history_size rows); got {len(scene.racers)} × {scene.steps} × {depth}"
         )
 
 
@@ -472,7 +497,9 @@ def race_frames(scene: Scene, chunk_steps: int = DEFAULT_CHUNK, internals: bool 
     then ``{"type": "chunk", "first": t, "racers": [{"path", "loss", "lr"}]}`` (a diverged racer's
     path and loss stop before its divergence; lr is the schedule's, whole; with ``internals``, also
     ``"internals"``: the updates leaving those points), then
-    ``{"type": "summary", "racers": [{"status", "arrived_at", "diverged_at", "final_loss", "steps_run"}]}``.
+    ``{"type": "summary", "racers": [{"status", "arrived_at", "diverged_at", "final_loss", "steps_run"}]}``,
+    with ``"evaluations"`` too for a racer whose rule evaluates the landscape itself (lbfgs: torch's
+    ``func_evals``, every closure call of its updates, line-search trials included).
     """
     scene = scene.filled()
     if internals:
@@ -508,6 +535,7 @@ def race_frames(scene: Scene, chunk_steps: int = DEFAULT_CHUNK, internals: bool 
                 "diverged_at": diverged_at[i],
                 "final_loss": final_loss[i],
                 "steps_run": steps_run[i],
+                **({} if race.evaluations(i) is None else {"evaluations": race.evaluations(i)}),
             }
             for i in range(race.count)
         ],

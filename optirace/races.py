@@ -163,6 +163,8 @@ class Race:
     - ``loss`` (racers, steps + 1); ``lr`` (racers, steps): the learning rate of update t;
     - ``status`` (racers,): "arrived", "diverged" or "running"; ``final_loss`` (racers,);
     - ``arrived_at``, ``diverged_at``, ``steps_run`` (racers,): steps, as masked arrays (masked: never);
+    - ``evaluations`` (racers,): an lbfgs racer's landscape evaluations, line-search trials included (torch's
+      ``func_evals``), as a masked array (masked: an optimizer that evaluates once per update);
     - ``labels``, ``optimizers``, ``colors``: lists; ``minima``: the landscape's (regularized) minima;
     - ``internals`` (with ``race(..., internals=True)``): per racer, the API's ``{"grad", "update", "state"}``.
     """
@@ -187,6 +189,7 @@ class Race:
         self.arrived_at = _steps([r["arrived_at"] for r in racers])
         self.diverged_at = _steps([r["diverged_at"] for r in racers])
         self.steps_run = np.array([r["steps_run"] for r in racers], dtype=np.int64)
+        self.evaluations = _steps([r.get("evaluations") for r in racers])
         self.internals = [r["internals"] for r in racers] if racers and "internals" in racers[0] else None
 
     @property

@@ -134,6 +134,38 @@ _CUSTOM = {
 }
 
 
+_STEP = [
+    "        loss.backward()",
+    "        if NOISE is not None:",
+    "            theta.grad.add_(torch.from_numpy(NOISE[step]))",
+    "        optimizer.step()",
+]
+# L-BFGS evaluates the loss itself, more than once with a line search: it steps with a closure, and every
+# evaluation of one step sees that step's noise draw (a closure over one mini-batch).
+_LBFGS_STEP = [
+    "        if isinstance(optimizer, torch.optim.LBFGS):",
+    "            optimizer.step(closure(step))",
+    "        else:",
+    *("    " + line for line in _STEP),
+]
+_CLOSURE = [
+    "",
+    "    def closure(step):",
+    '        """L-BFGS\'s closure of one step: the loss at theta; theta.grad, its gradient + the step\'s noise."""',
+    "",
+    "        def evaluate():",
+    "            optimizer.zero_grad()",
+    "            loss = loss_fn(theta)",
+    "            loss.backward()",
+    "            if NOISE is not None:",
+    "                theta.grad.add_(torch.from_numpy(NOISE[step]))",
+    "            return loss",
+    "",
+    "        return evaluate",
+    "",
+]
+
+
 def py(value: Any) -> str:
     """A value as a Python literal (floats with repr, so every digit survives)."""
     if isinstance(value, bool):
@@ -158,7 +190,9 @@ def optimizer_code(racer: Any) -> str:
     if racer.optimizer in _CUSTOM:
         return "lambda params: " + fill(_CUSTOM[racer.optimizer][2], dict(racer.params))
     spec = get_optimizer(racer.optimizer)
-    call = fill(spec.torch, dict(racer.params))
+    choices = {p.name for p in spec.params if p.kind == "choice"}
+    values = {name: None if name in choices and value == "none" else value for name, value in racer.params.items()}
+    call = fill(spec.torch, values)
     return f"lambda params: {call}"
 
 
@@ -253,6 +287,7 @@ def script(scene: Scene) -> str:
         "    optimizer = make_optimizer([theta])",
         "    scheduler = make_scheduler(optimizer) if make_scheduler else None",
         "    path, losses, arrived_at, diverged_at = [], [], None, None",
+        *(_CLOSURE if any(r.optimizer == "lbfgs" for r in scene.racers) else []),
         "    for step in range(STEPS + 1):",
         "        optimizer.zero_grad()",
         "        loss = loss_fn(theta)",
@@ -269,10 +304,7 @@ def script(scene: Scene) -> str:
         "            arrived_at = step",
         "        if step == STEPS:",
         "            break",
-        "        loss.backward()",
-        "        if NOISE is not None:",
-        "            theta.grad.add_(torch.from_numpy(NOISE[step]))",
-        "        optimizer.step()",
+        *(_LBFGS_STEP if any(r.optimizer == "lbfgs" for r in scene.racers) else _STEP),
         "        if scheduler is not None:",
         "            scheduler.step()",
         "    return path, losses, arrived_at, diverged_at",

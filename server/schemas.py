@@ -75,6 +75,8 @@ def _param_annotation(spec: ParamSpec, validate: Callable[[dict[str, Any]], Any]
         ends = {k: v for k, v in (("ge", spec.minimum), ("le", spec.maximum)) if v is not None}
         pair = Annotated[list[Annotated[float, Field(**ends)]], Field(min_length=2, max_length=2)]
         return Union[Annotated[str, Field(pattern=RANGE_PATTERN)], pair]  # noqa: UP007 (a runtime union)
+    if spec.kind == "choice":  # one of its names, torch's ("none" for torch's None: a scene's values are never null)
+        return Literal[spec.choices]
     bounds: dict[str, Any] = {}
     low_open, high_open = spec.minimum_exclusive, spec.maximum_exclusive
     if validate is not None and spec.kind == "float":
@@ -391,7 +393,8 @@ EXPORT_BUDGET = Rule(
     r"width × height × frames must be at most|\(width × scale\) × \(height × scale\) must be at most",
 )
 INTERNALS_SIZE = Rule(
-    "With internals, (number of racers) × `steps` ≤ 20 000 (core.race.MAX_INTERNALS).",
+    "With internals, (number of racers) × `steps` ≤ 20 000 (core.race.MAX_INTERNALS), and that times the deepest "
+    "racer's state rows ≤ 320 000 (core.race.MAX_INTERNAL_ROWS; an lbfgs racer has 8 + 3·`history_size` rows).",
     r"internals are limited to racers × steps",
 )
 LINK_SIZE = Rule(
@@ -580,7 +583,7 @@ class ParamSpecReply(_Reply):
     name: str
     default: Any = Field(description="the default; null when it depends on the race (e.g. T_max = steps)")
     help: str
-    kind: Literal["float", "int", "bool", "int_list", "text", "range"]
+    kind: Literal["float", "int", "bool", "int_list", "text", "range", "choice"]
     minimum: float | None
     maximum: float | None
     minimum_exclusive: bool
@@ -594,6 +597,7 @@ class ParamSpecReply(_Reply):
         description="only where default is null: the default for a run of steps updates, "
         "max(at_least, floor or ceil of steps·numerator/denominator); several make a sorted list without repeats",
     )
+    choices: list[str] | None = Field(None, description="only for a choice: the values it may take (torch's names)")
 
 
 class DomainReply(_Reply):
@@ -740,9 +744,10 @@ class StepInternals(_Reply):
 
     grad: list[Point] = Field(description="the gradient the optimizer saw (noise and L1/L2 included)")
     update: list[Point] = Field(description="the step applied: the point after the update minus the point before")
-    state: dict[str, list[Point] | list[float]] = Field(
+    state: dict[str, list[Point] | list[float] | list[Any]] = Field(
         description="the optimizer's state after the update under torch's names, each equal to "
-        "optimizer.state[p][name] (a scalar state, e.g. NAdam's mu_product, as one number per update)"
+        "optimizer.state[p][name] (a scalar state, e.g. NAdam's mu_product, as one number per update; "
+        "lbfgs's old_dirs/old_stps as lists of points, ro/al as lists of numbers, null before torch has them)"
     )
 
 
@@ -752,6 +757,11 @@ class RacerSummary(_Reply):
     diverged_at: int | None = Field(description="the first non-finite or out-of-bounds step, if any")
     final_loss: float | None = Field(description="the loss at the last finite step")
     steps_run: int = Field(description="the last step in the path (its length minus one)")
+    evaluations: int | None = Field(
+        None,
+        description="lbfgs only: its landscape evaluations over all its updates, line-search trials included "
+        "(torch's func_evals); the other optimizers evaluate once per update",
+    )
 
 
 class RacerResult(RacerSummary):

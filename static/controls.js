@@ -35,7 +35,7 @@ export function formatValue(value, spec) {
 
 /**
  * One labelled control for a parameter spec: a slider (log or linear) with a text field for the exact
- * value, a checkbox for a bool, a text field for a list. onValue(value, mode).
+ * value, a checkbox for a bool, a drop-down for a choice, a text field for a list. onValue(value, mode).
  */
 export function paramControl(spec, label, { steps = 500, onValue, range = null, wide = false }) {
   const id = `p${++uid}`;
@@ -50,6 +50,12 @@ export function paramControl(spec, label, { steps = 500, onValue, range = null, 
     box.addEventListener("change", () => onValue(box.checked, "push"));
     row.append(box, title);
     return { row, input: box, set: (v) => { box.checked = Boolean(v); } };
+  }
+  if (kind === "choice") {
+    const select = el("select", { id }, spec.choices.map((c) => el("option", { value: c, textContent: c })));
+    select.addEventListener("change", () => onValue(select.value, "push"));
+    row.append(title, select);
+    return { row, input: select, set: (v) => { select.value = v ?? "none"; } };
   }
   const text = el("input", { type: "text", className: "value", spellcheck: false, autocomplete: "off" });
   text.setAttribute("inputmode", kind === "int_list" || kind === "range" ? "text" : "decimal");

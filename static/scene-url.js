@@ -103,6 +103,10 @@ export function checkParam(spec, raw) {
     if (["true", "false", "1", "0"].includes(t)) return { ok: true, value: t === "true" || t === "1" };
     return { ok: false };
   }
+  if (kind === "choice") {
+    const value = raw === null ? "none" : String(raw);
+    return spec.choices.includes(value) ? { ok: true, value } : { ok: false };
+  }
   if (kind === "int_list") {
     const items = Array.isArray(raw) ? raw : String(raw).split(",");
     const values = items.map((item) => checkNumber(spec, item, true));
@@ -136,6 +140,7 @@ export function allowedText(spec) {
   if (kind === "bool") return "true or false";
   if (kind === "text") return `a text of at most ${spec.maximum} characters`;
   if (kind === "range") return `two numbers low,high with low < high, each in [${spec.minimum}, ${spec.maximum}]`;
+  if (kind === "choice") return `one of: ${spec.choices.join(", ")}`;
   const noun = { float: "a number", int: "an integer", int_list: "a list of integers, each" }[kind];
   if (spec.minimum == null && spec.maximum == null) return noun;
   const left = spec.minimum == null || spec.minimum_exclusive ? "(" : "[";

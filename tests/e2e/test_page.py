@@ -397,6 +397,28 @@ def test_racers_can_be_added_and_removed(page: Page) -> None:
     expect(page).not_to_have_url(re.compile(r"racer=sgd"))
 
 
+def test_an_lbfgs_racer_can_be_added_and_given_a_line_search(page: Page) -> None:
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    open_scene(page)
+    page.get_by_label("Add", exact=True).select_option("lbfgs")
+    page.get_by_role("button", name="+ Add racer").click()
+    expect(page.locator(".racer")).to_have_count(3)
+    expect(page).to_have_url(
+        re.compile(r"racer=lbfgs;lr=[^;&]+;history_size=100;line_search_fn=none;[^&]*label=L-BFGS")
+    )
+    card = page.locator(".racer").nth(2)
+    card.locator("details.more > summary").click()
+    choice = card.locator("[data-param=line_search_fn] select")
+    expect(choice).to_have_value("none")
+    choice.select_option("strong_wolfe")
+    expect(page).to_have_url(re.compile(r"racer=lbfgs;[^&]*line_search_fn=strong_wolfe"))
+    expect(page.locator("#leaderboard-body tr")).to_have_count(3)
+    page.reload()  # the choice comes back from the URL
+    expect(page.locator(".racer").nth(2).locator("[data-param=line_search_fn] select")).to_have_value("strong_wolfe")
+    assert not errors
+
+
 def test_sweep_panel_draws_the_sensitivity(page: Page) -> None:
     open_scene(page)
     page.locator("#sweep-panel summary").click()

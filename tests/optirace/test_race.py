@@ -101,6 +101,24 @@ def test_the_arrays_hold_the_race_and_nan_after_a_divergence() -> None:
     np.testing.assert_array_equal(race.lr[1], 0.05)
 
 
+def test_an_lbfgs_race_on_a_typed_formula_counts_its_evaluations(client: TestClient) -> None:
+    scene = {
+        "landscape": {"name": "custom", "params": {"f": "x^2 + 3*y^2 + sin(x*y)"}},
+        "steps": 40,
+        "racers": [
+            {"optimizer": "lbfgs", "params": {"line_search_fn": "strong_wolfe", "max_eval": 25}},
+            {"optimizer": "lbfgs", "params": {"lr": 0.3}},
+            {"optimizer": "adam"},
+        ],
+    }
+    race = optirace.race(scene)
+    assert race.json == client.post("/api/race", json=scene).json()
+    assert list(race.status[:2]) == ["arrived", "arrived"]
+    assert list(race.evaluations.mask) == [False, False, True]  # adam evaluates once per update: no count
+    assert race.evaluations[0] > 40 == race.evaluations[1]
+    assert optirace.race(race.url).json == race.json  # line_search_fn survives the link
+
+
 def test_the_link_opens_the_same_scene(monkeypatch: pytest.MonkeyPatch) -> None:
     race = optirace.race(SCENE)
     assert race.url.startswith("http://127.0.0.1:8000/?landscape=bowl&landscape.condition=30")
@@ -254,3 +272,21 @@ def test_a_bad_sweep_raises_what_the_api_answers(client: TestClient) -> None:
 @pytest.mark.parametrize("kind", ["landscapes", "optimizers", "schedules"])
 def test_the_catalogues_are_the_apis(client: TestClient, kind: str) -> None:
     assert json.loads(json.dumps(getattr(optirace, kind)())) == client.get(f"/api/{kind}").json()[kind]
+
+
+def test_the_widget_races_lbfgs_and_says_why_a_line_search_is_refused() -> None:
+    widget = optirace.widget(
+        landscape=("custom", {"f": "x^2 + 3*y^2"}),
+        racers=[("lbfgs", {"line_search_fn": "strong_wolfe", "max_eval": 5})],
+    )
+    (racer,) = widget.race_data["race"]["racers"]
+    assert racer["status"] == "arrived" and racer["evaluations"] > widget.scene["steps"]
+    full = widget.race.json["racers"][0]  # the widget's payload rounds the paths for the page
+    assert (full["status"], full["arrived_at"], full["evaluations"]) == (
+        racer["status"],
+        racer["arrived_at"],
+        racer["evaluations"],
+    )
+    (given,) = widget.scene["racers"]
+    widget.scene = {**widget.scene, "racers": [{**given, "params": {**given["params"], "line_search_fn": "armijo"}}]}
+    assert "lbfgs.line_search_fn must be one of: none, strong_wolfe, got 'armijo'" in widget.error

@@ -147,6 +147,8 @@ def test_every_landscape_optimizer_and_schedule_is_a_variant_with_its_own_parame
                     assert spec.minimum in (documented.get("minimum"), documented.get("exclusiveMinimum"))
                 if spec.kind in ("float", "int") and spec.maximum is not None:
                     assert spec.maximum in (documented.get("maximum"), documented.get("exclusiveMaximum"))
+                if spec.kind == "choice":  # e.g. lbfgs's line_search_fn: exactly its names
+                    assert (documented["type"], documented["enum"]) == ("string", list(spec.choices))
 
 
 def test_a_bound_core_refuses_is_documented_as_exclusive() -> None:
@@ -162,6 +164,7 @@ def test_a_bound_core_refuses_is_documented_as_exclusive() -> None:
         {"landscape": {"name": "bowl", "params": {"angle": 0, "condition": 5}}},
         {"racers": [{"optimizer": "adam", "params": {"lr": 0.1, "amsgrad": True}}]},
         {"racers": [{"optimizer": "sgd", "schedule": {"name": "multistep", "params": {"milestones": [10, 20]}}}]},
+        {"racers": [{"optimizer": "lbfgs", "params": {"line_search_fn": "strong_wolfe", "max_eval": 5}}]},
     ],
 )
 def test_a_scene_the_schema_allows_is_raced(client: TestClient, scene: dict[str, Any]) -> None:
@@ -179,6 +182,14 @@ def test_a_scene_the_schema_allows_is_raced(client: TestClient, scene: dict[str,
         ({"landscape": {}}, ["landscape needs its 'name'", "beale"]),
         ({"racers": [{"optimizer": "sgd", "schedule": {"params": {}}}]}, ["schedule needs its 'name'", "cosine"]),
         ({"steps": "500"}, ["steps", "valid integer"]),
+        (
+            {"racers": [{"optimizer": "lbfgs", "params": {"line_search_fn": "armijo"}}]},
+            ["racers.0", "lbfgs.line_search_fn", "one of: none, strong_wolfe", "'armijo'"],
+        ),
+        (
+            {"racers": [{"optimizer": "lbfgs", "params": {"line_search_fn": None}}]},
+            ["racers.0.params.line_search_fn"],
+        ),
     ],
 )
 def test_a_scene_the_schema_refuses_is_a_422_naming_the_field(
@@ -232,6 +243,7 @@ def test_every_scene_operation_lists_the_rules_the_schema_cannot_state() -> None
 def test_the_query_forms_are_generated_from_the_registries() -> None:
     from core.landscapes import LANDSCAPES
     from core.optimizers import OPTIMIZERS
+    from server.schemas import _query_schema
 
     parameters = {p["name"]: p for p in OPENAPI["paths"]["/api/race"]["get"]["parameters"]}
     assert parameters["landscape"]["schema"]["enum"] == list(LANDSCAPES)
@@ -245,5 +257,7 @@ def test_the_query_forms_are_generated_from_the_registries() -> None:
         "maximum": 10000.0,
         "default": 20.0,
     }
+    choice = next(spec for spec in OPTIMIZERS["lbfgs"].params if spec.kind == "choice")
+    assert _query_schema(choice) == {"type": "string", "enum": ["none", "strong_wolfe"], "default": "none"}
     start = parameters["start"]["schema"]["pattern"]
     assert re.match(start, "-1.5,2e3") and not re.match(start, "1e999,0") and not re.match(start, "..,1")
