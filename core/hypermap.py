@@ -160,7 +160,7 @@ def grid_axis(axis: Axis, field: str, specs: Mapping[str, ParamSpec], owner: str
     if spec.kind == "int":
         values = _integer_values(low, high, axis.count, scale, field)
     else:
-        values = _readable(_spaced(low, high, axis.count, scale))
+        values = _readable(_spaced(low, high, axis.count, scale), scale)
     return GridAxis(axis.name, field, spec, scale, values)
 
 
@@ -188,10 +188,19 @@ def _spaced(low: float, high: float, count: int, scale: Scale) -> list[float]:
     return [float(v) + 0.0 for v in values]
 
 
-def _readable(values: list[float]) -> list[float]:
-    """The values rounded to the fewest significant digits (≥ 4) that keep them strictly increasing; ends kept."""
+def _readable(values: list[float], scale: Scale) -> list[float]:
+    """The values rounded to the fewest significant digits (≥ 4) that keep them strictly increasing; ends kept.
+
+    On a one_minus_log axis 1 − value is rounded (0.99684, not 0.9968), then written back with 15 digits.
+    """
+
+    def rounded_one(v: float, digits: int) -> float:
+        if scale == "one_minus_log":
+            return float(f"{1.0 - float(f'{1.0 - v:.{digits}g}'):.15g}") + 0.0
+        return float(f"{v:.{digits}g}") + 0.0
+
     for digits in range(4, 18):
-        rounded = [values[0], *(float(f"{v:.{digits}g}") + 0.0 for v in values[1:-1]), values[-1]]
+        rounded = [values[0], *(rounded_one(v, digits) for v in values[1:-1]), values[-1]]
         if all(a < b for a, b in itertools.pairwise(rounded)):
             return rounded
     return values
