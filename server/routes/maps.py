@@ -25,6 +25,7 @@ from core.scene_url import parse_query, scene_json_from_query
 from core.tune import BETA1_VALUES, OBJECTIVES, tune
 from server.responses import GET_ERRORS, NOT_MODIFIED, POST_ERRORS, cached_json, json_reply, ok
 from server.routes.race import SCENE_EXAMPLE, NDJSONResponse, accepts_gzip, gzip_flushed, ndjson
+from server.schemas import RaceReply, _Reply
 from server.strict import strict_json
 
 router = APIRouter(prefix="/api", tags=["maps"])
@@ -64,6 +65,128 @@ class MapRequest(BaseModel):
         return self.scene, self.racer, self.x.axis(), y, self.metric
 
 
+# --- replies (documentation: the routes answer core's dicts) ---
+
+CellStatus = Literal["arrived", "running", "diverged", "invalid"]
+
+
+class MapAxisReply(_Reply):
+    name: str
+    scale: Literal[SCALES]  # type: ignore[valid-type]
+    min: float
+    max: float
+    count: int
+    kind: Literal["float", "int"]
+    values: list[float] = Field(description="the axis' values, rounded readably, increasing")
+
+
+class MapCurrent(_Reply):
+    x: float = Field(description="the racer's own value of the x hyperparameter")
+    y: float
+
+
+class MapBest(_Reply):
+    row: int
+    column: int
+    x: float
+    y: float
+    final_gap: float
+    arrived_at: int | None
+
+
+class MapCounts(_Reply):
+    arrived: int
+    running: int
+    diverged: int
+    invalid: int
+
+
+class MapHeaderFields(_Reply):
+    racer: int
+    label: str
+    optimizer: str
+    color: str
+    metric: Literal[METRICS]  # type: ignore[valid-type]
+    steps: int
+    minimum_value: float = Field(description="f*, the lowest known minimum's value, that final_gap is measured from")
+    x: MapAxisReply
+    y: MapAxisReply
+    current: MapCurrent
+    scene: Scene = Field(description="the scene with every default written out")
+
+
+class MapGrids(_Reply):
+    status: list[list[CellStatus]] = Field(description="rows along y: status[j][i] at x.values[i], y.values[j]")
+    final_gap: list[list[float | None]] = Field(description="f(θ_T) − f*; null where diverged or invalid")
+    arrived_at: list[list[int | None]]
+    diverged_at: list[list[int | None]]
+
+
+class MapSummaryFields(_Reply):
+    counts: MapCounts
+    best: MapBest | None = Field(description="lowest final gap, ties by earlier arrival; null if every cell diverged")
+    invalid_reason: str | None = Field(description="why the first invalid cell cannot race, if any is")
+
+
+class MapReply(MapHeaderFields, MapGrids, MapSummaryFields):
+    """The whole map."""
+
+
+class MapHeaderFrame(MapHeaderFields):
+    type: Literal["header"]
+
+
+class MapRowsFrame(MapGrids):
+    type: Literal["rows"]
+    first: int = Field(description="the index along y of this frame's first row")
+
+
+class MapSummaryFrame(MapSummaryFields):
+    type: Literal["summary"]
+
+
+MapFrame = Annotated[MapHeaderFrame | MapRowsFrame | MapSummaryFrame, Field(discriminator="type")]
+
+
+class TuneObjective(_Reply):
+    name: Literal[tuple(OBJECTIVES)]  # type: ignore[valid-type]
+    description: str
+
+
+class TuneLrSearch(_Reply):
+    min: float
+    max: float
+    count: int
+    scale: Literal["log"]
+    refine: int
+
+
+class TuneSearch(_Reply):
+    lr: TuneLrSearch
+    beta1: list[float] | None
+
+
+class TunedRacer(_Reply):
+    label: str
+    optimizer: str
+    color: str
+    before: dict[str, float] = Field(description="the racer's own values of the tuned hyperparameters")
+    tuned: dict[str, float] = Field(description="the best values found")
+    found: bool = Field(description="false if every candidate diverged (the racer keeps its own values)")
+    status: Literal["arrived", "running", "diverged"]
+    final_gap: float | None
+    arrived_at: int | None
+    diverged_at: int | None
+
+
+class TuneReply(_Reply):
+    objective: TuneObjective
+    search: TuneSearch
+    racers: list[TunedRacer]
+    scene: Scene = Field(description="the tuned scene, every default written out")
+    race: RaceReply
+
+
 MAP_EXAMPLE = {
     "scene": {**SCENE_EXAMPLE, "racers": [SCENE_EXAMPLE["racers"][1]]},
     "racer": 0,
@@ -93,7 +216,7 @@ cells × steps ≤ {MAX_RACER_STEPS:,}."""
     dependencies=[strict_json(MapRequest)],
     summary="A 2D hyperparameter map of one racer",
     description=MAP_DESCRIPTION,
-    responses={**ok(hypermap(*SMALL_MAP.args())), **POST_ERRORS},
+    responses={**ok(hypermap(*SMALL_MAP.args()), MapReply), **POST_ERRORS},
 )
 def hyper_map(request: MapBody) -> Response:
     return json_reply(hypermap(*request.args()))
@@ -133,7 +256,7 @@ def map_request_from_query(query: str) -> MapRequest:
     description="The scene in the page's URL form plus map.racer, map.x=<name>, map.x.min, map.x.max, "
     "map.x.count, map.x.scale, the same for map.y, and map.metric; the same meaning as POST /api/map. "
     + MAP_DESCRIPTION,
-    responses={**ok(hypermap(*SMALL_MAP.args())), **NOT_MODIFIED, **GET_ERRORS},
+    responses={**ok(hypermap(*SMALL_MAP.args()), MapReply), **NOT_MODIFIED, **GET_ERRORS},
 )
 def hyper_map_from_query(request: Request) -> Response:
     return cached_json(request, hypermap(*map_request_from_query(str(request.url.query)).args()))
@@ -147,7 +270,18 @@ def hyper_map_from_query(request: Request) -> Response:
     description="One JSON object a line: a header (axes and their values, the racer's setting, the filled scene), "
     "then rows of cells as their races finish, then a summary (counts, best cell, why cells are invalid). "
     "Errors come as a 422 before the stream starts. " + MAP_DESCRIPTION,
-    responses={200: {"description": "NDJSON frames: header, rows…, summary"}, **POST_ERRORS},
+    responses={
+        200: {
+            "description": "NDJSON, one frame a line: a header, rows of cells as their races finish, a summary",
+            "model": list[MapFrame],
+            "content": {
+                NDJSONResponse.media_type: {
+                    "example": b"".join(ndjson(map_frames(*SMALL_MAP.args(), rows_per_frame=1))).decode(),
+                }
+            },
+        },
+        **POST_ERRORS,
+    },
 )
 def hyper_map_stream(request: MapBody, http: Request) -> NDJSONResponse:
     scene, racer, x, y, metric = request.args()
@@ -175,13 +309,14 @@ class TuneRequest(BaseModel):
 
 
 TUNE_EXAMPLE = {"scene": SCENE_EXAMPLE, "count": 25, "refine": 9, "beta1": False, "objective": "arrival"}
+SMALL_TUNE = {**TUNE_EXAMPLE, "scene": {**SCENE_EXAMPLE, "steps": 3}, "count": 3, "refine": 2}
 
 
 @router.post(
     "/tune",
     dependencies=[strict_json(TuneRequest)],
     summary="A fair race: every racer at its own best learning rate",
-    responses={**POST_ERRORS},
+    responses={**ok(tune(TuneRequest.model_validate(SMALL_TUNE).scene, count=3, refine=2), TuneReply), **POST_ERRORS},
 )
 def tune_race(request: Annotated[TuneRequest, Body(examples=[TUNE_EXAMPLE])]) -> Response:
     """A log grid of lrs per racer, then a finer grid around the best; optionally beta1 too. Returns the
