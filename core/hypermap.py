@@ -303,12 +303,18 @@ INVALID_CELL: dict[str, Any] = {"status": "invalid", "final_gap": None, "arrived
 
 
 def map_header(plan: MapPlan, metric: Metric = "final_gap") -> dict[str, Any]:
-    """The map's first frame: the racer, the axes with their values, the racer's own setting, the filled scene."""
+    """The map's first frame: the racer, the axes with their values, the racer's own setting, the filled scene.
+
+    ``start_gap`` is f(start) − f*: a cell whose final gap exceeds it ended worse than where it began.
+    """
     chosen = plan.scene.racers[plan.racer]
 
     def current(axis: GridAxis) -> float:
         return (chosen.schedule.params if axis.in_schedule else chosen.params)[axis.key]
 
+    surface = surface_of(plan.scene)
+    minimum = min(m.value for m in surface.minima)
+    start_loss = float(surface.value(np.array([plan.scene.start], dtype=float))[0])
     return {
         "type": "header",
         "racer": plan.racer,
@@ -317,7 +323,8 @@ def map_header(plan: MapPlan, metric: Metric = "final_gap") -> dict[str, Any]:
         "color": chosen.color,
         "metric": metric,
         "steps": plan.scene.steps,
-        "minimum_value": lowest_minimum(plan.scene),
+        "minimum_value": minimum,
+        "start_gap": max(0.0, start_loss - minimum),
         "x": plan.x.to_json(),
         "y": plan.y.to_json(),
         "current": {"x": current(plan.x), "y": current(plan.y)},

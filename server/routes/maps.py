@@ -109,6 +109,7 @@ class MapHeaderFields(_Reply):
     metric: Literal[METRICS]  # type: ignore[valid-type]
     steps: int
     minimum_value: float = Field(description="f*, the lowest known minimum's value, that final_gap is measured from")
+    start_gap: float = Field(description="f(start) − f*: a cell whose final gap exceeds it ended worse than it began")
     x: MapAxisReply
     y: MapAxisReply
     current: MapCurrent
