@@ -335,7 +335,8 @@ export function createMapPanel(root, codec, handlers) {
       <label>Cells <select data-role="count">${COUNTS.map((c) => `<option value="${c}">${c} × ${c}</option>`).join("")}</select></label>
       <label>Colour <select data-role="metric"><option value="final_gap">final loss gap (log)</option><option value="arrived_at">arrival step</option></select></label>
     </div>
-    <div class="map-stage"><canvas class="map-canvas" tabindex="0" role="img" aria-label="Hyperparameter map"></canvas></div>
+    <div class="map-stage"><canvas class="map-canvas" tabindex="0" role="img" aria-label="Hyperparameter map"></canvas>
+      <p class="map-tip" data-role="tip" role="status" hidden></p></div>
     <div class="map-legend" aria-hidden="true">
       <span class="map-scalebar"><span data-role="lo"></span><i></i><span data-role="hi"></span></span>
       <span class="map-key"><i class="key-diverged"></i>diverged</span>
@@ -504,7 +505,8 @@ export function createMapPanel(root, codec, handlers) {
     if (stage !== "partial") canvas.dataset.state = "ready";
     canvas.dataset.stage = stage;
     legend();
-    if (stage !== "partial") status(hover);
+    if (stage !== "partial") status();
+    tip(hover);
     canvas.setAttribute("aria-label", `Map of ${map.label}: ${map.x.name} × ${map.y.name}, ${map.x.count} × ${map.y.count} races; the marker is ${inside ? "inside" : "outside"} the map`);
   }
 
@@ -535,17 +537,25 @@ export function createMapPanel(root, codec, handlers) {
     return `${where}: ${gap}${s === "arrived" ? `, arrived at step ${map.arrived_at[j][i]}` : ", did not arrive"}. Click to race it.`;
   }
 
-  function status(cell) {
+  /** The hovered (or keyboard-chosen) cell in a tip over the map, so the page's layout never moves under the mouse. */
+  function tip(cell) {
+    const node = $("tip");
+    node.hidden = !cell || !map;
+    if (node.hidden) return;
+    node.textContent = describe(cell);
+    node.classList.toggle("map-tip-top", cell[1] < map.y.count / 2); // away from the cell
+  }
+
+  function status() {
     if (!map || canvas.dataset.state !== "ready") return;
-    if (cell) { $("status").textContent = describe(cell); return; }
     const c = map.counts;
     const best = map.best ? ` Best: ${map.x.name} = ${fmt(map.best.x)}, ${map.y.name} = ${fmt(map.best.y)} (gap ${fmtGap(map.best.final_gap)}).` : "";
     const invalid = c?.invalid ? ` ${c.invalid} invalid: ${map.invalid_reason}.` : "";
     $("status").textContent = `${map.label} on ${map.x.count} × ${map.y.count} full races of ${map.steps} steps: ${c?.arrived ?? 0} arrived, ${c?.diverged ?? 0} diverged.${best}${invalid} Click a cell to race it.`;
   }
 
-  canvas.addEventListener("mousemove", (event) => { hover = cellAt(event); status(hover); });
-  canvas.addEventListener("mouseleave", () => { hover = null; status(null); });
+  canvas.addEventListener("mousemove", (event) => { hover = cellAt(event); tip(hover); });
+  canvas.addEventListener("mouseleave", () => { hover = null; tip(null); });
   canvas.addEventListener("click", (event) => {
     const cell = cellAt(event);
     if (!cell || map.status[cell[1]][cell[0]] === "invalid") return;
@@ -561,12 +571,12 @@ export function createMapPanel(root, codec, handlers) {
       event.stopPropagation();
       cursor ??= [Math.round(fraction(map.x, map.current.x) * (map.x.count - 1)), Math.round(fraction(map.y, map.current.y) * (map.y.count - 1))];
       cursor = [Math.min(map.x.count - 1, Math.max(0, cursor[0] + moves[event.key][0])), Math.min(map.y.count - 1, Math.max(0, cursor[1] + moves[event.key][1]))];
-      status(cursor);
+      tip(cursor);
     } else if (event.key === "Enter" && cursor && map.status[cursor[1]][cursor[0]] !== "invalid") {
       handlers.setValues(state.racer, { [map.x.name]: map.x.values[cursor[0]], [map.y.name]: map.y.values[cursor[1]] });
     }
   });
-  canvas.addEventListener("blur", () => { cursor = null; });
+  canvas.addEventListener("blur", () => { cursor = null; tip(hover); });
 
   const changed = () => { schedule(0); };
   $("racer").addEventListener("change", () => { state.racer = Number($("racer").value); state.xScale = state.yScale = null; pickers(); handlers.onRacer?.(state.racer); changed(); });
@@ -655,10 +665,12 @@ export function showTune(root, result) {
   const rows = result.racers.map((r) => {
     const values = Object.keys(r.tuned).map((k) => `${k} ${fmt(r.before[k])} → <strong>${fmt(r.tuned[k])}</strong>`).join(", ");
     const outcome = r.status === "arrived" ? `✓ step ${r.arrived_at}` : r.status === "diverged" ? `✕ step ${r.diverged_at}` : `gap ${fmtGap(r.final_gap)}`;
-    return `<tr><th scope="row"><span class="swatch" style="--racer:${r.color}"></span>${r.label.replace(/</g, "&lt;")}</th><td>${values}${r.found ? "" : " (every lr diverged)"}</td><td class="num">${outcome}</td></tr>`;
+    return `<tr><th scope="row"><span class="swatch"></span>${r.label.replace(/</g, "&lt;")}</th><td>${values}${r.found ? "" : " (every lr diverged)"}</td><td class="num">${outcome}</td></tr>`;
   }).join("");
   root.innerHTML = `<h2>Fair race <small>each racer at its own best lr</small></h2>
     <table class="tune-table"><thead><tr><th scope="col">Racer</th><th scope="col">tuned</th><th scope="col" class="num">outcome</th></tr></thead><tbody>${rows}</tbody></table>
     <p class="hint">Objective: ${result.objective.description}. Searched: lr ${fmt(result.search.lr.min)} … ${fmt(result.search.lr.max)}, ${result.search.lr.count} log-spaced, then ${result.search.lr.refine} around the best${result.search.beta1 ? `; beta1 in ${result.search.beta1.join(", ")}` : ""}.</p>`;
+  // colours through the CSSOM: the page's Content-Security-Policy refuses style attributes in markup
+  root.querySelectorAll(".swatch").forEach((swatch, k) => swatch.style.setProperty("--racer", result.racers[k].color));
   root.hidden = false;
 }
