@@ -168,7 +168,7 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
     restyle(scene);
   }
   if ($("sweep-panel").open) scheduleSweep();
-  if ($("map-panel").open) mapPanel?.update(scene);
+  if ($("map-panel").open) mapPanel?.update(scene, urgent);
   if (!$("tune-card").hidden && raceKey(scene) !== tunedKey) $("tune-card").hidden = true;
 }
 

@@ -639,12 +639,13 @@ export function createMapPanel(root, codec, handlers) {
   }
 
   return {
-    /** A new scene on screen: redraw the marker at once, recompute the map if what it depends on changed. */
-    update(next) {
+    /** A new scene on screen: redraw the marker at once, recompute the map if what it depends on changed
+     * (at once for a discrete change, after a pause while a drag goes on). */
+    update(next, urgent = true) {
       scene = next;
       pickers();
       const key = keyOf(request());
-      schedule(key === mapKey ? 0 : 250);
+      schedule(key === mapKey || urgent ? 0 : 200);
     },
     redraw() { if (map) draw(canvas.dataset.stage === "partial" ? "partial" : "ready"); },
     get racer() { return state.racer; },
