@@ -329,9 +329,9 @@ export function createMapPanel(root, codec, handlers) {
     <div class="map-pickers">
       <label>Racer <select data-role="racer"></select></label>
       <label>x <select data-role="x"></select></label>
-      <label class="map-scale">scale <select data-role="x-scale"></select></label>
+      <label class="map-scale">x scale <select data-role="x-scale"></select></label>
       <label>y <select data-role="y"></select></label>
-      <label class="map-scale">scale <select data-role="y-scale"></select></label>
+      <label class="map-scale">y scale <select data-role="y-scale"></select></label>
       <label>Cells <select data-role="count">${COUNTS.map((c) => `<option value="${c}">${c} × ${c}</option>`).join("")}</select></label>
       <label>Colour <select data-role="metric"><option value="final_gap">final loss gap (log)</option><option value="arrived_at">arrival step</option></select></label>
     </div>
