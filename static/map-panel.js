@@ -230,7 +230,7 @@ function mapSvg(map, metric, theme, title) {
   const box = layout(width, height - 70, fontSize);
   const nx = map.x.count;
   const ny = map.y.count;
-  const { colours, lo, hi, log } = shade(map, metric);
+  const { colours, lo, hi, log, clipped } = shade(map, metric);
   const cw = box.width / nx;
   const ch = box.height / ny;
   const fill = (c) => (c === "invalid" ? INVALID : c === "none" ? NO_ARRIVAL : c === "diverged" ? "url(#diverged)" : `rgb(${c.map(Math.round).join(",")})`);
@@ -274,7 +274,7 @@ function mapSvg(map, metric, theme, title) {
   const ly = height - 34;
   const label = metric === "arrived_at" ? "arrival step (early → late)" : "final loss gap f − f* (log)";
   out.push(`<text x="${box.left}" y="${ly - 8}">${esc(label)}: ${esc(log ? fmtGap(lo) : lo)}</text>`);
-  out.push(`<rect x="${box.left}" y="${ly}" width="240" height="16" fill="url(#scale)" stroke="#444"/><text x="${box.left + 248}" y="${ly + 13}">${esc(log ? fmtGap(hi) : hi)}</text>`);
+  out.push(`<rect x="${box.left}" y="${ly}" width="240" height="16" fill="url(#scale)" stroke="#444"/><text x="${box.left + 248}" y="${ly + 13}">${esc(log ? `${fmtGap(hi)}${clipped ? "+" : ""}` : hi)}</text>`);
   out.push(`<rect x="${box.left + 330}" y="${ly}" width="24" height="16" fill="url(#diverged)" stroke="#444"/><text x="${box.left + 360}" y="${ly + 13}">diverged</text>`);
   out.push(`<rect x="${box.left + 460}" y="${ly}" width="24" height="16" fill="${INVALID}" stroke="#444"/><text x="${box.left + 490}" y="${ly + 13}">invalid</text>`);
   if (metric === "arrived_at") out.push(`<rect x="${box.left + 570}" y="${ly}" width="24" height="16" fill="${NO_ARRIVAL}" stroke="#444"/><text x="${box.left + 600}" y="${ly + 13}">did not arrive</text>`);
@@ -606,7 +606,7 @@ export function createMapPanel(root, codec, handlers) {
     paint(ctx, 1600, 1320, map, state.metric, t, 30);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     // legend: colour scale and keys
-    const { lo, hi, log } = shade(map, state.metric);
+    const { lo, hi, log, clipped } = shade(map, state.metric);
     const y0 = 1420;
     for (let k = 0; k < 300; k++) { ctx.fillStyle = `rgb(${colormap(1 - k / 299).map(Math.round).join(",")})`; ctx.fillRect(200 + k, y0, 1, 30); }
     ctx.fillStyle = "#111111";
@@ -614,16 +614,16 @@ export function createMapPanel(root, codec, handlers) {
     ctx.textAlign = "right";
     ctx.fillText(log ? fmtGap(lo) : String(lo), 190, y0 + 25);
     ctx.textAlign = "left";
-    ctx.fillText(log ? fmtGap(hi) : String(hi), 510, y0 + 25);
+    ctx.fillText(log ? `${fmtGap(hi)}${clipped ? " (start) and worse" : ""}` : String(hi), 510, y0 + 25);
     ctx.fillStyle = hatch(ctx, "#ffffff");
-    ctx.fillRect(680, y0, 40, 30);
+    ctx.fillRect(850, y0, 40, 30);
     ctx.fillStyle = "#111111";
-    ctx.fillText("diverged", 730, y0 + 25);
+    ctx.fillText("diverged", 900, y0 + 25);
     ctx.fillStyle = INVALID;
-    ctx.fillRect(900, y0, 40, 30);
+    ctx.fillRect(1040, y0, 40, 30);
     ctx.fillStyle = "#111111";
-    ctx.fillText("invalid", 950, y0 + 25);
-    if (state.metric === "arrived_at") { ctx.fillStyle = NO_ARRIVAL; ctx.fillRect(1100, y0, 40, 30); ctx.fillStyle = "#111111"; ctx.fillText("did not arrive", 1150, y0 + 25); }
+    ctx.fillText("invalid", 1090, y0 + 25);
+    if (state.metric === "arrived_at") { ctx.fillStyle = NO_ARRIVAL; ctx.fillRect(1220, y0, 40, 30); ctx.fillStyle = "#111111"; ctx.fillText("did not arrive", 1270, y0 + 25); }
     out.toBlob((blob) => download(blob, `${name()}.png`), "image/png");
   });
   $("svg").addEventListener("click", () => {
