@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.hypermap import (
     DEFAULT_COUNT,
@@ -235,7 +235,14 @@ MAP_QUERY_KEYS = (
 def map_request_from_query(query: str) -> MapRequest:
     """The page's scene query plus ``map.racer``, ``map.x=lr``, ``map.x.min`` … ``map.metric``, as a MapRequest."""
     pairs = parse_query(query)
-    scene = scene_json_from_query(pairs, ignore=MAP_QUERY_KEYS)
+    try:
+        scene = scene_json_from_query(pairs, ignore=MAP_QUERY_KEYS)
+    except ValueError as error:
+        if "unknown query key" in str(error):
+            raise ValueError(
+                f"{error}, map.racer, map.x, map.y, map.x.min/max/count/scale (and map.y.…), map.metric"
+            ) from None
+        raise
     given = {k: v for k, v in pairs if k in MAP_QUERY_KEYS}
     body: dict[str, Any] = {"scene": scene}
     if "map.racer" in given:
@@ -248,7 +255,13 @@ def map_request_from_query(query: str) -> MapRequest:
             body[a] = {"name": given[f"map.{a}"], **fields}
         elif fields:
             raise ValueError(f"map.{a}.{next(iter(fields))} needs map.{a}=<hyperparameter name>")
-    return MapRequest.model_validate(body)  # lax: the query's strings become numbers, checked against the limits
+    try:
+        return MapRequest.model_validate(body)  # lax: the query's strings become numbers, checked against the limits
+    except ValidationError as error:
+        problem = error.errors(include_url=False)[0]
+        where = [str(part) for part in problem["loc"]]
+        key = ".".join(where[1:]) if where[0] == "scene" else "map." + ".".join(where)
+        raise ValueError(f"{key}: {problem['msg']}, got {problem.get('input')!r}") from None
 
 
 @router.get(

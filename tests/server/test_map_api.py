@@ -176,6 +176,13 @@ def test_a_bad_stream_is_refused_before_it_starts(client: TestClient) -> None:
     assert_error(response, 422, "no numeric hyperparameter 'nesterov'")
 
 
+def test_the_query_forms_errors_name_the_query_key(client: TestClient) -> None:
+    assert_error(client.get("/api/map?map.x=lr&map.x.count=abc"), 422, "map.x.count: Input should be a valid integer")
+    assert_error(client.get("/api/map?map.x=lr&map.x.count=500"), 422, "map.x.count", "less than or equal to 128")
+    assert_error(client.get("/api/map?map.metric=loss"), 422, "map.metric", "'final_gap' or 'arrived_at'")
+    assert_error(client.get("/api/map?map.zz=1"), 422, "unknown query key 'map.zz'", "map.x.min/max/count/scale")
+
+
 def test_query_keys_of_an_axis_need_its_name(client: TestClient) -> None:
     assert_error(client.get("/api/map?map.y.count=4"), 422, "map.y.count needs map.y=<hyperparameter name>")
 
