@@ -143,3 +143,17 @@ def test_tune_gives_every_racer_its_lr_and_shows_them(page: Page) -> None:
     # moving away from the tuned scene hides the card
     page.go_back()
     expect(page.locator("#tune-card")).to_be_hidden()
+
+
+def test_on_a_phone_a_tap_on_a_cell_races_it(phone: Page) -> None:
+    open_scene(phone, "landscape=bowl&steps=60&racer=adam;lr=0.01")
+    open_map(phone)
+    phone.locator("[data-role=count]").select_option("16")
+    phone.wait_for_function("() => document.querySelector('.map-canvas').dataset.box.includes('\"nx\":16')")
+    canvas = phone.locator(".map-canvas").bounding_box()
+    assert canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= 390  # the map fits the phone's width
+    before = phone.url
+    phone.touchscreen.tap(*cell_centre(phone, 8, 8))
+    expect(phone).not_to_have_url(before)
+    params = racer_params(phone, 0)
+    assert params["lr"] != "0.01" and params["beta1"] != "0.9"
