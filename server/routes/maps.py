@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from core.hypermap import (
     DEFAULT_COUNT,
@@ -23,6 +24,7 @@ from core.hypermap import (
 from core.scene import Scene
 from core.scene_url import parse_query, scene_json_from_query
 from core.tune import BETA1_VALUES, OBJECTIVES, tune
+from server.admission import BUSY_RESPONSES, admission, admitted
 from server.responses import GET_ERRORS, NOT_MODIFIED, POST_ERRORS, cached_json, json_reply, ok
 from server.routes.race import SCENE_EXAMPLE, NDJSONResponse, accepts_gzip, gzip_flushed, ndjson
 from server.schemas import RaceReply, _Reply
@@ -59,6 +61,11 @@ class MapRequest(BaseModel):
     x: MapAxis = Field(default_factory=lambda: MapAxis(name="lr"))
     y: MapAxis | None = Field(None, description="default: the racer's first numeric hyperparameter after lr")
     metric: Literal[METRICS] = Field("final_gap", description="what the cells' colours show")  # type: ignore[valid-type]
+
+    def work(self) -> int:
+        """What the map costs the admission control (server/admission.py): cells × steps, in racer-steps."""
+        y_count = self.y.count if self.y is not None else DEFAULT_COUNT
+        return self.x.count * y_count * self.scene.steps
 
     def args(self) -> tuple[Scene, int, Axis, Axis, Any]:
         y = self.y.axis() if self.y is not None else Axis(default_y(self.scene, self.racer))
@@ -217,8 +224,9 @@ cells × steps ≤ {MAX_RACER_STEPS:,}."""
     dependencies=[strict_json(MapRequest)],
     summary="A 2D hyperparameter map of one racer",
     description=MAP_DESCRIPTION,
-    responses={**ok(hypermap(*SMALL_MAP.args()), MapReply), **POST_ERRORS},
+    responses={**ok(hypermap(*SMALL_MAP.args()), MapReply), **POST_ERRORS, **BUSY_RESPONSES},
 )
+@admitted(lambda request, **_: request.work())
 def hyper_map(request: MapBody) -> Response:
     return json_reply(hypermap(*request.args()))
 
@@ -270,10 +278,12 @@ def map_request_from_query(query: str) -> MapRequest:
     description="The scene in the page's URL form plus map.racer, map.x=<name>, map.x.min, map.x.max, "
     "map.x.count, map.x.scale, the same for map.y, and map.metric; the same meaning as POST /api/map. "
     + MAP_DESCRIPTION,
-    responses={**ok(hypermap(*SMALL_MAP.args()), MapReply), **NOT_MODIFIED, **GET_ERRORS},
+    responses={**ok(hypermap(*SMALL_MAP.args()), MapReply), **NOT_MODIFIED, **GET_ERRORS, **BUSY_RESPONSES},
 )
-def hyper_map_from_query(request: Request) -> Response:
-    return cached_json(request, hypermap(*map_request_from_query(str(request.url.query)).args()))
+async def hyper_map_from_query(request: Request) -> Response:
+    asked = map_request_from_query(str(request.url.query))
+    async with admission(asked.work()):
+        return await run_in_threadpool(lambda: cached_json(request, hypermap(*asked.args())))
 
 
 @router.post(
@@ -295,8 +305,10 @@ def hyper_map_from_query(request: Request) -> Response:
             },
         },
         **POST_ERRORS,
+        **BUSY_RESPONSES,
     },
 )
+@admitted(lambda request, **_: request.work())
 def hyper_map_stream(request: MapBody, http: Request) -> NDJSONResponse:
     scene, racer, x, y, metric = request.args()
     frames = map_frames(scene, racer, x, y, metric, rows_per_frame=max(1, CELLS_PER_FRAME // x.count))
@@ -322,6 +334,12 @@ class TuneRequest(BaseModel):
     )
 
 
+def tune_work(request: TuneRequest) -> int:
+    """What a tune costs the admission control: every candidate's race, and the tuned race."""
+    rounds = (request.count + request.refine) * (len(BETA1_VALUES) if request.beta1 else 1) + 1
+    return len(request.scene.racers) * rounds * request.scene.steps
+
+
 TUNE_EXAMPLE = {"scene": SCENE_EXAMPLE, "count": 25, "refine": 9, "beta1": False, "objective": "arrival"}
 SMALL_TUNE = {**TUNE_EXAMPLE, "scene": {**SCENE_EXAMPLE, "steps": 3}, "count": 3, "refine": 2}
 
@@ -330,8 +348,13 @@ SMALL_TUNE = {**TUNE_EXAMPLE, "scene": {**SCENE_EXAMPLE, "steps": 3}, "count": 3
     "/tune",
     dependencies=[strict_json(TuneRequest)],
     summary="A fair race: every racer at its own best learning rate",
-    responses={**ok(tune(TuneRequest.model_validate(SMALL_TUNE).scene, count=3, refine=2), TuneReply), **POST_ERRORS},
+    responses={
+        **ok(tune(TuneRequest.model_validate(SMALL_TUNE).scene, count=3, refine=2), TuneReply),
+        **POST_ERRORS,
+        **BUSY_RESPONSES,
+    },
 )
+@admitted(lambda request, **_: tune_work(request))
 def tune_race(request: Annotated[TuneRequest, Body(examples=[TUNE_EXAMPLE])]) -> Response:
     """A log grid of lrs per racer, then a finer grid around the best; optionally beta1 too. Returns the
     objective, each racer's values before and after, and the race with the tuned values."""

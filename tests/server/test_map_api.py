@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,6 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.hypermap import MAX_RACER_STEPS
+from server import admission
+from server.admission import Slots
+from server.app import app
+from server.routes import maps
 from tests.server.conftest import assert_error, ndjson_lines, strict_json
 
 ADAM_ON_ROSENBROCK = {
@@ -206,3 +213,34 @@ def test_tune_refuses_an_unknown_objective(client: TestClient) -> None:
     assert_error(
         client.post("/api/tune", json={"objective": "fastest"}), 422, "arrival", "final_gap", loc=["body", "objective"]
     )
+
+
+def test_maps_and_tunes_take_room_in_the_admission_control(
+    monkeypatch: pytest.MonkeyPatch, settings_override: Callable[..., None]
+) -> None:
+    """A 32 × 32 map of 500 steps is 512 000 racer-steps of large work: with room for one, a second map and a
+    tune (4 racers × 35 lrs × 500 steps) get 503 with Retry-After while it computes, and room after it."""
+    settings_override(large_slots=1, work_wait_seconds=0)
+    monkeypatch.setattr(admission, "LARGE", Slots())
+    started, go = threading.Event(), threading.Event()
+    real = maps.hypermap
+
+    def held_map(*args: Any) -> dict[str, Any]:
+        started.set()
+        assert go.wait(60)
+        return real(*args)
+
+    monkeypatch.setattr(maps, "hypermap", held_map)
+    body = {"scene": {"steps": 500, "racers": [{"optimizer": "adam"}]}, "x": {"name": "lr", "count": 32}}
+    with TestClient(app) as client, ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            held = pool.submit(client.post, "/api/map", json=body)
+            assert started.wait(60)
+            for path, request in (("/api/map", body), ("/api/map/stream", body), ("/api/tune", {})):
+                reply = assert_error(client.post(path, json=request), 503, "too busy")
+                assert reply["detail"][0]["type"] == "work_busy"
+            assert_error(client.get("/api/map?map.x=lr&map.x.count=32&racer=adam"), 503, "too busy")
+        finally:
+            go.set()
+        assert held.result().status_code == 200
+        assert client.post("/api/tune", json={"count": 3, "refine": 0}).status_code == 200
