@@ -561,10 +561,11 @@ export function createMapPanel(root, codec, handlers) {
     if (!cell || map.status[cell[1]][cell[0]] === "invalid") return;
     handlers.setValues(state.racer, { [map.x.name]: map.x.values[cell[0]], [map.y.name]: map.y.values[cell[1]] });
   });
-  // keyboard: arrows move through the cells from the racer's setting, Enter races the cell
+  // keyboard: arrows move through the cells from the racer's setting, Enter races the cell. Listened to on the
+  // window while capturing, ahead of the page's own keys (arrows step the race wherever the focus is).
   let cursor = null;
-  canvas.addEventListener("keydown", (event) => {
-    if (!map) return;
+  window.addEventListener("keydown", (event) => {
+    if (event.target !== canvas || !map || event.ctrlKey || event.metaKey || event.altKey) return;
     const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
     if (moves[event.key]) {
       event.preventDefault();
@@ -573,9 +574,11 @@ export function createMapPanel(root, codec, handlers) {
       cursor = [Math.min(map.x.count - 1, Math.max(0, cursor[0] + moves[event.key][0])), Math.min(map.y.count - 1, Math.max(0, cursor[1] + moves[event.key][1]))];
       tip(cursor);
     } else if (event.key === "Enter" && cursor && map.status[cursor[1]][cursor[0]] !== "invalid") {
+      event.preventDefault();
+      event.stopPropagation();
       handlers.setValues(state.racer, { [map.x.name]: map.x.values[cursor[0]], [map.y.name]: map.y.values[cursor[1]] });
     }
-  });
+  }, true);
   canvas.addEventListener("blur", () => { cursor = null; tip(hover); });
 
   const changed = () => { schedule(0); };

@@ -157,3 +157,35 @@ def test_on_a_phone_a_tap_on_a_cell_races_it(phone: Page) -> None:
     expect(phone).not_to_have_url(before)
     params = racer_params(phone, 0)
     assert params["lr"] != "0.01" and params["beta1"] != "0.9"
+
+
+def test_arrow_keys_walk_the_cells_and_enter_races_one(page: Page) -> None:
+    open_scene(page, "landscape=bowl&steps=60&racer=adam;lr=0.01;beta1=0.9")
+    open_map(page)
+    player = page.locator("#player .player")
+    page.keyboard.press("End")  # the race at its end: an arrow that reached the race would move it back
+    expect(player).to_have_attribute("data-step", "60")
+    page.locator(".map-canvas").focus()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("[data-role=tip]")).to_contain_text("lr = ")
+    expect(player).to_have_attribute("data-step", "60")  # the arrows moved the map's cursor, not the race
+    page.keyboard.press("Enter")
+    expect(page).not_to_have_url(re.compile(r"racer=adam;lr=0\.01;beta1=0\.9;"))
+
+
+def test_presenter_mode_shows_the_map_and_the_sweep_in_big_type(page: Page) -> None:
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    open_scene(page, f"{BOWL}&present=1")
+    expect(page.locator("body")).to_have_class(re.compile(r"\bpresent\b"))
+    open_map(page)
+    expect(page.locator("#sweep-panel")).to_be_visible()
+    status_px = float(
+        page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.map-status')).fontSize)")
+    )
+    assert status_px >= 24  # the projector's type, as the rest of presenter mode
+    canvas = page.locator(".map-canvas").bounding_box()
+    assert canvas["width"] >= 500 and canvas["x"] + canvas["width"] <= 1920
+    before = page.locator(".map-canvas").get_attribute("data-marker")
+    page.mouse.click(*cell_centre(page, 2, 2))
+    expect(page.locator(".map-canvas")).not_to_have_attribute("data-marker", before)
