@@ -17,9 +17,9 @@ the racer, a range outside the spec's, a scale the range cannot take, too many c
 breaks a rule linking several fields (``nesterov`` needs momentum > 0, a schedule's own checks) is
 marked ``invalid`` with the reason, and the rest of the map is computed.
 
-The grid is built by ``plan_map`` (scene, racer and two axes → one entrant per valid cell) and
-reduced by ``cells_of`` (the race's outcome → per-cell results); ``race_outcome`` is the only
-function that knows the race engine.
+The grid is built by ``plan_map`` (scene, racer and two axes → one entrant per valid cell), raced by
+``race_outcome`` (the only function that knows the engine: core.race's one compiled loop, every cell a
+racer of one race) and reduced by ``cell_result`` (a racer's outcome → its cell) in ``map_frames``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import numpy as np
 
 from core.optimizers import get_optimizer
 from core.params import ParamSpec
-from core.race import Entrant, Tracker, simulate, surface_of
+from core.race import Entrant, Race, surface_of
 from core.scene import Scene
 from core.schedules import get_schedule, lr_per_step
 
@@ -235,11 +235,10 @@ def plan_map(scene: Scene, racer: int, x: Axis, y: Axis) -> MapPlan:
             f"{len(gx.values)} × {len(gy.values)} × {scene.steps} = {work:,}"
         )
     spec = get_optimizer(chosen.optimizer)
-    # Each cell's hyperparameters are resolved again, so that a rule linking fields (nesterov's momentum > 0)
-    # marks the cells it rejects. Only the values that differ from the spec's defaults are given (resolve fills
-    # in the rest, the same values): a third of the checks of the whole set.
-    defaults = {p.name: p.default for p in spec.params}
-    given = {k: v for k, v in chosen.params.items() if type(v) is not type(defaults[k]) or v != defaults[k]}
+    # Every value is valid on its own (the axes are checked against their specs, the rest is the racer's): a
+    # cell's hyperparameters are the racer's with the two replaced. A rule across fields (spec.requires, e.g.
+    # nesterov's momentum > 0) marks the cells it rejects invalid, with resolve's own message.
+    requires = [(rule.param, rule.greater_than) for rule in spec.requires]
     in_schedule = gx.in_schedule or gy.in_schedule
     # (axis key, whether it is a schedule's, whether an integer) for x and y
     (x_key, x_sched, x_int), (y_key, y_sched, y_int) = ((a.key, a.in_schedule, a.spec.kind == "int") for a in (gx, gy))
@@ -249,12 +248,13 @@ def plan_map(scene: Scene, racer: int, x: Axis, y: Axis) -> MapPlan:
     schedules: dict[tuple[Any, ...], Any] = {}  # lr per step, shared by the cells of one lr and schedule
     for row, yv in enumerate(gy.values):
         for column, xv in enumerate(gx.values):
-            params = dict(given)
+            params = dict(chosen.params)
             schedule_params = dict(chosen.schedule.params) if in_schedule else chosen.schedule.params
             (schedule_params if x_sched else params)[x_key] = int(xv) if x_int else xv
             (schedule_params if y_sched else params)[y_key] = int(yv) if y_int else yv
             try:
-                params = spec.resolve(params)
+                if any(not params[name] > bound for name, bound in requires):
+                    spec.resolve(params)  # raises, naming the rule
                 key = (params["lr"], *schedule_params.values()) if in_schedule else params["lr"]
                 lrs = schedules.get(key)
                 if lrs is None:
@@ -276,17 +276,18 @@ class Outcome:
     diverged_at: list[int | None]
 
 
-def race_outcome(scene: Scene, entrants: Sequence[Entrant], chunk_steps: int = 64) -> Outcome:
-    """Race ``entrants`` on ``scene``'s surface from its start (the engine's one entry point for maps)."""
-    surface = surface_of(scene)
+def race_outcome(scene: Scene, entrants: Sequence[Entrant]) -> Outcome:
+    """Race ``entrants`` on ``scene``'s surface from its start: core.race's one compiled loop.
+
+    Only each racer's last step is kept (``keep=False``): a 128 × 128 map costs no memory per step.
+    """
     if not entrants:
         return Outcome([], [], [])
-    tracker = Tracker(surface, len(entrants))
-    final = np.full(len(entrants), np.nan)
-    for chunk in simulate(surface, scene.start, entrants, scene.steps, scene.noise, scene.seed, chunk_steps):
-        tracker.observe(chunk)
-        final = chunk.loss[-1]
-    return Outcome(final.tolist(), tracker.arrived_at, tracker.diverged_at)
+    race = Race(surface_of(scene), scene.start, entrants, scene.steps, scene.noise, scene.seed, keep=False)
+    for _ in race.chunks(scene.steps + 1):
+        pass
+    final = [math.nan if loss is None else loss for loss in race.final_loss]
+    return Outcome(final, race.arrived_at, race.diverged_at)
 
 
 def lowest_minimum(scene: Scene) -> float:
