@@ -4,7 +4,7 @@ Run from the repository root:  python bench/bench_map.py [--rounds 7] [--no-page
 
 Measurements (the map issue's targets in brackets), medians over ``--rounds`` runs after one warm-up:
   1. a 64 × 64 map × 500 steps (Adam, lr × beta1 on Rosenbrock), in this process: core.hypermap.hypermap,
-     and of it the grid built (plan_map) and the races run                                          [≤ 150 ms]
+     and of it the grid built (plan_map) and the races run, wall clock and this process's CPU time   [≤ 150 ms]
   2. the same map over HTTP: POST /api/map to a real ``optirace serve`` (1 worker), request to last byte
   3. the page's map redrawn after a change, in Chromium: a click on the race's plot (a new start point) to the
      64 × 64 map of the new scene drawn (the panel's optirace:map-drawn event)                        [≤ 300 ms]
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -46,13 +47,21 @@ LECTURE = {"steps": 500}  # the default scene: the lecture's four
 PAGE_QUERY = "landscape=rosenbrock&steps=500&racer=adam;lr=0.05"
 
 
-def timed(function: Callable[[], object], rounds: int) -> list[float]:
+CPU_TIMES: dict[int, list[float]] = {}  # id(times) → this process's CPU time of the same runs
+
+
+def timed(function: Callable[[], object], rounds: int, in_process: bool = True) -> list[float]:
+    """Wall-clock ms of ``rounds`` calls after a warm-up; their CPU time (this process's) is kept beside them:
+    on a shared machine the wall clock counts other processes' turns, CPU time does not."""
     function()  # warm-up (compilation, caches)
-    times = []
+    times, cpu = [], []
     for _ in range(rounds):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         function()
         times.append((time.perf_counter() - began) * 1000)
+        cpu.append((time.process_time() - began_cpu) * 1000)
+    if in_process:  # over HTTP the work is the server's, not this process's
+        CPU_TIMES[id(times)] = cpu
     return times
 
 
@@ -73,7 +82,11 @@ def post(port: int, path: str, body: dict) -> Callable[[], object]:
 def line(label: str, times: list[float], target: float | None = None) -> str:
     median = statistics.median(times)
     verdict = "" if target is None else f"  target ≤ {target:g} ms: {'met' if median <= target else 'NOT met'}"
-    return f"{label}: median {median:7.1f} ms  (min {min(times):.1f}, max {max(times):.1f}, n={len(times)}){verdict}"
+    cpu = CPU_TIMES.get(id(times))
+    own = f"; CPU {statistics.median(cpu):.1f} ms" if cpu else ""
+    return (
+        f"{label}: median {median:7.1f} ms  (min {min(times):.1f}, max {max(times):.1f}, n={len(times)}{own}){verdict}"
+    )
 
 
 def page_redraws(url: str, rounds: int) -> list[float]:
@@ -119,6 +132,7 @@ def page_redraws(url: str, rounds: int) -> list[float]:
 
 
 def main() -> None:
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall-clock medians count other work too)")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--no-page", action="store_true", help="skip the Chromium measurement")
@@ -142,14 +156,14 @@ def main() -> None:
         print(
             line(
                 "2. the same map, POST /api/map over HTTP",
-                timed(post(server.port, "/api/map", MAP_BODY), args.rounds),
+                timed(post(server.port, "/api/map", MAP_BODY), args.rounds, False),
                 150,
             )
         )
         if not args.no_page:
             print(line("3. page: click (new start) → map drawn  ", page_redraws(server.url, args.rounds), 300))
         print(line("4. tune, lecture's four, in process      ", tune_times, 1000))
-        tune_http = timed(post(server.port, "/api/tune", {"scene": LECTURE}), args.rounds)
+        tune_http = timed(post(server.port, "/api/tune", {"scene": LECTURE}), args.rounds, False)
         print(line("   tune, POST /api/tune over HTTP        ", tune_http, 1000))
 
 
