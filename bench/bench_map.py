@@ -89,7 +89,8 @@ def line(label: str, times: list[float], target: float | None = None) -> str:
     )
 
 
-def page_redraws(url: str, rounds: int) -> list[float]:
+def page_redraws(url: str, rounds: int) -> tuple[list[float], list[float]]:
+    """ms from a click on the race's plot to the new map drawn, and of them the painting alone."""
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
@@ -113,7 +114,11 @@ def page_redraws(url: str, rounds: int) -> list[float]:
                 window.__mapTimes = [];
                 document.addEventListener("pointerdown", () => { window.__changed = performance.now(); }, true);
                 document.addEventListener("optirace:map-drawn",
-                    (event) => { window.__mapTimes.push(event.detail.drawn - window.__changed); });
+                    (event) => {
+                        window.__mapTimes.push(event.detail.drawn - window.__changed);
+                        window.__drawTimes.push(Number(document.querySelector(".map-canvas").dataset.drawMs));
+                    });
+                window.__drawTimes = [];
             }"""
         )
         plot = page.locator("#player canvas").last.bounding_box()
@@ -127,8 +132,9 @@ def page_redraws(url: str, rounds: int) -> list[float]:
             page.wait_for_function("n => window.__mapTimes.length > n", arg=before, timeout=60_000)
             if k:  # the first is a warm-up
                 times.append(page.evaluate("() => window.__mapTimes.at(-1)"))
+        draws = page.evaluate("() => window.__drawTimes.slice(1)")
         browser.close()
-    return times
+    return times, draws
 
 
 def main() -> None:
@@ -161,7 +167,9 @@ def main() -> None:
             )
         )
         if not args.no_page:
-            print(line("3. page: click (new start) → map drawn  ", page_redraws(server.url, args.rounds), 300))
+            redraws, paints = page_redraws(server.url, args.rounds)
+            print(line("3. page: click (new start) → map drawn  ", redraws, 300))
+            print(f"   of which painting the cells, axes and marker: median {statistics.median(paints):.1f} ms")
         print(line("4. tune, lecture's four, in process      ", tune_times, 1000))
         tune_http = timed(post(server.port, "/api/tune", {"scene": LECTURE}), args.rounds, False)
         print(line("   tune, POST /api/tune over HTTP        ", tune_http, 1000))

@@ -498,7 +498,9 @@ export function createMapPanel(root, codec, handlers) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const t = theme();
     const fontSize = t.scaledFont ? Math.max(t.fontSize, Math.min(24, Math.round(width / 34))) : t.fontSize;
+    const began = performance.now();
     drawnGeometry = paint(ctx, width, height, map, state.metric, t, fontSize);
+    canvas.dataset.drawMs = (performance.now() - began).toFixed(1);
     const { box, marker, inside } = drawnGeometry;
     canvas.dataset.box = JSON.stringify({ left: box.left, top: box.top, width: box.width, height: box.height, nx: map.x.count, ny: map.y.count });
     canvas.dataset.marker = `${marker[0].toFixed(1)},${marker[1].toFixed(1)}`;
