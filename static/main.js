@@ -169,6 +169,8 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
     restyle(scene);
   }
   if ($("sweep-panel").open) scheduleSweep();
+  if ($("map-panel").open) mapPanel?.update(scene, urgent);
+  if (!$("tune-card").hidden && raceKey(scene) !== tunedKey) $("tune-card").hidden = true;
 }
 
 /** Labels and colours changed but not the race: repaint without asking the server. */
@@ -451,7 +453,8 @@ function redrawAll() {
   if (player.race) { leaderboard.setRace(player.race); leaderboard.setStep(player.step); }
   lossChart.redraw();
   lrChart.redraw();
-  if ($("sweep-panel").open && lastSweep) drawSweep($("sweep-chart"), lastSweep, player.race, shown.racers.map((r) => r.params.lr));
+  redrawSweep();
+  mapPanel?.redraw();
 }
 let themeMode = THEMES.includes(localStorage.getItem("optirace-theme")) ? localStorage.getItem("optirace-theme") : "auto";
 $("theme").addEventListener("click", () => {
@@ -478,13 +481,64 @@ async function runSweep() {
   $("sweep-status").textContent = "Sweeping…";
   try {
     lastSweep = await fetchSweep(scene, { lr_min: 1e-4, lr_max: 10, count, steps: Math.min(scene.steps, 2000) }, controller.signal);
-    drawSweep($("sweep-chart"), lastSweep, player.race, scene.racers.map((r) => r.params.lr));
+    redrawSweep();
     $("sweep-status").textContent = `Final loss gap (log) against the learning rate (log, 1e−4 to 10) after ${Math.min(scene.steps, 2000)} steps, ${count} rates per racer; ✕ diverged; markers: each racer's own lr.`;
   } catch (error) {
     if (error.name !== "AbortError") $("sweep-status").textContent = error.message;
   }
 }
 $("sweep-panel").addEventListener("toggle", () => { if ($("sweep-panel").open) runSweep(); });
+/** The sweep, the map's racer drawn bold and the others faint while the map panel is open. */
+function redrawSweep() {
+  if (!$("sweep-panel").open || !lastSweep) return;
+  const focus = mapPanel && $("map-panel").open ? mapPanel.racer : null;
+  drawSweep($("sweep-chart"), lastSweep, player.race, shown.racers.map((r) => r.params.lr), focus);
+}
+
+// --- hyperparameter map and the fair race (map-panel.js, loaded when first used) ---
+let mapPanel = null;
+async function openMap() {
+  if (!mapPanel) {
+    const { createMapPanel } = await import("./map-panel.js");
+    mapPanel ??= createMapPanel($("map-root"), codec, { setValues: setRacerValues, onRacer: redrawSweep });
+  }
+  mapPanel.update(shown);
+  redrawSweep();
+}
+/** A map cell clicked: racer `index` takes its two values (`schedule.<name>` for a schedule's). */
+function setRacerValues(index, values) {
+  const racers = shown.racers.map((racer, i) => {
+    if (i !== index) return racer;
+    const params = { ...racer.params };
+    const schedule = { ...racer.schedule, params: { ...racer.schedule.params } };
+    for (const [key, value] of Object.entries(values)) {
+      if (key.startsWith("schedule.")) schedule.params[key.slice(9)] = value; else params[key] = value;
+    }
+    return { ...racer, params, schedule };
+  });
+  commit({ ...shown, racers }, "push", { replay: true });
+}
+$("map-panel").addEventListener("toggle", () => { if ($("map-panel").open) openMap(); else redrawSweep(); });
+
+let tunedKey = "";
+$("tune").addEventListener("click", async () => {
+  const button = $("tune");
+  button.disabled = true;
+  button.textContent = "Tuning…";
+  try {
+    const { tuneScene, showTune } = await import("./map-panel.js");
+    const result = await tuneScene(shown);
+    const tuned = codec.fill(result.scene);
+    tunedKey = raceKey(tuned);
+    showTune($("tune-card"), result);
+    commit(tuned, "push", { replay: true });
+  } catch (error) {
+    showError(error);
+  } finally {
+    button.disabled = false;
+    button.textContent = "Tune lrs";
+  }
+});
 
 // --- keyboard ---
 const help = $("help");
