@@ -150,6 +150,7 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
   const raceChanged = key !== shownRaceKey || !previous;
   if (raceChanged) {
     shownRaceKey = key;
+    showGhost();
     requestRace(scene, query, { replay: replay || !previous, showAll, urgent });
   }
   const cKey = JSON.stringify([scene.landscape, scene.l1, scene.l2]);
@@ -168,6 +169,7 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
     restyle(scene);
   }
   if ($("sweep-panel").open) scheduleSweep();
+  ghostArmed = null;
 }
 
 /** Labels and colours changed but not the race: repaint without asking the server. */
@@ -176,6 +178,18 @@ function restyle(scene) {
   if (!race) return;
   race.racers.forEach((racer, i) => { racer.label = scene.racers[i].label; racer.color = scene.racers[i].color; });
   showRace(race, { replay: false });
+}
+
+// --- the ghost: a change from the controls leaves the run before it faint on the map until the next
+// change (a drag keeps the run from before its first move); any other change (map, landscape, demo) clears it ---
+let ghostArmed = null; // "new": the run on screen becomes the ghost; "keep": the ghost stays
+function armGhost(mode) {
+  ghostArmed = (mode === "drag" && dragging) || mode === "commit" ? "keep" : "new";
+}
+function showGhost() {
+  if (ghostArmed === "new") player.setGhost(player.race);
+  else if (ghostArmed !== "keep") player.setGhost(null);
+  ghostArmed = null;
 }
 
 // --- races: never more than one in flight; a drag's latest scene wins ---
@@ -242,7 +256,7 @@ async function boot() {
   booted = true;
   const { createControls } = await import("./controls.js");
   controls = createControls($("controls"), codec, {
-    onChange: (next, mode) => commit(next, mode),
+    onChange: (next, mode) => { armGhost(mode); commit(next, mode); },
     onCopyTorch: copyTorch,
     // the custom landscape's formula field, loaded when it is first shown (not in the embed's bundle)
     onFormulaControl: (control, api) => import("./formula.js").then(({ attachFormula }) => attachFormula(control, api)),
@@ -580,8 +594,8 @@ function moveLrScale(mode) {
   if (mode === "commit") lrBases = null;
   commit(next, mode);
 }
-lrScale.addEventListener("input", () => moveLrScale("drag"));
-lrScale.addEventListener("change", () => moveLrScale("commit"));
+lrScale.addEventListener("input", () => { armGhost("drag"); moveLrScale("drag"); });
+lrScale.addEventListener("change", () => { armGhost("commit"); moveLrScale("commit"); });
 
 // --- presenter mode (F, ?present=1): full screen where allowed, the map as large as the screen, thick
 // paths and large type, no autoplay ---
