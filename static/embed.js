@@ -58,7 +58,15 @@ function boot(data) {
     maxHeight: () => mapHeight(),
     onStep: (k) => showStep(k),
     onPlayState: (playing) => showPlaying(playing),
+    onRace: (next) => { for (const listener of raceListeners) listener(next); },
   });
+  // vectors=1 comes as a module of its own (templates/embed.html: vectors-embed.js):
+  // they find the player, the scene and the legend here, and hear of every new race
+  const raceListeners = [];
+  stage.embed = {
+    player, scene: () => scene, legend: $("legend"), relayout: () => placeLegend(),
+    onRace(listener) { raceListeners.push(listener); },
+  };
 
   // --- chrome ----------------------------------------------------------------------------------
   const play = $("play");

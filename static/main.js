@@ -22,16 +22,19 @@ const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 // its end). What is on screen is always the scene of the address, or of the one about to be written.
 const URL_EVERY = 120;
 
+// inside a step: vectors=1 (vectors on the map)
+const INSIDE_KEYS = ["vectors"];
+
 // Display options stand beside the scene in the address and stay there: qr=1 (the short link's QR code in a
 // corner), present=1 (presenter mode) and lrscale=<m> (where the global lr multiplier stands: the scene's lrs are
 // the actual ones, ×m applied, so the API, /embed and the exports read the same race from the same query).
-const VIEW_KEYS = ["qr", "present", "lrscale"];
+const VIEW_KEYS = ["qr", "present", "lrscale", ...INSIDE_KEYS];
 const view = viewFromUrl();
 
 function viewFromUrl() {
   const params = new URLSearchParams(location.search);
   const m = Number(params.get("lrscale"));
-  return { qr: params.get("qr"), present: params.get("present") === "1", lrscale: m >= 0.1 && m <= 10 ? m : 1 };
+  return { qr: params.get("qr"), present: params.get("present") === "1", lrscale: m >= 0.1 && m <= 10 ? m : 1, ...insideFromUrl(params) };
 }
 
 /** The view's keys as they stand now, for the address. */
@@ -40,6 +43,7 @@ function viewQuery() {
     view.qr != null ? `qr=${encodeURIComponent(view.qr)}` : "",
     view.lrscale !== 1 ? `lrscale=${view.lrscale}` : "",
     view.present ? "present=1" : "",
+    ...insideQuery(),
   ].filter(Boolean).join("&");
 }
 const address = (query) => `${location.pathname}?${[query, viewQuery()].filter(Boolean).join("&")}`;
@@ -98,6 +102,7 @@ const player = createPlayer($("player"), {
   },
   onHover: hovered,
   onStep: (k) => showStep(k),
+  onRace: (race) => insideRace(race),
 });
 const lossChart = createLossChart($("loss-chart"));
 const lrChart = createLrChart($("lr-chart"));
@@ -179,6 +184,31 @@ function restyle(scene) {
   race.racers.forEach((racer, i) => { racer.label = scene.racers[i].label; racer.color = scene.racers[i].color; });
   showRace(race, { replay: false });
 }
+
+// --- inside a step: vectors on the map (vectors=1), loaded when first switched on ---
+function insideFromUrl(params) {
+  return { vectors: params.get("vectors") === "1" };
+}
+function insideQuery() {
+  return [view.vectors ? "vectors=1" : ""];
+}
+let vectors = null;
+async function setVectors(on) {
+  view.vectors = on;
+  $("vectors").setAttribute("aria-pressed", String(on));
+  if (shown) putUrl(codec.toQuery(shown), false);
+  if (!on) { vectors?.remove(); vectors = null; return; }
+  if (vectors) return;
+  const { createVectors } = await import("./vectors.js");
+  if (!view.vectors || vectors) return;
+  vectors = createVectors(player, $("vectors").parentElement, () => shown, { onError: showError });
+  vectors.setRace(player.race);
+}
+function insideRace(race) {
+  vectors?.setRace(race);
+}
+$("vectors").addEventListener("click", () => setVectors(!view.vectors));
+if (view.vectors) setVectors(true);
 
 // --- the ghost: a change from the controls leaves the run before it faint on the map until the next
 // change (a drag keeps the run from before its first move); any other change (map, landscape, demo) clears it ---

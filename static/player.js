@@ -343,6 +343,7 @@ export function createPlayer(container, options = {}) {
       const minimaChanged = JSON.stringify(next?.minima) !== JSON.stringify(race?.minima);
       race = next;
       root.dataset.steps = String(race.steps);
+      opts.onRace?.(race);
       if (T) paths.reset(projectPaths(race, T), size.width, size.height, size.dpr);
       retime();
       if (minimaChanged) drawMapLayer();

@@ -3,8 +3,12 @@ inspector and the 3D view, each checked against the API's step internals."""
 
 from __future__ import annotations
 
+import json
+import math
 import re
+import urllib.request
 
+import pytest
 from playwright.sync_api import Page, expect
 
 SHORT = "landscape=bowl&landscape.condition=10&steps=60&racer=sgd;lr=1&racer=rmsprop;lr=0.1"
@@ -46,3 +50,87 @@ def test_a_slider_change_leaves_the_previous_run_as_a_ghost_until_a_landscape_ch
     page.wait_for_function("n => Number(document.body.dataset.races) > n", arg=before)
     expect(plot).to_have_attribute("data-ghost", "0")
     assert page.evaluate(INKED, ".layer-ghost") == 0
+
+
+VECTORS = (
+    "landscape=bowl&landscape.condition=10&landscape.angle=30&start=-4,1.5&steps=40&noise=0.3&seed=2"
+    "&racer=sgd;lr=0.05&racer=momentum;lr=0.02&racer=adam;lr=0.1"
+)
+
+
+def scene_json(base_url: str, query: str) -> dict:
+    with urllib.request.urlopen(f"{base_url}/api/race?{query}&internals=1") as reply:
+        return json.loads(reply.read())
+
+
+def drawn_vectors(page: Page) -> list[dict]:
+    return json.loads(page.locator(".vectors-legend").get_attribute("data-vectors") or "[]")
+
+
+def test_vectors_show_each_racers_gradient_momentum_step_and_boxes_from_the_internals(
+    page: Page, base_url: str
+) -> None:
+    page.goto(f"/?{VECTORS}&vectors=1")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    page.keyboard.press("Home")
+    for _ in range(7):
+        page.keyboard.press("ArrowRight")
+    expect(page.locator(".player")).to_have_attribute("data-step", "7")
+    legend = page.locator(".vectors-legend")
+    expect(legend).to_have_attribute("data-step", "7")
+    page.wait_for_function("() => JSON.parse(document.querySelector('.vectors-legend').dataset.vectors).length === 3")
+    result = scene_json(base_url, VECTORS)
+    shown = {v["racer"]: v for v in drawn_vectors(page)}
+    k = 7
+    for r, racer in enumerate(result["racers"]):
+        inside, drawn = racer["internals"], shown[r]
+        assert drawn["step"] == k
+        assert drawn["at"] == pytest.approx(racer["path"][k], rel=1e-12)
+        assert drawn["grad"] == pytest.approx([-g for g in inside["grad"][k]], rel=1e-12)
+        assert drawn["update"] == pytest.approx(inside["update"][k], rel=1e-12)
+        state = inside["state"]
+        if racer["optimizer"] == "sgd":
+            assert "momentum" not in drawn and "box" not in drawn
+        if racer["optimizer"] == "momentum":
+            assert drawn["momentum"] == pytest.approx([-b for b in state["momentum_buffer"][k]], rel=1e-12)
+            assert "box" not in drawn
+        if racer["optimizer"] == "adam":
+            assert drawn["momentum"] == pytest.approx([-m for m in state["exp_avg"][k]], rel=1e-12)
+            t, lr = state["step"][k], racer["lr"][k]
+            beta2, eps = 0.999, 1e-8
+            box = [lr / (math.sqrt(v / (1 - beta2**t)) + eps) for v in state["exp_avg_sq"][k]]
+            assert drawn["box"] == pytest.approx(box, rel=1e-9)
+            assert min(drawn["boxPx"]) > 1
+    # the arrows and boxes are on the race layer: switching them off takes pixels away
+    with_vectors = page.evaluate(INKED, ".layer-race")
+    page.locator("#vectors").click()
+    expect(page.locator(".vectors-legend")).to_have_count(0)
+    expect(page).not_to_have_url(re.compile(r"vectors=1"))
+    assert page.evaluate(INKED, ".layer-race") < with_vectors - 100
+
+
+def test_vectors_load_only_when_switched_on(page: Page) -> None:
+    open_scene(page)
+    loaded = "() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/static/vectors.js'))"
+    assert not page.evaluate(loaded)
+    page.locator("#vectors").click()
+    expect(page.locator(".vectors-legend")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"vectors=1"))
+    assert page.evaluate(loaded)
+
+
+def test_the_embed_draws_vectors_by_url_option(page: Page, base_url: str) -> None:
+    page.goto(f"/embed?{VECTORS}&vectors=1")
+    expect(page.locator(".vectors-legend")).to_be_visible()
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => { const l = document.querySelector('.vectors-legend');"
+        " return l.dataset.step === '2' && JSON.parse(l.dataset.vectors || '[]').length === 3; }"
+    )
+    result = scene_json(base_url, VECTORS)
+    for drawn in drawn_vectors(page):
+        racer = result["racers"][drawn["racer"]]
+        assert drawn["update"] == pytest.approx(racer["internals"]["update"][2], rel=1e-12)
+    assert page.evaluate(INKED, ".layer-race") > 0
