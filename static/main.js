@@ -101,7 +101,7 @@ const player = createPlayer($("player"), {
     commit({ ...shown, start: [round4(x), round4(y)] }, mode, { replay: how === "click", showAll: how !== "click" });
   },
   onHover: hovered,
-  onStep: (k) => showStep(k),
+  onStep: (k) => { showStep(k); insideStep(k); },
   onRace: (race) => insideRace(race),
 });
 const lossChart = createLossChart($("loss-chart"));
@@ -206,7 +206,25 @@ async function setVectors(on) {
 }
 function insideRace(race) {
   vectors?.setRace(race);
+  inspector?.setRace(race);
 }
+function insideStep(k) {
+  inspector?.setStep(k);
+}
+// the step inspector: one racer's update rule with the numbers of the current step
+let inspector = null;
+async function setInspector(on) {
+  $("inspect").setAttribute("aria-pressed", String(on));
+  $("inspector").hidden = !on;
+  if (!on) { inspector?.remove(); inspector = null; return; }
+  if (inspector) return;
+  const { createInspector } = await import("./inspector.js");
+  if ($("inspector").hidden || inspector) return;
+  inspector = createInspector($("inspector"), () => shown, { onError: showError });
+  inspector.setRace(player.race);
+  inspector.setStep(player.step);
+}
+$("inspect").addEventListener("click", () => setInspector($("inspector").hidden));
 $("vectors").addEventListener("click", () => setVectors(!view.vectors));
 if (view.vectors) setVectors(true);
 

@@ -134,3 +134,47 @@ def test_the_embed_draws_vectors_by_url_option(page: Page, base_url: str) -> Non
         racer = result["racers"][drawn["racer"]]
         assert drawn["update"] == pytest.approx(racer["internals"]["update"][2], rel=1e-12)
     assert page.evaluate(INKED, ".layer-race") > 0
+
+
+def test_the_inspector_shows_the_rule_and_the_internals_of_the_chosen_step(page: Page, base_url: str) -> None:
+    page.goto(f"/?{VECTORS}")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    page.locator("#inspect").click()
+    panel = page.locator("#inspector")
+    expect(panel).to_be_visible()
+    panel.locator("select").select_option(label="Adam")
+    page.keyboard.press("Home")
+    for _ in range(12):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowLeft")  # ← moves one step back: step 11
+    expect(page.locator(".player")).to_have_attribute("data-step", "11")
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#inspector').dataset.values;"
+        " return v && JSON.parse(v).step === 11 && JSON.parse(v).racer === 2; }"
+    )
+    values = json.loads(panel.get_attribute("data-values") or "{}")
+    racer = scene_json(base_url, VECTORS)["racers"][2]
+    inside, k = racer["internals"], 11
+    assert values["t"] == inside["state"]["step"][k] == 12
+    assert values["lr"] == pytest.approx(racer["lr"][k], rel=1e-15)
+    assert values["theta"] == pytest.approx(racer["path"][k], rel=1e-15)
+    assert values["theta_next"] == pytest.approx(racer["path"][k + 1], rel=1e-15)
+    assert values["g"] == pytest.approx(inside["grad"][k], rel=1e-15)
+    assert values["update"] == pytest.approx(inside["update"][k], rel=1e-15)
+    assert values["state"]["exp_avg"] == pytest.approx(inside["state"]["exp_avg"][k], rel=1e-15)
+    assert values["state"]["exp_avg_sq"] == pytest.approx(inside["state"]["exp_avg_sq"][k], rel=1e-15)
+    m, v, t = inside["state"]["exp_avg"][k], inside["state"]["exp_avg_sq"][k], 12
+    derived = dict((label.split(" ")[0], xy) for label, xy in values["derived"])
+    assert derived["m̂"] == pytest.approx([c / (1 - 0.9**t) for c in m], rel=1e-12)
+    assert derived["v̂"] == pytest.approx([c / (1 - 0.999**t) for c in v], rel=1e-12)
+    assert derived["denominator"] == pytest.approx([math.sqrt(c / (1 - 0.999**t)) + 1e-8 for c in v], rel=1e-12)
+    # the rule is the docstring's, and the table shows the same numbers, rounded to six digits
+    expect(panel.locator(".inspector-rule")).to_contain_text("θ ← θ − lr/(1 − beta1ᵗ) · m / (√v / √(1 − beta2ᵗ) + eps)")
+    g_row = panel.locator(".inspector-numbers tr", has=page.locator("th", has_text=re.compile("^g$")))
+    expect(g_row.locator("[data-c=x]")).to_have_text(f"{inside['grad'][k][0]:.6g}".replace("-", "−"))
+    # another racer: momentum's buffer, at the same step
+    panel.locator("select").select_option(label="Momentum")
+    page.wait_for_function("() => JSON.parse(document.querySelector('#inspector').dataset.values || '{}').racer === 1")
+    values = json.loads(panel.get_attribute("data-values") or "{}")
+    momentum = scene_json(base_url, VECTORS)["racers"][1]["internals"]
+    assert values["state"]["momentum_buffer"] == pytest.approx(momentum["state"]["momentum_buffer"][k], rel=1e-15)
