@@ -22,8 +22,8 @@ const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 // its end). What is on screen is always the scene of the address, or of the one about to be written.
 const URL_EVERY = 120;
 
-// inside a step: vectors=1 (vectors on the map)
-const INSIDE_KEYS = ["vectors"];
+// inside a step: vectors=1 (vectors on the map), view=3d (the 3D view)
+const INSIDE_KEYS = ["vectors", "view"];
 
 // Display options stand beside the scene in the address and stay there: qr=1 (the short link's QR code in a
 // corner), present=1 (presenter mode) and lrscale=<m> (where the global lr multiplier stands: the scene's lrs are
@@ -103,6 +103,7 @@ const player = createPlayer($("player"), {
   onHover: hovered,
   onStep: (k) => { showStep(k); insideStep(k); },
   onRace: (race) => insideRace(race),
+  onContours: (landscape, contours) => view3d?.setLandscape(landscape, contours),
 });
 const lossChart = createLossChart($("loss-chart"));
 const lrChart = createLrChart($("lr-chart"));
@@ -187,10 +188,10 @@ function restyle(scene) {
 
 // --- inside a step: vectors on the map (vectors=1), loaded when first switched on ---
 function insideFromUrl(params) {
-  return { vectors: params.get("vectors") === "1" };
+  return { vectors: params.get("vectors") === "1", view3d: params.get("view") === "3d" };
 }
 function insideQuery() {
-  return [view.vectors ? "vectors=1" : ""];
+  return [view.vectors ? "vectors=1" : "", view.view3d ? "view=3d" : ""];
 }
 let vectors = null;
 async function setVectors(on) {
@@ -207,10 +208,29 @@ async function setVectors(on) {
 function insideRace(race) {
   vectors?.setRace(race);
   inspector?.setRace(race);
+  view3d?.setRace(race);
 }
 function insideStep(k) {
   inspector?.setStep(k);
+  view3d?.setStep(k);
 }
+// the 3D view (view=3d): over the map, the same size, following the player; three.js loads with it
+let view3d = null;
+async function setView3d(on) {
+  view.view3d = on;
+  $("view3d").setAttribute("aria-pressed", String(on));
+  if (shown) putUrl(codec.toQuery(shown), false);
+  if (!on) { view3d?.remove(); view3d = null; return; }
+  if (view3d) return;
+  const { createView3d } = await import("./view3d.js");
+  while (!player.contours || !player.theme) await new Promise((resolve) => { setTimeout(resolve, 50); });
+  if (!view.view3d || view3d) return;
+  view3d = createView3d(player.plot, { landscape: player.landscape, contours: player.contours, theme: player.theme });
+  view3d.setRace(player.race);
+  view3d.setStep(player.step);
+}
+$("view3d").addEventListener("click", () => setView3d(!view.view3d));
+if (view.view3d) setView3d(true);
 // the step inspector: one racer's update rule with the numbers of the current step
 let inspector = null;
 async function setInspector(on) {
@@ -509,6 +529,7 @@ function applyTheme(mode) {
 }
 function redrawAll() {
   player.redraw();
+  view3d?.setTheme(player.theme);
   if (player.race) { leaderboard.setRace(player.race); leaderboard.setStep(player.step); }
   lossChart.redraw();
   lrChart.redraw();

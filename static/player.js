@@ -333,7 +333,10 @@ export function createPlayer(container, options = {}) {
       contours = next;
       heat = null;
       drawMapLayer();
+      opts.onContours?.(meta, contours);
     },
+    get landscape() { return meta; },
+    get contours() { return contours; },
     setStart(point) {
       start = point;
       drawOverlay();

@@ -33,8 +33,8 @@ CONTOUR_LEVELS = 16
 STREAM_ABOVE = 6000
 # Keys of the page's address that are not the scene's (static/main.js: VIEW_KEYS): the short link's QR code in a
 # corner, presenter mode, where the global lr multiplier stands (the scene's lrs are already multiplied),
-# and vectors on the map (vectors=1).
-VIEW_KEYS = ("qr", "present", "lrscale", "vectors")
+# vectors on the map (vectors=1) and the 3D view (view=3d).
+VIEW_KEYS = ("qr", "present", "lrscale", "vectors", "view")
 
 # Keys the page does without at first: what it fetches with the full catalogues once the first race
 # is drawn (update rules, torch templates for "Copy as PyTorch"), and what it never shows.

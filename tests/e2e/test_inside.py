@@ -178,3 +178,79 @@ def test_the_inspector_shows_the_rule_and_the_internals_of_the_chosen_step(page:
     values = json.loads(panel.get_attribute("data-values") or "{}")
     momentum = scene_json(base_url, VECTORS)["racers"][1]["internals"]
     assert values["state"]["momentum_buffer"] == pytest.approx(momentum["state"]["momentum_buffer"][k], rel=1e-15)
+
+
+# pixels of the WebGL canvas that differ from its top-left corner (the background)
+PAINTED = """async (selector) => {
+  const source = document.querySelector(selector);
+  const image = new Image();
+  image.src = source.toDataURL();
+  await image.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = image.width; canvas.height = image.height;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(image, 0, 0);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let n = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (Math.abs(data[i] - data[0]) + Math.abs(data[i + 1] - data[1]) + Math.abs(data[i + 2] - data[2]) > 30) n++;
+  }
+  return n;
+}"""
+
+ROSENBROCK = (
+    "landscape=rosenbrock&start=-1.5,2&steps=300&racer=sgd;lr=0.0015&racer=momentum;lr=0.0015"
+    "&racer=rmsprop;lr=0.003&racer=adam;lr=0.05"
+)
+
+
+def test_the_3d_view_loads_when_opened_draws_follows_the_player_and_orbits(page: Page) -> None:
+    page.goto(f"/?{ROSENBROCK}")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    three = "() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/vendor/three-')).length"
+    assert page.evaluate(three) == 0  # the first load does not pay for it
+    page.locator("#view3d").click()
+    view = page.locator(".view3d")
+    expect(view).to_have_attribute("data-step", re.compile(r"^\d+$"))
+    expect(page).to_have_url(re.compile(r"view=3d"))
+    assert page.evaluate(three) == 2  # three.js and its OrbitControls
+    assert page.evaluate(PAINTED, ".view3d-canvas") > 5000  # the surface is drawn
+    # it follows the player's step
+    page.keyboard.press("Home")
+    expect(view).to_have_attribute("data-step", "0")
+    at_start = page.evaluate("() => document.querySelector('.view3d-canvas').toDataURL()")
+    page.keyboard.press("End")
+    expect(view).to_have_attribute("data-step", "300")
+    page.wait_for_function(
+        "p => document.querySelector('.view3d-canvas').toDataURL() !== p", arg=at_start
+    )  # the paths and balls moved
+    # a drag turns the camera, and does not move the race's start
+    camera = view.get_attribute("data-camera")
+    url = page.url
+    box = page.locator(".view3d-canvas").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    for dx in (20, 60, 120):
+        page.mouse.move(box["x"] + box["width"] * 0.5 + dx, box["y"] + box["height"] * 0.5 + dx / 4)
+    page.mouse.up()
+    expect(view).not_to_have_attribute("data-camera", camera or "")
+    assert page.url == url
+    page.get_by_role("button", name="Reset view").click()
+    expect(view).to_have_attribute("data-camera", camera or "")
+    # closing it shows the map again
+    page.locator("#view3d").click()
+    expect(page.locator(".view3d")).to_have_count(0)
+    expect(page).not_to_have_url(re.compile(r"view=3d"))
+
+
+def test_the_3d_view_opens_from_the_address_and_in_the_embed(page: Page) -> None:
+    page.goto(f"/embed?{ROSENBROCK}&view=3d")
+    view = page.locator(".view3d")
+    expect(view).to_have_attribute("data-step", re.compile(r"^\d+$"))
+    assert page.evaluate(PAINTED, ".view3d-canvas") > 5000
+    page.keyboard.press("End")
+    expect(view).to_have_attribute("data-step", "300")
+    page.goto(f"/?{ROSENBROCK}&view=3d")
+    expect(page.locator(".view3d")).to_have_attribute("data-step", re.compile(r"^\d+$"))
+    expect(page.locator("#view3d")).to_have_attribute("aria-pressed", "true")
