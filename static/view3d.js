@@ -12,7 +12,21 @@ import { OrbitControls } from "./vendor/three-0.170.0/OrbitControls.js";
 import { colormap, valueScale } from "./plot.js";
 
 const HEIGHT = 0.9; // the surface's height, the domain's longer side being 2
-const LIFT = 0.012; // paths float this much above the surface, so that it does not hide them
+const LIFT = 0.012;
+const MAX_GRID = 96; // grid points per side at most: the shape reads the same, software GL draws it in time
+
+/** The grid's every s-th point per side (its first and last kept), so that at most `most` remain per side. */
+function coarse(grid, most) {
+  const { nx, ny, z } = grid;
+  const s = Math.max(1, Math.ceil((Math.max(nx, ny) - 1) / (most - 1)));
+  if (s === 1) return grid;
+  const pick = (n) => Array.from({ length: Math.ceil((n - 1) / s) + 1 }, (_, k) => Math.min(n - 1, k * s));
+  const xs = pick(nx);
+  const ys = pick(ny);
+  const out = new Float64Array(xs.length * ys.length);
+  ys.forEach((j, b) => xs.forEach((i, a) => { out[b * xs.length + a] = z[j * nx + i]; }));
+  return { nx: xs.length, ny: ys.length, z: out, xs, ys, fullNx: nx, fullNy: ny };
+} // paths float this much above the surface, so that it does not hide them
 
 /** Every value of the grid and of the paths goes through one map: world (x, y, f) → three's (X, Y up, Z). */
 function makeMapper(domain, contours) {
@@ -44,8 +58,10 @@ export function createView3d(host, { landscape, contours, theme, onReset } = {})
   // the map underneath must not take a drag here for a click (a new start) or a tap (the embed's play)
   for (const type of ["pointerdown", "pointermove", "pointerup", "click"]) root.addEventListener(type, (event) => event.stopPropagation());
 
-  const renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
-  renderer.setPixelRatio(Math.min(2, window.devicePixelRatio || 1));
+  // no multisampling and at most 1.5 device pixels per CSS pixel: software GL (a projector's laptop without a
+  // GPU, headless Chromium) pays per pixel; preserveDrawingBuffer lets an export or a test read the canvas
+  const renderer = new THREE.WebGLRenderer({ canvas, antialias: false, preserveDrawingBuffer: true });
+  renderer.setPixelRatio(Math.min(1.5, window.devicePixelRatio || 1));
   const scene = new THREE.Scene();
   const camera = new THREE.PerspectiveCamera(40, 1, 0.01, 50);
   camera.position.set(1.9, 2.0, 2.6);
@@ -73,7 +89,8 @@ export function createView3d(host, { landscape, contours, theme, onReset } = {})
     contours = nextContours;
     map = makeMapper(landscape.domain, contours);
     if (surface) { scene.remove(surface); surface.geometry.dispose(); }
-    const { nx, ny, z } = contours.grid;
+    const grid = coarse(contours.grid, MAX_GRID);
+    const { nx, ny, z } = grid;
     const [x0, x1] = landscape.domain.x;
     const [y0, y1] = landscape.domain.y;
     const positions = new Float32Array(nx * ny * 3);
@@ -82,7 +99,9 @@ export function createView3d(host, { landscape, contours, theme, onReset } = {})
       for (let i = 0; i < nx; i++) {
         const n = j * nx + i;
         const f = z[n];
-        positions.set([map.X(x0 + ((x1 - x0) * i) / (nx - 1)), map.Y(f), map.Z(y0 + ((y1 - y0) * j) / (ny - 1))], 3 * n);
+        const u = grid.xs ? grid.xs[i] / (grid.fullNx - 1) : i / (nx - 1);
+        const w = grid.ys ? grid.ys[j] / (grid.fullNy - 1) : j / (ny - 1);
+        positions.set([map.X(x0 + (x1 - x0) * u), map.Y(f), map.Z(y0 + (y1 - y0) * w)], 3 * n);
         const [r, g, b] = colormap(map.t(f));
         colors.set([r / 255, g / 255, b / 255], 3 * n);
       }
