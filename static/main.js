@@ -93,7 +93,7 @@ const player = createPlayer($("player"), {
   // wide screens: the map, its transport (and the read-out) fit in the window; presenter mode leaves out the read-out
   maxHeight: () => (innerWidth >= 760
     ? Math.max(320, innerHeight - ($("player").getBoundingClientRect().top + scrollY)
-      - (player?.transport?.offsetHeight || 48) - (view.present ? 16 : 48))
+      - (player?.transport?.offsetHeight || 48) - (view.present ? 28 + insideHeight() : 48))
     : Infinity),
   // a click starts a new race from there; dragging the start marker redraws the whole paths as it moves
   onStart(x, y, how) {
@@ -198,12 +198,17 @@ async function setVectors(on) {
   view.vectors = on;
   $("vectors").setAttribute("aria-pressed", String(on));
   if (shown) putUrl(codec.toQuery(shown), false);
-  if (!on) { vectors?.remove(); vectors = null; return; }
+  if (!on) { vectors?.remove(); vectors = null; requestAnimationFrame(() => player.resize()); return; }
   if (vectors) return;
   const { createVectors } = await import("./vectors.js");
   if (!view.vectors || vectors) return;
   vectors = createVectors(player, $("vectors").parentElement, () => shown, { onError: showError });
   vectors.setRace(player.race);
+  new ResizeObserver(() => player.resize()).observe(vectors.element); // its legend's height moves the map's
+}
+/** In presenter mode the map leaves room for the tools under it and the vectors' legend, so that both stay on screen. */
+function insideHeight() {
+  return ($("vectors")?.parentElement.offsetHeight || 0) + (document.querySelector(".vectors-legend")?.offsetHeight || 0);
 }
 function insideRace(race) {
   vectors?.setRace(race);
