@@ -93,7 +93,7 @@ const player = createPlayer($("player"), {
   // wide screens: the map, its transport (and the read-out) fit in the window; presenter mode leaves out the read-out
   maxHeight: () => (innerWidth >= 760
     ? Math.max(320, innerHeight - ($("player").getBoundingClientRect().top + scrollY)
-      - (player?.transport?.offsetHeight || 48) - (view.present ? 28 + insideHeight() : 48))
+      - (player?.transport?.offsetHeight || 48) - (view.present ? 16 + insideHeight() : 48))
     : Infinity),
   // a click starts a new race from there; dragging the start marker redraws the whole paths as it moves
   onStart(x, y, how) {
@@ -206,9 +206,10 @@ async function setVectors(on) {
   vectors.setRace(player.race);
   new ResizeObserver(() => player.resize()).observe(vectors.element); // its legend's height moves the map's
 }
-/** In presenter mode the map leaves room for the tools under it and the vectors' legend, so that both stay on screen. */
+/** With the vectors on, presenter mode's map leaves room for the tools under it and their legend, so both stay on screen. */
 function insideHeight() {
-  return ($("vectors")?.parentElement.offsetHeight || 0) + (document.querySelector(".vectors-legend")?.offsetHeight || 0);
+  const legend = document.querySelector(".vectors-legend");
+  return legend ? $("vectors").parentElement.offsetHeight + legend.offsetHeight + 12 : 0;
 }
 function insideRace(race) {
   vectors?.setRace(race);
