@@ -65,6 +65,34 @@ def maximum(a: float, b: float) -> float:
     return a if a >= b else b
 
 
+@njit(error_model="numpy", cache=True, inline="always")
+def adam_moments(
+    p: float,
+    grad: float,
+    state: FloatArray,
+    c: int,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    weight_decay: float,
+    decoupled: bool,
+) -> tuple[float, float, float, float]:
+    """Adam's first steps for coordinate c, shared by adam, nadam and radam, in torch's order:
+        decoupled:  θ ← θ·(1 − lr·weight_decay)        else:  g ← g + weight_decay·θ   (when weight_decay ≠ 0)
+        m ← lerp(m, g, 1 − beta1);   v ← beta2·v + (1 − beta2)·g²   (stored in state[0, c], state[1, c])
+    Returns (θ, g, m, v).
+    """
+    if weight_decay != 0:
+        if decoupled:
+            p = p * (1 - lr * weight_decay)
+        else:
+            grad = grad + weight_decay * p
+    m = lerp(state[0, c], grad, 1 - beta1)
+    v = state[1, c] * beta2 + (1 - beta2) * grad * grad
+    state[0, c], state[1, c] = m, v
+    return p, grad, m, v
+
+
 # --- the rules --------------------------------------------------------------------------------------
 
 
@@ -182,15 +210,7 @@ def adam(
     step_size = lr / (1 - beta1 ** float(t))
     bias_correction2_sqrt = root(1 - beta2 ** float(t), t)
     for c in range(2):
-        p, grad = theta[c], g[c]
-        if weight_decay != 0:
-            if decoupled:
-                p = p * (1 - lr * weight_decay)
-            else:
-                grad = grad + weight_decay * p
-        m = lerp(state[0, c], grad, 1 - beta1)
-        v = state[1, c] * beta2 + (1 - beta2) * grad * grad
-        state[0, c], state[1, c] = m, v
+        p, _, m, v = adam_moments(theta[c], g[c], state, c, lr, beta1, beta2, weight_decay, decoupled)
         if amsgrad:
             v = maximum(state[2, c], v)
             state[2, c] = v
@@ -221,15 +241,7 @@ def nadam(
     mu_product = state[2, 0] * mu
     state[2, 0] = state[2, 1] = mu_product
     for c in range(2):
-        p, grad = theta[c], g[c]
-        if weight_decay != 0:
-            if decoupled:
-                p = p * (1 - lr * weight_decay)
-            else:
-                grad = grad + weight_decay * p
-        m = lerp(state[0, c], grad, 1 - beta1)
-        v = state[1, c] * beta2 + (1 - beta2) * grad * grad
-        state[0, c], state[1, c] = m, v
+        p, grad, m, v = adam_moments(theta[c], g[c], state, c, lr, beta1, beta2, weight_decay, decoupled)
         denom = math.sqrt(v / bias_correction2) + eps
         p = p + ((-lr * (1.0 - mu) / (1.0 - mu_product)) * grad) / denom
         theta[c] = p + (((-lr * mu_next) / (1.0 - mu_product * mu_next)) * m) / denom
@@ -261,15 +273,7 @@ def radam(
     if rho_t > 5.0:
         rect = root((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t), t)
     for c in range(2):
-        p, grad = theta[c], g[c]
-        if weight_decay != 0:
-            if decoupled:
-                p = p * (1 - lr * weight_decay)
-            else:
-                grad = grad + weight_decay * p
-        m = lerp(state[0, c], grad, 1 - beta1)
-        v = state[1, c] * beta2 + (1 - beta2) * grad * grad
-        state[0, c], state[1, c] = m, v
+        p, _, m, v = adam_moments(theta[c], g[c], state, c, lr, beta1, beta2, weight_decay, decoupled)
         corrected = m / bias_correction1
         if rho_t > 5.0:
             adaptive_lr = 1 / (math.sqrt(v) + eps) * root(bias_correction2, t)  # torch: reciprocal, then scale

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -238,8 +238,12 @@ def parse_module(name: str, source: str) -> Module:
     return Module(name, tuple(imports), tuple(exports), "\n".join(lines))
 
 
-def module_order(entry: str = ENTRY, root: Path = STATIC) -> list[Module]:
-    """``entry`` and every module it imports, parsed, each after the ones it imports; refuses cycles."""
+def module_order(entry: str = ENTRY, root: Path | Sequence[Path] = STATIC) -> list[Module]:
+    """``entry`` and every module it imports, parsed, each after the ones it imports; refuses cycles.
+
+    ``root`` may be several folders, searched in order for each module (the notebook widget's entry lives
+    in the optirace package, the modules it imports in static/)."""
+    roots = [root] if isinstance(root, Path) else list(root)
     parsed: dict[str, Module] = {}
     order: list[Module] = []
     visiting: list[str] = []
@@ -249,10 +253,10 @@ def module_order(entry: str = ENTRY, root: Path = STATIC) -> list[Module]:
             raise BundleError(f"import cycle: {' → '.join([*visiting[visiting.index(name) :], name])}")
         if name in parsed:
             return
-        path = root / name
-        if not path.is_file():
+        path = next((folder / name for folder in roots if (folder / name).is_file()), None)
+        if path is None:
             importer = f" (imported by {visiting[-1]})" if visiting else ""
-            raise BundleError(f"no module {name} in {root}{importer}")
+            raise BundleError(f"no module {name} in {', '.join(map(str, roots))}{importer}")
         module = parse_module(name, path.read_text(encoding="utf-8"))
         visiting.append(name)
         for dependency, _ in module.imports:
@@ -272,17 +276,27 @@ def module_order(entry: str = ENTRY, root: Path = STATIC) -> list[Module]:
     return order
 
 
-def bundle(entry: str = ENTRY, root: Path = STATIC) -> str:
-    """``entry`` and its imports as one classic script (see the module docstring)."""
-    parts = ["(function () {", '"use strict";']
+def _module_blocks(entry: str, root: Path | Sequence[Path]) -> list[str]:
+    """Each module as ``const __m_x = (function () { …; return { exports }; })();``, in dependency order."""
+    parts = []
     for module in module_order(entry, root):
         parts.append(f"// --- {module.name}")
         parts.append(f"const {variable(module.name)} = (function () {{")
         parts.append(module.body.rstrip("\n"))
         parts.append(f"return {{ {', '.join(module.exports)} }};")
         parts.append("})();")
-    parts.append("})();")
-    return "\n".join(parts) + "\n"
+    return parts
+
+
+def bundle(entry: str = ENTRY, root: Path | Sequence[Path] = STATIC) -> str:
+    """``entry`` and its imports as one classic script (see the module docstring)."""
+    return "\n".join(["(function () {", '"use strict";', *_module_blocks(entry, root), "})();"]) + "\n"
+
+
+def bundle_module(entry: str, root: Path | Sequence[Path] = STATIC) -> str:
+    """``entry`` and its imports as one ES module that imports nothing: its default export is the object of
+    ``entry``'s exports (what anywidget loads: ``export default { render }``)."""
+    return "\n".join([*_module_blocks(entry, root), f"export default {variable(entry)};"]) + "\n"
 
 
 @lru_cache(maxsize=1)

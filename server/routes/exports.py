@@ -29,11 +29,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from core.scene import Scene
-from core.scene_url import SCENE_KEYS, scene_to_query
+from core.scene_url import scene_to_query
 from server.admission import Slots
 from server.render import FORMATS, ExportError, Format, fingerprint, split_query
 from server.responses import GET_ERRORS, NOT_MODIFIED, error_body, error_responses, etag_matches
+from server.schemas import EXPORT_BUDGET, SCENE_QUERY_RULES, rules_text, scene_query_parameters
 from server.settings import get_settings
 
 router = APIRouter(prefix="/export", tags=["exports"])
@@ -204,40 +204,8 @@ def _export_route(fmt: Format) -> Callable[[Request], Awaitable[Response]]:
 
 
 def _parameters(fmt: Format) -> list[dict[str, Any]]:
-    """The query parameters for /docs: the scene's keys, then the format's options."""
-    scene = Scene()
-    described = {
-        "landscape": ("string", "landscape name, e.g. rosenbrock, bowl, saddle", scene.landscape.name),
-        "start": ("string", "start point x,y (default: the landscape's start)", None),
-        "steps": ("integer", "number of optimizer updates", scene.steps),
-        "noise": ("number", "σ of the gradient noise", scene.noise),
-        "seed": ("integer", "seed of the gradient noise", scene.seed),
-        "l1": ("number", "λ1 of the L1 penalty", scene.l1),
-        "l2": ("number", "λ2 of the L2 penalty", scene.l2),
-    }
-    parameters: list[dict[str, Any]] = []
-    for name in SCENE_KEYS:
-        if name == "racer":
-            parameters.append(
-                {
-                    "name": "racer",
-                    "in": "query",
-                    "required": False,
-                    "style": "form",
-                    "explode": True,
-                    "description": "one racer per value, in order: optimizer;key=value;…, e.g. adam;lr=0.1;beta1=0.8;"
-                    "schedule=cosine;label=Adam;color=e69f00 (default: the lecture's four)",
-                    "schema": {"type": "array", "items": {"type": "string"}},
-                }
-            )
-            continue
-        kind, description, default = described[name]
-        schema: dict[str, Any] = {"type": kind}
-        if default is not None:
-            schema["default"] = default
-        parameters.append(
-            {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
-        )
+    """The query parameters for /docs: the scene's keys (as GET /api/race takes them), then the format's options."""
+    parameters = scene_query_parameters()
     for spec in fmt.options:
         if spec.choices:
             schema = {"type": "string", "enum": list(spec.choices), "default": spec.default}
@@ -247,6 +215,11 @@ def _parameters(fmt: Format) -> list[dict[str, Any]]:
             {"name": spec.name, "in": "query", "required": False, "description": spec.help, "schema": schema}
         )
     return parameters
+
+
+def _rules(fmt: Format) -> str:
+    """What the query must also satisfy, beyond its schema (the scene's rules, and the format's own budget)."""
+    return rules_text((*SCENE_QUERY_RULES, *((EXPORT_BUDGET,) if fmt.check else ())))
 
 
 BUSY = {
@@ -271,7 +244,7 @@ for _fmt in FORMATS.values():
         description=f"{_fmt.summary[0].upper()}{_fmt.summary[1:]}. The scene is the page's query string "
         "(landscape, landscape.<param>, start, steps, noise, seed, l1, l2, racer); the options go alongside. "
         "A bad value answers 422 naming the query key and what is allowed. Exports render a few at a time: "
-        "past a short wait for a turn, 503 with Retry-After.",
+        "past a short wait for a turn, 503 with Retry-After.\n\n" + _rules(_fmt),
         response_class=Response,
         responses={
             200: {"content": {_fmt.media_type: {}}, "description": f"the {_fmt.name.upper()} file"},

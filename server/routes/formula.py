@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from core import formula
 from core.landscapes import CUSTOM_PARAMS, CUSTOM_RANGE, LANDSCAPES, FormulaLandscape, Landscape
 from server.responses import POST_ERRORS, error_body, json_reply, ok
-from server.schemas import FormulaCheckReply
+from server.schemas import CUSTOM_LANDSCAPE, FormulaCheckReply, states
 from server.strict import strict_json
 
 router = APIRouter(prefix="/api/landscapes/custom", tags=["landscapes"])
@@ -61,6 +61,7 @@ def checked(entry: Landscape) -> dict[str, Any]:
     summary="Check a formula for the custom landscape",
     responses={**ok(checked(LANDSCAPES["custom"]), FormulaCheckReply), **POST_ERRORS},
 )
+@states(CUSTOM_LANDSCAPE)
 def check(
     request: Annotated[FormulaCheck, Body(examples=[{"f": "(1 - x)^2 + 100*(y - x^2)^2", "x": [-2, 2], "y": [-1, 3]}])],
 ) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Body, Path, Query, Request
@@ -10,13 +10,25 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.contours import contour_data
-from core.formula import MAX_LENGTH as MAX_FORMULA_LENGTH
-from core.landscapes import LANDSCAPES, Landscape, get_landscape
-from core.params import ParamSpec
+from core.landscapes import LANDSCAPES, Landscape, Surface, get_landscape
 from core.scene import MAX_REGULARIZATION, Params
 from server.responses import GET_ERRORS, NOT_FOUND, NOT_MODIFIED, POST_ERRORS, NotFound, cached_json, json_reply, ok
 from server.routes.catalog import landscape_json
-from server.schemas import ContoursReply, EvaluateReply, LandscapeList, LandscapeReply
+from server.schemas import (
+    CUSTOM_LANDSCAPE,
+    EVALUATE_POINTS,
+    NUMBER_PATTERN,
+    PARAMS_OF_PATH_LANDSCAPE,
+    WINDOW_IN_DOMAIN,
+    ContoursReply,
+    EvaluateReply,
+    Exact,
+    LandscapeList,
+    LandscapeReply,
+    any_landscape_params,
+    landscape_query_parameters,
+    states,
+)
 from server.settings import get_settings
 from server.strict import strict_json
 
@@ -53,42 +65,9 @@ class EvaluateRequest(BaseModel):
             Annotated[float, Field(ge=-MAX_COORDINATE, le=MAX_COORDINATE)],
         ]
     ] = Field(min_length=1, max_length=10_000, examples=[[[3.0, 0.5], [0.0, 0.0]]])
-    params: Params = Field(default_factory=dict)
+    params: Annotated[Params, Exact(any_landscape_params())] = Field(default_factory=dict)
     l1: float = Field(0.0, ge=0.0, le=MAX_REGULARIZATION)
     l2: float = Field(0.0, ge=0.0, le=MAX_REGULARIZATION)
-
-
-def _landscape_params_in_query() -> list[dict[str, Any]]:
-    """Every landscape parameter, as the optional query parameter the contours take it in."""
-    owners: dict[str, list[Landscape]] = {}
-    for landscape in LANDSCAPES.values():
-        for spec in landscape.params:
-            owners.setdefault(spec.name, []).append(landscape)
-    return [
-        {
-            "name": name,
-            "in": "query",
-            "required": False,
-            "description": "; ".join(
-                f"{ls.name}: {spec.help}, {spec.allowed()}, default {spec.default}"
-                for ls in landscapes
-                for spec in ls.params
-                if spec.name == name
-            ),
-            "schema": _query_schema(landscapes[0].params, name),
-        }
-        for name, landscapes in owners.items()
-    ]
-
-
-def _query_schema(specs: tuple[ParamSpec, ...], name: str) -> dict[str, Any]:
-    """A number, or for the custom landscape's formula and ranges a string ("x^2 + y^2", "-3,3")."""
-    kind = next(spec.kind for spec in specs if spec.name == name)
-    if kind == "text":
-        return {"type": "string", "maxLength": MAX_FORMULA_LENGTH}
-    if kind == "range":
-        return {"type": "string", "pattern": r"^[^,]+,[^,]+$", "examples": ["-3,3"]}
-    return {"type": "number"}
 
 
 @router.get(
@@ -112,7 +91,9 @@ def one_landscape(name: LandscapeName, request: Request) -> Response:
 
 @router.post(
     "/{name}/evaluate",
-    dependencies=[strict_json(EvaluateRequest)],
+    dependencies=[
+        strict_json(EvaluateRequest, then=lambda body, request: surface_for(request.path_params["name"], body))
+    ],
     summary="Loss and gradient at points",
     responses={
         **ok({"loss": [0.925, 14.203125], "grad": [[0.6, 0.1], [-12.75, 0.0]]}, EvaluateReply),
@@ -120,6 +101,7 @@ def one_landscape(name: LandscapeName, request: Request) -> Response:
         **POST_ERRORS,
     },
 )
+@states(PARAMS_OF_PATH_LANDSCAPE, CUSTOM_LANDSCAPE, EVALUATE_POINTS)
 def evaluate(
     name: LandscapeName,
     request: Annotated[EvaluateRequest, Body(examples=[{"points": [[3.0, 0.5], [0.0, 0.0]], "l2": 0.1}])],
@@ -128,7 +110,7 @@ def evaluate(
     limit = get_settings().max_evaluate_points
     if len(request.points) > limit:
         raise ValueError(f"points must hold at most {limit} points, got {len(request.points)}")
-    surface = landscape_named(name).surface(request.params, l1=request.l1, l2=request.l2)
+    surface = surface_for(name, request)
     with np.errstate(all="ignore"):
         loss, grads = surface.value_and_grad(request.points)
     return json_reply({"loss": _finite(loss.tolist()), "grad": [_finite(g) for g in grads.tolist()]})
@@ -154,8 +136,9 @@ def evaluate(
         **NOT_FOUND,
         **GET_ERRORS,
     },
-    openapi_extra={"parameters": _landscape_params_in_query()},
+    openapi_extra={"parameters": landscape_query_parameters("")},
 )
+@states(PARAMS_OF_PATH_LANDSCAPE, CUSTOM_LANDSCAPE, WINDOW_IN_DOMAIN)
 def contours(
     name: LandscapeName,
     request: Request,
@@ -169,6 +152,7 @@ def contours(
             description="a close-up xmin,xmax,ymin,ymax inside the domain (default: the whole domain)",
             examples=["2.5,3.5,0,1"],
             max_length=200,
+            pattern=f"^{NUMBER_PATTERN},{NUMBER_PATTERN},{NUMBER_PATTERN},{NUMBER_PATTERN}$",
         ),
     ] = None,
 ) -> Response:
@@ -185,6 +169,11 @@ def _window_number(text: str) -> float:
         return float(text)
     except ValueError:
         raise ValueError(f"window must be four numbers xmin,xmax,ymin,ymax, got {text!r}") from None
+
+
+def surface_for(name: str, request: EvaluateRequest) -> Surface:
+    """The landscape of the path with the body's parameters and penalties; 404 or 422 naming what is wrong."""
+    return landscape_named(name).surface(request.params, l1=request.l1, l2=request.l2)
 
 
 def _finite(values: list[float]) -> list[float | None]:

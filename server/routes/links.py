@@ -28,7 +28,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from core.presets import expand_preset
@@ -38,8 +38,21 @@ from server.links import LinkStore, StorageFull, StoreUnavailable, candidate_ids
 from server.qr import PNG_SCALES, TooLong, qr_png, qr_svg
 from server.responses import cached_json, error_body, json_reply, ok
 from server.routes.embed import EMBED_OPTIONS
-from server.schemas import ErrorReply
+from server.schemas import (
+    LINK_SIZE,
+    LINK_TEXT,
+    PAGE_URL_PATTERN,
+    QR_FITS,
+    QR_OWN_PAGE,
+    QUERY_LENGTH,
+    SCENE_QUERY_RULES,
+    SCENE_RULES,
+    ErrorReply,
+    SceneSchema,
+    states,
+)
 from server.settings import get_settings
+from server.strict import check_json
 
 router = APIRouter(tags=["links"])
 
@@ -47,7 +60,6 @@ PAGE_OPTIONS = ("qr", "present")  # display options of the page a short link may
 LINK_EMBED_OPTIONS = EMBED_OPTIONS  # and of the embed (/s/{id}?embed=1&autoplay=1&qr=1)
 _OPTION_VALUE = re.compile(r"^[A-Za-z0-9.]{1,16}$")
 _SHORT_PATH = re.compile(r"^/s/([A-Za-z0-9_-]{8,10})$")
-_SCENE = TypeAdapter(Scene)
 
 
 class LinkReply(BaseModel):
@@ -63,7 +75,7 @@ class LinkSceneReply(BaseModel):
     id: str
     url: str
     query: str
-    scene: Scene = Field(description="the scene, every default written out")
+    scene: SceneSchema = Field(description="the scene, every default written out")
 
 
 # --- errors ---------------------------------------------------------------------------------------------
@@ -220,7 +232,7 @@ async def _scene_of(request: Request) -> Scene:
     body = await request.body()
     if media_type == "application/json" or media_type.endswith("+json"):
         try:
-            return _SCENE.validate_json(body, strict=True)
+            return check_json(Scene, body)
         except ValidationError as error:
             problems = error.errors(include_url=False)
             raise RequestValidationError([{**p, "loc": ("body", *p["loc"])} for p in problems]) from None
@@ -265,6 +277,7 @@ _EXAMPLE_REPLY = {"id": _EXAMPLE_ID, "url": _EXAMPLE_URL, "query": _EXAMPLE_QUER
         }
     },
 )
+@states(*dict.fromkeys((*SCENE_RULES, *SCENE_QUERY_RULES)), LINK_SIZE, LINK_TEXT)
 async def create_link(request: Request) -> Response:
     """The scene (as POST /api/race takes it, or as the page's query string or URL, sent as text/plain) gets a
     short link: ``{"id", "url", "query", "created"}``. The same scene always gets the same id; asking again
@@ -449,6 +462,7 @@ def _page_qr(url: str, request: Request, draw: Any, media_type: str) -> Response
 
 _PAGE_URL = Query(
     min_length=1,
+    pattern=PAGE_URL_PATTERN,
     description="a URL of this server's page (/?<scene>), embed (/embed?<scene>) or short link (/s/<id>); "
     "absolute on this server's origin, or a path",
     examples=["/?landscape=bowl&steps=200"],
@@ -467,6 +481,7 @@ _PAGE_URL = Query(
         **_responses(404, 414, 422),
     },
 )
+@states(QR_OWN_PAGE, QR_FITS, QUERY_LENGTH)
 def page_qr_svg(request: Request, url: Annotated[str, _PAGE_URL]) -> Response:
     """Only this server's own pages: the QR code of any other URL is refused (422 naming ``url``)."""
     return _page_qr(url, request, qr_svg, "image/svg+xml")
@@ -484,6 +499,7 @@ def page_qr_svg(request: Request, url: Annotated[str, _PAGE_URL]) -> Response:
         **_responses(404, 414, 422),
     },
 )
+@states(QR_OWN_PAGE, QR_FITS, QUERY_LENGTH)
 def page_qr_png(
     request: Request,
     url: Annotated[str, _PAGE_URL],

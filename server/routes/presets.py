@@ -25,7 +25,8 @@ from server.responses import (
     json_reply,
     ok,
 )
-from server.routes.race import SCENE_EXAMPLE, SMALL_SCENE, _query_parameters
+from server.routes.race import SCENE_EXAMPLE, SMALL_SCENE
+from server.schemas import SCENE_QUERY_RULES, SCENE_RULES, SceneInput, scene_query_parameters, states
 from server.settings import get_settings
 from server.strict import strict_json
 
@@ -100,8 +101,9 @@ def one_preset(
     summary="A scene given as a query string, as a runnable PyTorch script",
     responses={**ok(script(SMALL_SCENE), None, PYTHON), **NOT_MODIFIED, **GET_ERRORS},
     response_class=Response,
-    openapi_extra={"parameters": _query_parameters()},
+    openapi_extra={"parameters": scene_query_parameters()},
 )
+@states(*SCENE_QUERY_RULES)
 def pytorch_from_query(request: Request) -> Response:
     """The same query as GET /api/race. The script defines the landscape (parameters, l1/l2), the start, the
     noise (NumPy, same seed and order as the race), each racer's torch.optim optimizer and scheduler; after
@@ -131,6 +133,7 @@ def pytorch_from_query(request: Request) -> Response:
         **POST_ERRORS,
     },
 )
-def pytorch(scene: Annotated[Scene, Body(examples=[SCENE_EXAMPLE])]) -> Response:
+@states(*SCENE_RULES)
+def pytorch(scene: Annotated[SceneInput, Body(openapi_examples={"rosenbrock": {"value": SCENE_EXAMPLE}})]) -> Response:
     """The script of GET /api/pytorch for a scene given as JSON, with its file name and query string."""
     return json_reply({"filename": filename(scene), "query": scene_to_query(scene), "script": script(scene)})

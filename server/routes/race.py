@@ -12,7 +12,6 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from core.landscapes import LANDSCAPES
 from core.race import race_frames, run
 from core.scene import Scene
 from core.scene_url import parse_query, scene_json_from_query, scene_to_query
@@ -20,13 +19,23 @@ from core.sweep import sweep
 from server.admission import BUSY_RESPONSES, admission, admitted, racer_steps
 from server.responses import GET_ERRORS, NOT_MODIFIED, POST_ERRORS, cached_json, dumps, json_reply, ok
 from server.schemas import (
+    INTERNALS_SIZE,
+    LR_RANGE_ORDERED,
+    SCENE_QUERY_RULES,
+    SCENE_RULES,
+    SWEEP_SCHEDULES,
+    SWEEP_SIZE,
     ChunkFrame,
     HeaderFrame,
+    RaceInput,
     RaceReply,
     RaceRequest,
+    SceneInput,
     SceneQueryReply,
     SummaryFrame,
     SweepReply,
+    scene_query_parameters,
+    states,
 )
 from server.settings import get_settings
 from server.strict import strict_json
@@ -52,8 +61,8 @@ SCENE_EXAMPLE = {
         },
     ],
 }
-SceneBody = Annotated[Scene, Body(examples=[SCENE_EXAMPLE])]
-RaceBody = Annotated[RaceRequest, Body(examples=[SCENE_EXAMPLE])]
+SceneBody = Annotated[SceneInput, Body(openapi_examples={"rosenbrock": {"value": SCENE_EXAMPLE}})]
+RaceBody = Annotated[RaceInput, Body(openapi_examples={"rosenbrock": {"value": SCENE_EXAMPLE}})]
 # Replies in /docs are real: the example scene, cut to 3 steps.
 SMALL_SCENE = Scene.model_validate({**SCENE_EXAMPLE, "steps": 3})
 Frame = Annotated[HeaderFrame | ChunkFrame | SummaryFrame, Field(discriminator="type")]
@@ -80,74 +89,20 @@ def gzip_flushed(lines: Iterator[bytes]) -> Iterator[bytes]:
     yield compressor.flush()
 
 
-def _query_parameters() -> list[dict[str, Any]]:
-    """GET /api/race's query, documented from the Scene's own schema and the landscape registry."""
-    fields = Scene.model_json_schema()["properties"]
-    scalar = [
-        {
-            "name": key,
-            "in": "query",
-            "required": False,
-            "description": fields[key]["description"],
-            "schema": {k: v for k, v in fields[key].items() if k in ("type", "minimum", "maximum", "default")},
-        }
-        for key in ("steps", "noise", "seed", "l1", "l2")
-    ]
-    landscape_params = sorted({f"landscape.{spec.name}" for ls in LANDSCAPES.values() for spec in ls.params})
-    return [
-        {
-            "name": "landscape",
-            "in": "query",
-            "required": False,
-            "description": "the landscape's name",
-            "schema": {"type": "string", "enum": list(LANDSCAPES), "default": Scene().landscape.name},
-        },
-        *[
-            {
-                "name": key,
-                "in": "query",
-                "required": False,
-                "description": "a landscape parameter",
-                "schema": {"type": "number"},
-            }
-            for key in landscape_params
-        ],
-        {
-            "name": "start",
-            "in": "query",
-            "required": False,
-            "description": "x,y inside the landscape's domain; default: the landscape's start",
-            "schema": {"type": "string", "pattern": r"^-?[0-9.]+(e-?[0-9]+)?,-?[0-9.]+(e-?[0-9]+)?$"},
-            "example": "-1.5,2",
-        },
-        *scalar,
-        {
-            "name": "racer",
-            "in": "query",
-            "required": False,
-            "style": "form",
-            "explode": True,
-            "description": "one racer per racer=, in order: the optimizer, then ;key=value pairs: hyperparameters, "
-            "schedule, schedule.<param>, label, color (hex, # optional); lists comma-separated. "
-            "Default: the lecture's four (SGD, Momentum, RMSProp, Adam)",
-            "schema": {"type": "array", "items": {"type": "string"}, "maxItems": 16},
-            "example": ["sgd;lr=0.001", "adam;lr=0.05;beta1=0.9;schedule=cosine;schedule.T_max=500"],
-        },
-        {
-            "name": "internals",
-            "in": "query",
-            "required": False,
-            "description": "1: add each update's gradient, step and optimizer state (torch's names) to every racer",
-            "schema": {"type": "string", "enum": ["0", "1", "true", "false"], "default": "0"},
-        },
-    ]
+INTERNALS_QUERY = {
+    "name": "internals",
+    "in": "query",
+    "required": False,
+    "description": "1: add each update's gradient, step and optimizer state (torch's names) to every racer",
+    "schema": {"type": "string", "enum": ["0", "1", "true", "false"], "default": "0"},
+}
 
 
 class SweepRequest(BaseModel):
     """A scene whose racers are each re-run at ``count`` log-spaced learning rates."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    scene: Scene = Field(default_factory=Scene)
+    scene: SceneInput = Field(default_factory=Scene)
     lr_min: float = Field(1e-4, gt=0.0, le=1e6)
     lr_max: float = Field(10.0, gt=0.0, le=1e6)
     count: int = Field(32, ge=2, le=256)
@@ -161,6 +116,7 @@ class SweepRequest(BaseModel):
     dependencies=[strict_json(RaceRequest)],
 )
 @admitted(lambda scene, **_: racer_steps(scene))
+@states(*SCENE_RULES, INTERNALS_SIZE)
 def race(scene: RaceBody) -> Response:
     """Every racer's path (start included), loss, learning rates, status, arrival and divergence steps.
 
@@ -173,8 +129,9 @@ def race(scene: RaceBody) -> Response:
     "/race",
     summary="Run a race given as a query string",
     responses={**ok(run(SMALL_SCENE), RaceReply), **NOT_MODIFIED, **GET_ERRORS, **BUSY_RESPONSES},
-    openapi_extra={"parameters": _query_parameters()},
+    openapi_extra={"parameters": [*scene_query_parameters(), INTERNALS_QUERY]},
 )
+@states(*SCENE_QUERY_RULES, INTERNALS_SIZE)
 async def race_from_query(request: Request) -> Response:
     """The scene in the page's URL form, e.g.
     ``?landscape=bowl&landscape.condition=50&steps=400&racer=sgd;lr=0.01&racer=adam;lr=0.1;schedule=cosine``;
@@ -218,6 +175,7 @@ def internals_flag(pairs: list[tuple[str, str]]) -> bool:
     },
 )
 @admitted(lambda scene, **_: racer_steps(scene))
+@states(*SCENE_RULES, INTERNALS_SIZE)
 def race_stream(scene: RaceBody, request: Request) -> NDJSONResponse:
     """One JSON object per line: a header (the filled scene), chunks of steps as they are computed, a summary.
 
@@ -261,6 +219,7 @@ def accepts_gzip(accept_encoding: str) -> bool:
         **POST_ERRORS,
     },
 )
+@states(*SCENE_RULES)
 def scene_query(scene: SceneBody) -> Response:
     """The readable query string of a scene (for links, /embed and exports) and the filled scene."""
     return json_reply({"query": scene_to_query(scene), "scene": scene.filled().model_dump(mode="json")})
@@ -273,12 +232,18 @@ def scene_query(scene: SceneBody) -> Response:
     responses={**ok(sweep(SMALL_SCENE, 1e-3, 1.0, 4), SweepReply), **POST_ERRORS, **BUSY_RESPONSES},
 )
 @admitted(lambda request: len(request.scene.racers) * request.count * sweep_steps(request))
+@states(*SCENE_RULES, LR_RANGE_ORDERED, SWEEP_SIZE, SWEEP_SCHEDULES)
 def lr_sweep(request: Annotated[SweepRequest, Body(examples=[{"scene": SCENE_EXAMPLE, "count": 16}])]) -> Response:
     """Final loss gap and arrival step at ``count`` learning rates from lr_min to lr_max (log-spaced)."""
+    return json_reply(sweep_reply(request))
+
+
+def sweep_reply(request: SweepRequest) -> dict[str, Any]:
+    """The sweep a request asks for (its steps, or the scene's, at most 2000); ValueError naming a bad field."""
     scene = request.scene
     if sweep_steps(request) != scene.steps:
         scene = scene.model_copy(update={"steps": sweep_steps(request)})
-    return json_reply(sweep(scene, request.lr_min, request.lr_max, request.count))
+    return sweep(scene, request.lr_min, request.lr_max, request.count)
 
 
 def sweep_steps(request: SweepRequest) -> int:
