@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import chain
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from core.hypermap import (
@@ -18,29 +19,62 @@ from core.hypermap import (
     SCALES,
     Axis,
     default_y,
+    grid_axis,
     hypermap,
     map_frames,
+    numeric_axes,
 )
+from core.optimizers import OPTIMIZERS
 from core.scene import Scene
 from core.scene_url import parse_query, scene_json_from_query
+from core.schedules import SCHEDULES
 from core.tune import BETA1_VALUES, OBJECTIVES, tune
 from server.admission import BUSY_RESPONSES, admission, admitted
 from server.responses import GET_ERRORS, NOT_MODIFIED, POST_ERRORS, cached_json, json_reply, ok
 from server.routes.race import SCENE_EXAMPLE, NDJSONResponse, accepts_gzip, gzip_flushed, ndjson
-from server.schemas import RaceReply, _Reply
+from server.schemas import (
+    LR_RANGE_ORDERED,
+    MAP_AXES,
+    MAP_QUERY_AXIS,
+    MAP_RACER,
+    MAP_SIZE,
+    SCENE_QUERY_RULES,
+    SCENE_RULES,
+    TUNE_SIZE,
+    RaceReply,
+    SceneInput,
+    SceneSchema,
+    _Reply,
+    exact,
+    scene_query_parameters,
+    states,
+)
 from server.strict import strict_json
 
 router = APIRouter(prefix="/api", tags=["maps"])
 
 # A stream's frame holds about this many cells (whole rows), so a big map arrives in a dozen pieces.
 CELLS_PER_FRAME = 1024
+# Every name an axis may take, for some racer: the optimizers' numeric hyperparameters, then ``schedule.<param>``
+# for the schedules' (which of them a map takes depends on its racer: a rule, MAP_AXES).
+AXIS_NAMES = tuple(
+    dict.fromkeys(
+        [p.name for spec in OPTIMIZERS.values() for p in spec.params if p.kind in ("float", "int")]
+        + [f"schedule.{p.name}" for spec in SCHEDULES.values() for p in spec.params if p.kind in ("float", "int")]
+    )
+)
 
 
 class MapAxis(BaseModel):
     """One axis of a map: a numeric hyperparameter of the racer (``lr``, ``beta1``, ``schedule.gamma``, …)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    name: str = Field(max_length=64, examples=["lr"])
+    # documented (and held by server.strict) as one of AXIS_NAMES; read as text, so that a name no racer has is
+    # refused by MapRequest's check with the chosen racer's own names
+    name: Annotated[str, exact(Literal[AXIS_NAMES])] = Field(  # type: ignore[valid-type]
+        description="a numeric hyperparameter of the racer's optimizer, or schedule.<param> of its schedule",
+        examples=["lr"],
+    )
     min: float | None = Field(None, description="default: the spec's slider minimum")
     max: float | None = Field(None, description="default: the spec's slider maximum")
     count: int = Field(DEFAULT_COUNT, ge=2, le=MAX_AXIS, description=f"cells along this axis, at most {MAX_AXIS}")
@@ -56,11 +90,22 @@ class MapRequest(BaseModel):
     """A 2D map of one racer: every cell a full race from the scene's start with two hyperparameters replaced."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    scene: Scene = Field(default_factory=Scene)
+    scene: SceneInput = Field(default_factory=Scene)
     racer: int = Field(0, ge=0, le=15, description="index of the racer in scene.racers")
     x: MapAxis = Field(default_factory=lambda: MapAxis(name="lr"))
     y: MapAxis | None = Field(None, description="default: the racer's first numeric hyperparameter after lr")
     metric: Literal[METRICS] = Field("final_gap", description="what the cells' colours show")  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _axes_of_the_racer(self) -> MapRequest:
+        """An axis no racer has: core's message, naming the chosen racer's hyperparameters (the rest: core.hypermap)."""
+        if self.racer < len(self.scene.racers):
+            specs = numeric_axes(self.scene, self.racer)
+            owner = self.scene.racers[self.racer].optimizer
+            for field, axis in (("map.x", self.x), ("map.y", self.y)):
+                if axis is not None and axis.name not in specs:
+                    grid_axis(axis.axis(), field, specs, owner, self.scene.steps)  # raises, naming the field
+        return self
 
     def work(self) -> int:
         """What the map costs the admission control (server/admission.py): cells × steps, in racer-steps."""
@@ -120,7 +165,7 @@ class MapHeaderFields(_Reply):
     x: MapAxisReply
     y: MapAxisReply
     current: MapCurrent
-    scene: Scene = Field(description="the scene with every default written out")
+    scene: SceneSchema = Field(description="the scene with every default written out")
 
 
 class MapGrids(_Reply):
@@ -191,7 +236,7 @@ class TuneReply(_Reply):
     objective: TuneObjective
     search: TuneSearch
     racers: list[TunedRacer]
-    scene: Scene = Field(description="the tuned scene, every default written out")
+    scene: SceneSchema = Field(description="the tuned scene, every default written out")
     race: RaceReply
 
 
@@ -210,6 +255,18 @@ SMALL_MAP = MapRequest.model_validate(
     }
 )
 MapBody = Annotated[MapRequest, Body(examples=[MAP_EXAMPLE])]
+MAP_RULES = (*SCENE_RULES, MAP_RACER, MAP_AXES, MAP_SIZE)
+
+
+def described(text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The operation's description as its docstring (``@states`` above it appends the rules it lists)."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        function.__doc__ = text
+        return function
+
+    return decorate
+
 
 MAP_DESCRIPTION = f"""Per cell: status (arrived, running, diverged, invalid), final loss gap f(θ_T) − f* (null where
 diverged), arrival step, divergence step; grids are lists of rows, ``grid[j][i]`` at x.values[i], y.values[j].
@@ -223,10 +280,11 @@ cells × steps ≤ {MAX_RACER_STEPS:,}."""
     "/map",
     dependencies=[strict_json(MapRequest)],
     summary="A 2D hyperparameter map of one racer",
-    description=MAP_DESCRIPTION,
     responses={**ok(hypermap(*SMALL_MAP.args()), MapReply), **POST_ERRORS, **BUSY_RESPONSES},
 )
 @admitted(lambda request, **_: request.work())
+@states(*MAP_RULES)
+@described(MAP_DESCRIPTION)
 def hyper_map(request: MapBody) -> Response:
     return json_reply(hypermap(*request.args()))
 
@@ -272,13 +330,44 @@ def map_request_from_query(query: str) -> MapRequest:
         raise ValueError(f"{key}: {problem['msg']}, got {problem.get('input')!r}") from None
 
 
+def map_query_parameters() -> list[dict[str, Any]]:
+    """``map.racer``, ``map.metric``, ``map.x``, ``map.x.min`` … as OpenAPI query parameters (from MapRequest)."""
+    request = MapRequest.model_json_schema()
+    axis = request["$defs"]["MapAxis"]["properties"]
+
+    def parameter(name: str, field: dict[str, Any]) -> dict[str, Any]:
+        schema = {k: v for k, v in field.items() if k in ("type", "enum", "minimum", "maximum", "default")}
+        if "anyOf" in field:  # optional: the one non-null type
+            schema.update(next(part for part in field["anyOf"] if part.get("type") != "null"))
+        if "const" in schema:
+            schema["enum"] = [schema.pop("const")]
+        return {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": field.get("description", ""),
+            "schema": schema,
+        }
+
+    fields = request["properties"]
+    parameters = [parameter("map.racer", fields["racer"]), parameter("map.metric", fields["metric"])]
+    for a, words in (("x", "default: lr"), ("y", "default: the racer's first numeric hyperparameter after lr")):
+        named = parameter(f"map.{a}", axis["name"])
+        parameters.append({**named, "description": f"{named['description']}; {words}"})
+        parameters += [parameter(f"map.{a}.{key}", axis[key]) for key in ("min", "max", "count", "scale")]
+    return parameters
+
+
 @router.get(
     "/map",
     summary="A 2D hyperparameter map, given as a query string",
-    description="The scene in the page's URL form plus map.racer, map.x=<name>, map.x.min, map.x.max, "
-    "map.x.count, map.x.scale, the same for map.y, and map.metric; the same meaning as POST /api/map. "
-    + MAP_DESCRIPTION,
     responses={**ok(hypermap(*SMALL_MAP.args()), MapReply), **NOT_MODIFIED, **GET_ERRORS, **BUSY_RESPONSES},
+    openapi_extra={"parameters": [*scene_query_parameters(), *map_query_parameters()]},
+)
+@states(*SCENE_QUERY_RULES, MAP_RACER, MAP_AXES, MAP_SIZE, MAP_QUERY_AXIS)
+@described(
+    "The scene in the page's URL form plus map.racer, map.x=<name>, map.x.min, map.x.max, map.x.count, "
+    "map.x.scale, the same for map.y, and map.metric; the same meaning as POST /api/map. " + MAP_DESCRIPTION
 )
 async def hyper_map_from_query(request: Request) -> Response:
     asked = map_request_from_query(str(request.url.query))
@@ -291,9 +380,6 @@ async def hyper_map_from_query(request: Request) -> Response:
     dependencies=[strict_json(MapRequest)],
     summary="A 2D hyperparameter map as an NDJSON stream",
     response_class=NDJSONResponse,
-    description="One JSON object a line: a header (axes and their values, the racer's setting, the filled scene), "
-    "then rows of cells as their races finish, then a summary (counts, best cell, why cells are invalid). "
-    "Errors come as a 422 before the stream starts. " + MAP_DESCRIPTION,
     responses={
         200: {
             "description": "NDJSON, one frame a line: a header, rows of cells as their races finish, a summary",
@@ -309,6 +395,12 @@ async def hyper_map_from_query(request: Request) -> Response:
     },
 )
 @admitted(lambda request, **_: request.work())
+@states(*MAP_RULES)
+@described(
+    "One JSON object a line: a header (axes and their values, the racer's setting, the filled scene), "
+    "then rows of cells as their races finish, then a summary (counts, best cell, why cells are invalid). "
+    "Errors come as a 422 before the stream starts. " + MAP_DESCRIPTION
+)
 def hyper_map_stream(request: MapBody, http: Request) -> NDJSONResponse:
     scene, racer, x, y, metric = request.args()
     frames = map_frames(scene, racer, x, y, metric, rows_per_frame=max(1, CELLS_PER_FRAME // x.count))
@@ -323,7 +415,7 @@ class TuneRequest(BaseModel):
     """A fair race: every racer's learning rate searched on this landscape and start."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    scene: Scene = Field(default_factory=Scene)
+    scene: SceneInput = Field(default_factory=Scene)
     lr_min: float = Field(1e-5, gt=0.0, le=1e6)
     lr_max: float = Field(10.0, gt=0.0, le=1e6)
     count: int = Field(25, ge=3, le=64, description="log-spaced lrs of the first round")
@@ -355,6 +447,7 @@ SMALL_TUNE = {**TUNE_EXAMPLE, "scene": {**SCENE_EXAMPLE, "steps": 3}, "count": 3
     },
 )
 @admitted(lambda request, **_: tune_work(request))
+@states(*SCENE_RULES, LR_RANGE_ORDERED, TUNE_SIZE)
 def tune_race(request: Annotated[TuneRequest, Body(examples=[TUNE_EXAMPLE])]) -> Response:
     """A log grid of lrs per racer, then a finer grid around the best; optionally beta1 too. Returns the
     objective, each racer's values before and after, and the race with the tuned values."""

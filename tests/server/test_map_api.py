@@ -31,6 +31,13 @@ ADAM_ON_ROSENBROCK = {
 }
 
 
+# A typed formula (landscape custom): a tilted, wavy valley on its own domain.
+CUSTOM_VALLEY = {
+    "name": "custom",
+    "params": {"f": "(x - 1)^2 + 8*(y - 0.5*x)^2 + 0.3*sin(3*x)", "x": [-3, 3], "y": [-2, 2]},
+}
+
+
 def post_map(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
     response = client.post("/api/map", json=body)
     assert response.status_code == 200, response.text
@@ -60,8 +67,14 @@ def single_race(client: TestClient, body: dict[str, Any], values: dict[str, floa
             "x": {"name": "lr", "min": 1e-3, "max": 10.0, "count": 9},
             "y": {"name": "momentum", "min": 0.0, "max": 0.99, "count": 8},
         },
+        {
+            "scene": {"landscape": CUSTOM_VALLEY, "steps": 300, "racers": [{"optimizer": "rmsprop"}]},
+            "racer": 0,
+            "x": {"name": "lr", "min": 1e-3, "max": 3.0, "count": 9},
+            "y": {"name": "alpha", "min": 0.5, "max": 0.999, "count": 7, "scale": "one_minus_log"},
+        },
     ],
-    ids=["adam-rosenbrock", "momentum-bowl"],
+    ids=["adam-rosenbrock", "momentum-bowl", "rmsprop-custom-formula"],
 )
 def test_random_cells_equal_the_single_race_exactly(client: TestClient, body: dict[str, Any]) -> None:
     result = post_map(client, body)
@@ -207,6 +220,19 @@ def test_tune_returns_the_tuned_values_and_the_race_with_them(client: TestClient
     alone = client.post("/api/race", json=result["scene"])
     assert strict_json(alone.content) == result["race"]
     assert all(r["status"] == "arrived" for r in result["race"]["racers"])
+
+
+def test_tune_works_on_a_typed_formula(client: TestClient) -> None:
+    scene = {"landscape": CUSTOM_VALLEY, "start": [-2.5, 1.5], "steps": 300}  # the lecture's four
+    response = client.post("/api/tune", json={"scene": scene, "count": 8, "refine": 3, "beta1": True})
+    assert response.status_code == 200, response.text
+    result = strict_json(response.content)
+    assert result["scene"]["landscape"]["params"]["f"] == CUSTOM_VALLEY["params"]["f"]
+    adam = next(r for r in result["racers"] if r["optimizer"] == "adam")
+    assert set(adam["tuned"]) == {"lr", "beta1"} and adam["tuned"]["beta1"] in result["search"]["beta1"]
+    assert all(r["found"] and r["status"] != "diverged" for r in result["racers"])
+    alone = client.post("/api/race", json=result["scene"])
+    assert strict_json(alone.content) == result["race"]
 
 
 def test_tune_refuses_an_unknown_objective(client: TestClient) -> None:
