@@ -209,8 +209,10 @@ async function setVectors(on) {
   vectors.setRace(player.race);
   new ResizeObserver(() => player.resize()).observe(vectors.element); // its legend's height moves the map's
 }
-/** With the vectors on, presenter mode's map leaves room for the tools under it and their legend, so both stay on screen. */
+/** With the vectors on, presenter mode's map on a phone leaves room for the tools under it and their legend, so both stay
+ * on screen. */
 function insideHeight() {
+  if (innerWidth >= 760) return 0; // a projector: the legend stands beside the map (page.css), not under it
   const legend = document.querySelector(".vectors-legend");
   return legend ? $("vectors").parentElement.offsetHeight + legend.offsetHeight + 12 : 0;
 }

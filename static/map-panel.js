@@ -126,15 +126,19 @@ function hatch(ctx, background) {
 }
 
 /** Where the plot sits in a canvas of width × height (CSS px) at a font size. */
-function layout(width, height, fontSize) {
-  const left = Math.round(fontSize * 4.6);
+/** The cells' box: room on the left for the y tick labels (`labelWidth`, the widest) and the rotated axis name. */
+function layout(width, height, fontSize, labelWidth = fontSize * 2.6) {
+  const left = Math.round(Math.max(fontSize * 4.6, labelWidth + fontSize * 1.6 + 10));
   const bottom = Math.round(fontSize * 3.2);
   return { left, top: Math.round(fontSize * 0.6), width: width - left - Math.round(fontSize * 0.8), height: height - bottom - Math.round(fontSize * 0.6) };
 }
 
 /** The map drawn on a 2D context: cells, axes with their names, and the racer's marker. */
 function paint(ctx, width, height, map, metric, theme, fontSize) {
-  const box = layout(width, height, fontSize);
+  ctx.font = `${fontSize}px ${theme.font}`;
+  const rows = layout(width, height, fontSize).height; // the box's height does not depend on its left edge
+  const yTicks = axisTicks(map.y, Math.max(2, Math.floor(rows / (fontSize * 2.2))));
+  const box = layout(width, height, fontSize, Math.max(0, ...yTicks.map(([, label]) => ctx.measureText(label).width)));
   const nx = map.x.count;
   const ny = map.y.count;
   const { colours } = shade(map, metric);
@@ -184,7 +188,7 @@ function paint(ctx, width, height, map, metric, theme, fontSize) {
   }
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  for (const [v, label] of axisTicks(map.y, Math.max(2, Math.floor(box.height / (fontSize * 2.2))))) {
+  for (const [v, label] of yTicks) {
     const y = px(map.y, v, box.top + box.height, -box.height);
     ctx.moveTo(box.left, y); ctx.lineTo(box.left - 4, y);
     ctx.fillText(label, box.left - 6, y);
@@ -198,7 +202,8 @@ function paint(ctx, width, height, map, metric, theme, fontSize) {
   ctx.translate(fontSize * 0.9, box.top + box.height / 2);
   ctx.rotate(-Math.PI / 2);
   ctx.textBaseline = "middle";
-  ctx.fillText(`${map.y.name}${map.y.scale === "linear" ? "" : map.y.scale === "log" ? " (log)" : " (1 − value, log)"}`, 0, 0);
+  const yName = `${map.y.name}${map.y.scale === "linear" ? "" : map.y.scale === "log" ? " (log)" : " (1 − value, log)"}`;
+  ctx.fillText(ctx.measureText(yName).width <= box.height ? yName : map.y.name, 0, 0); // a short map: the name alone
   ctx.restore();
   // the racer's own setting
   const fx = fraction(map.x, map.current.x);
@@ -208,7 +213,7 @@ function paint(ctx, width, height, map, metric, theme, fontSize) {
   const my = px(map.y, map.current.y, box.top + box.height, -box.height);
   const clampX = Math.min(box.left + box.width, Math.max(box.left, mx));
   const clampY = Math.min(box.top + box.height, Math.max(box.top, my));
-  const r = Math.max(6, fontSize * 0.55);
+  const r = Math.max(7, fontSize * 0.7); // a ring the back row finds: 17 px at presenter size
   ctx.lineWidth = 4;
   ctx.strokeStyle = "#ffffff";
   ctx.beginPath(); ctx.arc(clampX, clampY, r, 0, 2 * Math.PI); ctx.stroke();
@@ -227,7 +232,8 @@ function mapSvg(map, metric, theme, title) {
   const width = 900;
   const height = 820;
   const fontSize = 16;
-  const box = layout(width, height - 70, fontSize);
+  const yTicks = axisTicks(map.y, 8);
+  const box = layout(width, height - 70, fontSize, Math.max(...yTicks.map(([, label]) => label.length)) * fontSize * 0.6);
   const nx = map.x.count;
   const ny = map.y.count;
   const { colours, lo, hi, log, clipped } = shade(map, metric);
@@ -260,7 +266,7 @@ function mapSvg(map, metric, theme, title) {
     const x = px(map.x, v, box.left, box.width).toFixed(1);
     out.push(`<line x1="${x}" x2="${x}" y1="${box.top + box.height}" y2="${box.top + box.height + 5}" stroke="#444"/><text x="${x}" y="${box.top + box.height + 20}" text-anchor="middle">${esc(label)}</text>`);
   }
-  for (const [v, label] of axisTicks(map.y, 8)) {
+  for (const [v, label] of yTicks) {
     const y = px(map.y, v, box.top + box.height, -box.height).toFixed(1);
     out.push(`<line x1="${box.left - 5}" x2="${box.left}" y1="${y}" y2="${y}" stroke="#444"/><text x="${box.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${esc(label)}</text>`);
   }

@@ -186,6 +186,13 @@ def test_presenter_mode_shows_the_map_and_the_sweep_in_big_type(page: Page) -> N
     assert status_px >= 24  # the projector's type, as the rest of presenter mode
     canvas = page.locator(".map-canvas").bounding_box()
     assert canvas["width"] >= 500 and canvas["x"] + canvas["width"] <= 1920
+    assert canvas["height"] >= 300  # the map takes the column's height: the leaderboard and charts make room
+    for part in (".map-canvas", ".map-legend", ".map-status", "#sweep-panel > summary"):  # one screen, no scrolling
+        box = page.locator(part).bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 1080, part
+    assert page.evaluate("document.documentElement.scrollHeight") <= 1080
+    results = page.locator(".results")
+    assert results.evaluate("(e) => e.scrollHeight - e.clientHeight") <= 1
     before = page.locator(".map-canvas").get_attribute("data-marker")
     page.mouse.click(*cell_centre(page, 2, 2))
     expect(page.locator(".map-canvas")).not_to_have_attribute("data-marker", before)
