@@ -65,7 +65,7 @@ MAX_INTERNALS = (
 )
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, nogil=True)
 def advance(
     kind: int,
     p: FloatArray,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -51,13 +52,35 @@ every schedule its `torch.optim.lr_scheduler` namesake. The same **scene** drive
 SWITCH_INTERVAL_SECONDS = 0.001
 
 
+# A young generation of 50 000 objects instead of 700: building a 16 × 20 000 race's lists (about a million
+# objects) otherwise runs hundreds of collections that, between them, held the GIL for 26-56 ms at a time.
+GC_THRESHOLDS = (50_000, 10, 10)
+
+
+def warm_up_and_freeze() -> None:
+    """Warm the race engine, then move every object alive now (numba, sympy, NumPy, the app: about 230 000)
+    out of the garbage collector's reach with ``gc.freeze``.
+
+    Those objects live as long as the worker, but a full collection would walk all of them each time: about
+    90 ms in which no request, not even /healthz, is answered (measured: ``gc.collect()`` after importing the
+    app, 91-104 ms; after ``gc.freeze()``, under 0.01 ms). Frozen objects are still freed by reference
+    counting; only cycles among them would stay, and these modules' objects are not garbage. Then collect
+    the young generation less often (``GC_THRESHOLDS``).
+    """
+    warm_up()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """A worker starting: hand the GIL round faster, so the event loop is never long behind the races; warm
     the race engine (compiled, or loaded from the on-disk cache: about a second) off the event loop, so
-    /healthz answers at once and /readyz says ready when it is done."""
+    /healthz answers at once and /readyz says ready when it is done; then freeze what start-up made
+    (``warm_up_and_freeze``)."""
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    threading.Thread(target=warm_up, name="engine-warm-up", daemon=True).start()
+    threading.Thread(target=warm_up_and_freeze, name="engine-warm-up", daemon=True).start()
     yield
 
 
