@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from playwright.sync_api import Page, expect
 
@@ -196,3 +196,16 @@ def test_presenter_mode_shows_the_map_and_the_sweep_in_big_type(page: Page) -> N
     before = page.locator(".map-canvas").get_attribute("data-marker")
     page.mouse.click(*cell_centre(page, 2, 2))
     expect(page.locator(".map-canvas")).not_to_have_attribute("data-marker", before)
+
+
+def test_the_map_of_a_typed_formula_races_a_clicked_cell(page: Page) -> None:
+    formula = "(x - 1)^2 + 8*(y - 0.5*x)^2 + 0.3*sin(3*x)"
+    open_scene(page, f"landscape=custom&landscape.f={quote(formula)}&steps=150&racer=adam;lr=0.1;beta1=0.9")
+    open_map(page)
+    expect(page.locator("[data-role=y]")).to_have_value("beta1")
+    expect(page.locator("[data-role=status]")).to_contain_text("Adam on 32 × 32 full races of 150 steps")
+    before = page.locator(".map-canvas").get_attribute("data-marker")
+    page.mouse.click(*cell_centre(page, 20, 3))
+    expect(page.locator(".map-canvas")).not_to_have_attribute("data-marker", before)
+    assert racer_params(page, 0)["lr"] != "0.1"  # the cell's lr and beta1 race now, on the same formula
+    assert "landscape.f=" in page.url
