@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from typing import Any
 
 import pytest
 
-from core.hypermap import MAX_RACER_STEPS, Axis, hypermap, map_frames, numeric_axes
+from core.hypermap import (
+    MAX_RACER_STEPS,
+    PARALLEL_MIN,
+    Axis,
+    Outcome,
+    hypermap,
+    map_frames,
+    numeric_axes,
+    plan_map,
+    race_outcome,
+)
 from core.race import run
 from core.scene import Scene
 from core.tune import tune
@@ -230,3 +241,23 @@ def test_tune_with_beta1_tunes_it_only_where_the_optimizer_has_one() -> None:
 def test_bad_tunes_are_refused(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         tune(scene_of({"name": "bowl"}, {"optimizer": "sgd"}, steps=10), **options)
+
+
+def test_a_big_map_races_in_two_threads_exactly_as_in_one() -> None:
+    """From PARALLEL_MIN cells on, two halves race in two threads; noise included, every cell is the one race's."""
+    scene = Scene.model_validate(
+        {"landscape": {"name": "rosenbrock"}, "steps": 150, "noise": 0.5, "seed": 4, "racers": [{"optimizer": "adam"}]}
+    )
+    plan = plan_map(scene, 0, Axis("lr", 1e-3, 10.0, 24), Axis("beta1", 0.0, 0.99, 24))
+    assert len(plan.entrants) >= PARALLEL_MIN
+
+    def cells(outcome: Outcome) -> list[tuple[Any, ...]]:
+        finals = [None if math.isnan(loss) else loss for loss in outcome.final_loss]
+        return list(zip(finals, outcome.arrived_at, outcome.diverged_at, strict=True))
+
+    one, two = (cells(race_outcome(plan.scene, plan.entrants, threads=n)) for n in (1, 2))
+    assert two == one
+    assert {status is not None for _, _, status in one} == {True, False}  # some diverged, some did not
+    j, i = 17, 5  # and a cell of the second half is its single race
+    single = alone(scene, 0, {"lr": plan.x.values[i], "beta1": plan.y.values[j]})
+    assert two[j * 24 + i][1:] == (single["arrived_at"], single["diverged_at"])
