@@ -416,8 +416,8 @@ class TuneRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     scene: SceneInput = Field(default_factory=Scene)
-    lr_min: float = Field(1e-5, gt=0.0, le=1e6)
-    lr_max: float = Field(10.0, gt=0.0, le=1e6)
+    lr_min: float = Field(1e-5, gt=0.0, le=1e6, description="the lowest lr of the first round")
+    lr_max: float = Field(10.0, gt=0.0, le=1e6, description="the highest lr of the first round")
     count: int = Field(25, ge=3, le=64, description="log-spaced lrs of the first round")
     refine: int = Field(9, ge=0, le=32, description="log-spaced lrs between the best one's neighbours (0: none)")
     beta1: bool = Field(False, description=f"also search beta1 in {list(BETA1_VALUES)} where the optimizer has one")
@@ -453,3 +453,76 @@ def tune_race(request: Annotated[TuneRequest, Body(examples=[TUNE_EXAMPLE])]) ->
     objective, each racer's values before and after, and the race with the tuned values."""
     options = request.model_dump(exclude={"scene"})
     return json_reply(tune(request.scene, **options))
+
+
+TUNE_QUERY_KEYS = tuple(f"tune.{name}" for name in ("lr_min", "lr_max", "count", "refine", "beta1", "objective"))
+_FLAGS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def tune_request_from_query(query: str) -> TuneRequest:
+    """The page's scene query plus ``tune.lr_min``, ``tune.lr_max``, ``tune.count``, ``tune.refine``,
+    ``tune.beta1`` (1/true/0/false) and ``tune.objective``, as a TuneRequest."""
+    pairs = parse_query(query)
+    try:
+        scene = scene_json_from_query(pairs, ignore=TUNE_QUERY_KEYS)
+    except ValueError as error:
+        if "unknown query key" in str(error):
+            raise ValueError(f"{error}, {', '.join(TUNE_QUERY_KEYS)}") from None
+        raise
+    body: dict[str, Any] = {"scene": scene}
+    for key, value in pairs:
+        if key not in TUNE_QUERY_KEYS:
+            continue
+        name = key.removeprefix("tune.")
+        if name in body:
+            raise ValueError(f"{key} must be given at most once")
+        if name == "beta1":
+            if value.lower() not in _FLAGS:
+                raise ValueError(f"tune.beta1 must be 1, true, 0 or false, got {value!r}")
+            body[name] = _FLAGS[value.lower()]
+        else:
+            body[name] = value
+    try:
+        return TuneRequest.model_validate(body)  # lax: the query's strings become numbers, checked against the limits
+    except ValidationError as error:
+        problem = error.errors(include_url=False)[0]
+        where = [str(part) for part in problem["loc"]]
+        key = ".".join(where[1:]) if where[0] == "scene" else "tune." + ".".join(where)
+        raise ValueError(f"{key}: {problem['msg']}, got {problem.get('input')!r}") from None
+
+
+def tune_query_parameters() -> list[dict[str, Any]]:
+    """``tune.lr_min`` … ``tune.objective`` as OpenAPI query parameters (from TuneRequest's fields)."""
+    fields = TuneRequest.model_json_schema()["properties"]
+    parameters = []
+    for key in TUNE_QUERY_KEYS:
+        field = fields[key.removeprefix("tune.")]
+        if key == "tune.beta1":
+            schema: dict[str, Any] = {"type": "string", "enum": list(_FLAGS), "default": "0"}
+        else:
+            schema = {k: v for k, v in field.items() if k in ("type", "enum", "minimum", "maximum", "default")}
+            schema.update({"exclusiveMinimum": field["exclusiveMinimum"]} if "exclusiveMinimum" in field else {})
+        words = field.get("description", "")
+        parameters.append({"name": key, "in": "query", "required": False, "description": words, "schema": schema})
+    return parameters
+
+
+@router.get(
+    "/tune",
+    summary="A fair race, given as a query string",
+    responses={
+        **ok(tune(TuneRequest.model_validate(SMALL_TUNE).scene, count=3, refine=2), TuneReply),
+        **NOT_MODIFIED,
+        **GET_ERRORS,
+        **BUSY_RESPONSES,
+    },
+    openapi_extra={"parameters": [*scene_query_parameters(), *tune_query_parameters()]},
+)
+@states(*SCENE_QUERY_RULES, LR_RANGE_ORDERED, TUNE_SIZE)
+async def tune_race_from_query(request: Request) -> Response:
+    """The scene in the page's URL form plus tune.lr_min, tune.lr_max, tune.count, tune.refine, tune.beta1 (1 or 0)
+    and tune.objective; the same meaning as POST /api/tune."""
+    asked = tune_request_from_query(str(request.url.query))
+    async with admission(tune_work(asked)):
+        options = asked.model_dump(exclude={"scene"})
+        return await run_in_threadpool(lambda: cached_json(request, tune(asked.scene, **options)))

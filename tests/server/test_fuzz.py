@@ -57,6 +57,8 @@ CAPS: dict[str, tuple[int, int, int]] = {  # name: (lowest valid, highest valid,
     "map.x.count": (2, 128, 6),  # the query form of a map
     "map.y.count": (2, 128, 6),
     "refine": (0, 32, 3),  # a tune's second round
+    "tune.count": (3, 64, 6),  # the query form of a tune
+    "tune.refine": (0, 32, 3),
     "resolution": (16, 512, 48),
     "levels": (2, 200, 12),
     "frames": (2, 300, 12),  # exports

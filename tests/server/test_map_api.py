@@ -38,6 +38,12 @@ CUSTOM_VALLEY = {
 }
 
 
+def post_json(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(path, json=body)
+    assert response.status_code == 200, response.text
+    return strict_json(response.content)
+
+
 def post_map(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
     response = client.post("/api/map", json=body)
     assert response.status_code == 200, response.text
@@ -220,6 +226,16 @@ def test_tune_returns_the_tuned_values_and_the_race_with_them(client: TestClient
     alone = client.post("/api/race", json=result["scene"])
     assert strict_json(alone.content) == result["race"]
     assert all(r["status"] == "arrived" for r in result["race"]["racers"])
+
+
+def test_the_query_form_means_the_same_tune(client: TestClient) -> None:
+    body = {"scene": {"landscape": {"name": "beale"}, "steps": 200}, "count": 8, "refine": 3, "beta1": True}
+    query = "landscape=beale&steps=200&tune.count=8&tune.refine=3&tune.beta1=1"
+    reply = client.get(f"/api/tune?{query}")
+    assert reply.status_code == 200, reply.text
+    assert strict_json(reply.content) == post_json(client, "/api/tune", body)
+    assert_error(client.get("/api/tune?tune.beta1=yes"), 422, "tune.beta1 must be 1, true, 0 or false")
+    assert_error(client.get("/api/tune?tune.count=2"), 422, "tune.count", "greater than or equal to 3")
 
 
 def test_tune_works_on_a_typed_formula(client: TestClient) -> None:
