@@ -13,8 +13,9 @@ The pipeline, every stage bounded so that no formula can make a worker hang or g
        atom    := number | "x" | "y" | "pi" | "e" | name "(" expr ("," expr)? ")" | "(" expr ")"
 
    Functions: sin cos tan exp log sqrt abs tanh sinh cosh atan (one argument), atan2 min max (two).
-   ``−``, ``·``, ``×``, ``÷``, ``²``, ``³`` and ``π`` are read as their ASCII forms, so the built-in
-   landscapes' formula text can be pasted. Limits: ``MAX_LENGTH`` characters, ``MAX_DEPTH`` nested
+   ``−``, ``·``, ``×``, ``÷``, ``²``, ``³`` and ``π`` are read as their ASCII forms, so the formula text
+   of Rosenbrock, the saddle, Himmelblau and Booth can be pasted (Beale's ``xy`` must be written
+   ``x*y``: a product is implicit only after a number). Limits: ``MAX_LENGTH`` characters, ``MAX_DEPTH`` nested
    parentheses and calls, ``MAX_AST_NODES`` nodes, number literals of at most ``MAX_NUMBER_DIGITS``
    characters and magnitude ``MAX_LITERAL``, constant exponents of magnitude ``MAX_EXPONENT``, and
    constant sub-expressions of magnitude ``MAX_CONSTANT`` (checked in floats before sympy sees them,
@@ -24,11 +25,19 @@ The pipeline, every stage bounded so that no formula can make a worker hang or g
    exact rationals for the literals); ∇f and ∇²f by ``sympy.diff``, with node counts checked before
    and after each stage (``MAX_NODES``). No ``simplify``: it is unbounded in time, and measured on
    the examples it rarely shortened the program (sympy's automatic canonical forms already collect
-   like terms). The kinks of abs/min/max have no second derivative: their Dirac deltas count as 0,
-   as the l1 penalty's kink does in core.landscapes.
+   like terms). No expansion either: sympy runs with its distribution of numbers over sums off
+   (``factored``), so a derivative keeps the chain rule's factored form (200·(y − x²), not
+   200·y − 200·x², which loses y − x²'s digits near y = x²). The kinks of abs/min/max have no second
+   derivative: their Dirac deltas count as 0, as the l1 penalty's kink does in core.landscapes.
 3. **Lower** (``lower``): the six expressions f, ∂f/∂x, ∂f/∂y, ∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y² become one
-   flat register program of float64 operations, common sub-expressions shared (``sympy.cse``), the
-   instructions f and ∇f need placed first so that a race which needs no Hessian stops there.
+   flat register program of float64 operations, the instructions f and ∇f need placed first so that
+   a race which needs no Hessian stops there. f and ∇f are evaluated as written, identical
+   sub-expressions computed once; the Hessian also shares regrouped ones (``sympy.cse``). Constants
+   are sympy's exact rationals rounded once; sums of three or more terms are compensated (exact
+   TwoSum errors added at the end), so a sum is within about an ulp of its terms' exact sum even
+   where they cancel. With these, typed Rosenbrock gives the built-in's gradient bit for bit, and
+   typed Beale's gradient is within a few ulps of its terms' magnitude of the built-in's
+   (tests/core/test_formula_races.py; ``bench/formula_agreement.py`` measures both).
 4. **Run**: ``run_program(code, consts, x, y, out)`` interprets the program (numba, compiled once for
    every formula); ``evaluate_grid`` runs the same interpreter over many points. The same operations
    in the same order at every call, so a point gives the same bits on floats and on arrays.
@@ -44,7 +53,8 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -52,6 +62,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 import sympy
+from sympy.core.parameters import global_parameters
 
 from core.jit import njit
 
@@ -535,6 +546,24 @@ def to_sympy(node: Node) -> sympy.Expr:
     return _SYMPY_FUNCTIONS[node[1]](*(to_sympy(arg) for arg in node[2]))
 
 
+@contextmanager
+def factored() -> Iterator[None]:
+    """Sympy with its distribution of a number over a sum (2·(x − 1) → 2·x − 2) turned off, in this thread.
+
+    Derivatives then keep the chain rule's factored form: Rosenbrock's ∂f/∂y stays 200·(y − x²)
+    instead of 200·y − 200·x², which, evaluated in floats near the valley's floor y = x², loses
+    the digits of y − x² to the rounding of 200·y and 200·x² (measured: up to 10¹⁵ ulps apart from
+    the hand-written gradient before, bit-identical after). Every sympy operation of this module
+    runs inside it. The flag is sympy's own, per thread, and left off once set: sympy clears its
+    cache (shared by all threads) whenever the flag changes, so turning it back on after each
+    formula would make every compilation start cold (2 to 4 × slower, measured). This module is
+    the process's only sympy user, so every expression in that cache was built with distribution off.
+    """
+    if global_parameters.distribute:
+        global_parameters.distribute = False
+    yield
+
+
 def _count_nodes(exprs: list[sympy.Expr], stage: str) -> int:
     total = 0
     for expr in exprs:
@@ -598,7 +627,10 @@ HEADER = 3
     OP_MAX,
     OP_SQUARE,
     OP_RECIPROCAL,
-) = range(26)
+    OP_ADD_ERROR,  # the rounding error of a + b (Knuth's TwoSum): a + b = fl(a + b) + error, exactly
+    OP_SUB_ERROR,  # the rounding error of a − b
+    OP_COMPENSATE,  # a + b, or a where b is not finite (a sum that overflowed keeps plain summation's inf or nan)
+) = range(29)
 
 _UNARY = {
     sympy.sin: OP_SIN,
@@ -625,6 +657,17 @@ class _Lowering:
         self.consts: list[float] = []
         self.const_index: dict[float, int] = {}
         self.memo: dict[sympy.Expr, int] = {X: X_REGISTER, Y: Y_REGISTER}
+        self.prefixes: dict[tuple[sympy.Expr, ...], int] = {}  # leading factors of a product → their product
+
+    def copy(self) -> _Lowering:
+        """An independent copy, to lower the rest of a program two ways from here."""
+        other = _Lowering()
+        other.instructions = list(self.instructions)
+        other.consts = list(self.consts)
+        other.const_index = dict(self.const_index)
+        other.memo = dict(self.memo)
+        other.prefixes = dict(self.prefixes)
+        return other
 
     def emit(self, op: int, a: int = 0, b: int = 0) -> int:
         if len(self.instructions) >= MAX_INSTRUCTIONS:
@@ -681,15 +724,29 @@ class _Lowering:
         raise FormulaError(f"f or its derivatives contain {func.__name__}, which cannot be evaluated as a real number")
 
     def _sum(self, terms: tuple[sympy.Expr, ...]) -> int:
-        """a + b + c … left to right; a term −t is subtracted."""
+        """a + b + c …: the positive terms left to right, then the negated ones subtracted (sympy's order
+        of terms within each), compensated when there are three or more terms.
+
+        Compensated (Ogita, Rump and Oishi's Sum2): the exact rounding error of every partial sum
+        (TwoSum) is summed apart and added at the end, so the result is as accurate as summing the
+        terms in twice the precision and rounding once: within about an ulp of the terms' exact sum
+        whatever their order, even where they cancel (a residual such as 1.5 − x + x·y near its zero).
+        Two terms need no compensation: fl(a + b) is already their sum correctly rounded.
+        """
         positive = [t for t in terms if not _is_negated(t)]
         negative = [-t for t in terms if _is_negated(t)]
         register = self.lower(positive[0]) if positive else self.emit(OP_NEG, self.lower(negative.pop(0)))
-        for term in positive[1:]:
-            register = self.emit(OP_ADD, register, self.lower(term))
-        for term in negative:
-            register = self.emit(OP_SUB, register, self.lower(term))
-        return register
+        steps = [(OP_ADD, OP_ADD_ERROR, term) for term in positive[1:]]
+        steps += [(OP_SUB, OP_SUB_ERROR, term) for term in negative]
+        compensated = len(steps) >= 2
+        error = -1
+        for op, error_op, term in steps:
+            operand = self.lower(term)
+            if compensated:
+                step_error = self.emit(error_op, register, operand)
+                error = step_error if error < 0 else self.emit(OP_ADD, error, step_error)
+            register = self.emit(op, register, operand)
+        return self.emit(OP_COMPENSATE, register, error) if compensated else register
 
     def _product(self, factors: tuple[sympy.Expr, ...]) -> int:
         """Numerator factors multiplied left to right, divided by the product of the denominator's."""
@@ -705,15 +762,22 @@ class _Lowering:
                 denominator.append(sympy.Pow(factor.base, -factor.exp) if factor.exp != -1 else factor.base)
             else:
                 numerator.append(factor)
-        register = self.lower(numerator[0]) if numerator else self.constant(1.0)
-        for factor in numerator[1:]:
-            register = self.emit(OP_MUL, register, self.lower(factor))
+        register = self._running_product(numerator) if numerator else self.constant(1.0)
         if denominator:
-            below = self.lower(denominator[0])
-            for factor in denominator[1:]:
-                below = self.emit(OP_MUL, below, self.lower(factor))
-            register = self.emit(OP_DIV, register, below)
+            register = self.emit(OP_DIV, register, self._running_product(denominator))
         return self.emit(OP_NEG, register) if sign < 0 else register
+
+    def _running_product(self, factors: list[sympy.Expr]) -> int:
+        """f₁·f₂·…·fₙ left to right; products that begin with the same factors share those first multiplications
+        (the terms of a product's derivative often do: sympy orders their factors alike)."""
+        register = self.lower(factors[0])
+        for count in range(2, len(factors) + 1):
+            key = tuple(factors[:count])
+            shared = self.prefixes.get(key)
+            if shared is None:
+                shared = self.prefixes[key] = self.emit(OP_MUL, register, self.lower(factors[count - 1]))
+            register = shared
+        return register
 
     def _power(self, base: sympy.Expr, exponent: sympy.Expr) -> int:
         if exponent == 2:
@@ -758,28 +822,41 @@ class Program:
 
 
 def lower(exprs: list[sympy.Expr]) -> Program:
-    """The six expressions (f, ∇f, ∇²f) as one program; f and ∇f need only the first part of it."""
-    replacements, reduced = sympy.cse(exprs, order="none")
-    needed_by_gradient = set()
-    for expr in reduced[:3]:
-        needed_by_gradient |= expr.free_symbols
-    for symbol, value in reversed(replacements):  # a replacement only uses earlier ones
-        if symbol in needed_by_gradient:
-            needed_by_gradient |= value.free_symbols
-    lowering = _Lowering()
-    later = []
-    for symbol, value in replacements:
-        if symbol in needed_by_gradient:
-            lowering.memo[symbol] = lowering.lower(value)
-        else:
-            later.append((symbol, value))
+    """The six expressions (f, ∇f, ∇²f) as one program; f and ∇f need only its first part.
+
+    f and ∇f are lowered as sympy wrote them (the chain rule's factored form, ``factored``): each
+    sum, product and power in its own order, identical sub-expressions computed once (``memo``) and
+    products that begin alike sharing their first multiplications. ``sympy.cse`` is used for the
+    Hessian only: it finds more sharing, but regroups products (−400·x·(y − x²) becomes
+    x·(400·(y − x²)) when 400·(y − x²) is common), and the gradient, which is what a race runs,
+    should round as its formula reads whatever the Hessian holds. The Hessian is lowered both with
+    and without ``cse`` and the shorter kept (cse pays for long products, Beale's is shorter without);
+    either way its sub-expressions identical to the gradient's are taken from the gradient's registers.
+    """
+    gradient = _Lowering()
     for slot in range(3):
-        lowering.instructions.append((OP_COPY, slot, lowering.lower(reduced[slot]), 0))
-    gradient_end = len(lowering.instructions)
-    for symbol, value in later:
-        lowering.memo[symbol] = lowering.lower(value)
-    for slot in range(3, 6):
-        lowering.instructions.append((OP_COPY, slot, lowering.lower(reduced[slot]), 0))
+        gradient.instructions.append((OP_COPY, slot, gradient.lower(exprs[slot]), 0))
+    gradient_end = len(gradient.instructions)
+    candidates = []
+    refusal = None
+    for shared in (True, False):
+        lowering = gradient.copy()
+        hessian = exprs[3:]
+        try:
+            if shared:
+                replacements, hessian = sympy.cse(hessian, symbols=sympy.numbered_symbols("h"), order="none")
+                for symbol, value in replacements:
+                    lowering.memo[symbol] = lowering.lower(value)
+            for slot, expr in enumerate(hessian, start=3):
+                lowering.instructions.append((OP_COPY, slot, lowering.lower(expr), 0))
+        except FormulaError as error:  # e.g. more than MAX_INSTRUCTIONS one way but not the other
+            refusal = error
+            continue
+        candidates.append(lowering)
+    if not candidates:
+        assert refusal is not None
+        raise refusal
+    lowering = min(candidates, key=lambda candidate: len(candidate.instructions))
     count = len(lowering.instructions)
     code = np.empty(HEADER + 4 * count, dtype=np.int64)
     code[:HEADER] = (OUT_REGISTERS + 2 + count, gradient_end, count)
@@ -814,6 +891,21 @@ def run_steps(code: IntArray, consts: FloatArray, x: float, y: float, out: Float
             out[d] = consts[a]
         elif op == 1:  # OP_COPY
             out[d] = out[a]
+        elif op == 26:  # OP_ADD_ERROR: TwoSum
+            u = out[a]
+            v = out[b]
+            total = u + v
+            v_part = total - u
+            out[d] = (u - (total - v_part)) + (v - v_part)
+        elif op == 27:  # OP_SUB_ERROR: TwoSum of u and −v
+            u = out[a]
+            v = -out[b]
+            total = u + v
+            v_part = total - u
+            out[d] = (u - (total - v_part)) + (v - v_part)
+        elif op == 28:  # OP_COMPENSATE
+            v = out[b]
+            out[d] = out[a] + v if math.isfinite(v) else out[a]
         elif op == 24:  # OP_SQUARE
             out[d] = out[a] * out[a]
         elif op == 5:  # OP_DIV
@@ -939,11 +1031,13 @@ class Formula:
 
     def text_forms(self) -> dict[str, str]:
         """f and its derivatives as plain text (sympy's string form, ** written ^)."""
-        return {name: str(expr).replace("**", "^") for name, expr in zip(OUTPUTS, self.exprs, strict=True)}
+        with factored():
+            return {name: str(expr).replace("**", "^") for name, expr in zip(OUTPUTS, self.exprs, strict=True)}
 
     def latex_forms(self) -> dict[str, str]:
         """f and its derivatives in LaTeX."""
-        return {name: sympy.latex(expr) for name, expr in zip(OUTPUTS, self.exprs, strict=True)}
+        with factored():
+            return {name: sympy.latex(expr) for name, expr in zip(OUTPUTS, self.exprs, strict=True)}
 
 
 def compile_formula(text: str) -> Formula:
@@ -987,8 +1081,9 @@ def _compile_tree(tree: Node) -> tuple[tuple[sympy.Expr, ...], Program] | Formul
             f"(at most {MAX_SECOND_DERIVATIVE}); long products of non-constant factors grow fastest"
         )
     try:
-        exprs = derivatives(to_sympy(tree))
-        return tuple(exprs), lower(exprs)
+        with factored():
+            exprs = derivatives(to_sympy(tree))
+            return tuple(exprs), lower(exprs)
     except FormulaError as error:
         return error
     except RecursionError:

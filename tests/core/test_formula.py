@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from core import formula
 from core.formula import FormulaError, compile_formula, parse
 from core.landscapes import LANDSCAPES, get_landscape
-from core.race import run
 from core.scene import Scene
 
 ROSENBROCK = "(1 - x)^2 + 100*(y - x^2)^2"
@@ -220,6 +219,39 @@ def test_value_and_gradient_stop_before_the_hessian():
     assert 0 < int(program.code[1]) < program.size
 
 
+def test_derivatives_keep_the_chain_rules_factored_form():
+    """No number is distributed over a sum: 200·(y − x²) keeps y − x²'s digits near the valley's floor."""
+    forms = compile_formula(ROSENBROCK).text_forms()
+    assert forms["df/dy"] == "200*(-x^2 + y)"
+    assert forms["df/dx"] == "-400*x*(-x^2 + y) - 2*(1 - x)"
+    x = 1.0 + 2.0**-30
+    y = x * x + 2.0**-40  # y − x² is exactly 2⁻⁴⁰ … plus the rounding of x·x, the same in both forms
+    assert compile_formula(ROSENBROCK).value_and_grad_xy(x, y)[2] == 200.0 * (y - x * x)
+
+
+def test_sums_of_three_or_more_terms_are_compensated():
+    compiled = compile_formula("x + 1 + y")
+    assert compiled.value_and_grad_xy(1e16, -1e16)[0] == 1.0  # plain left-to-right summation gives 0
+    assert compiled.value_and_grad_xy(1e308, 1e308)[0] == math.inf  # an overflow stays inf, not nan
+    assert math.isnan(compiled.value_and_grad_xy(math.inf, -math.inf)[0])
+
+
+def test_compiling_in_threads_gives_the_same_programs():
+    """Sympy runs with distribution off in every thread that compiles (its cache is shared by all)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [ROSENBROCK, BEALE, "3*(x + y)^2 - 2*(x - 1)", "sin(2*(x + y))*exp(-3*(x^2 + 1))", "(x^2 + y^2 - 4)^2"]
+
+    def program(text):
+        _, compiled = formula._compile_tree(parse(text))
+        return compiled.code.tolist(), compiled.consts.tolist()
+
+    serial = [program(text) for text in texts]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            assert list(pool.map(program, texts)) == serial
+
+
 # --- typed Rosenbrock and Beale are the built-ins ------------------------------------------------------------
 
 TYPED = [
@@ -248,53 +280,7 @@ def test_typed_formula_finds_the_builtin_minimum_and_arrival_rule(name, text, do
     assert (typed.tolerance, typed.radius, typed.log_scale) == (builtin.tolerance, builtin.radius, builtin.log_scale)
 
 
-def _paths(scene):
-    return run(Scene.model_validate(scene))["racers"]
-
-
-def _agree_until(a, b, rtol=1e-12):
-    """The first step at which paths a and b differ by more than rtol (relative to the point's norm)."""
-    n = min(len(a), len(b))
-    a, b = np.asarray(a[:n]), np.asarray(b[:n])
-    off = np.linalg.norm(a - b, axis=1) > rtol * np.maximum(np.linalg.norm(b, axis=1), 1e-300)
-    return int(np.argmax(off)) if off.any() else n
-
-
-@pytest.mark.parametrize(("name", "text", "domain"), TYPED)
-def test_typed_formula_races_as_the_builtin(name, text, domain):
-    """Every racer of the default race: the same status and arrival or divergence step, and the same path to
-    1e-12 relative up to its arrival. After it, or where the built-in race itself moves by more than 1e-12
-    when its start moves by 1e-15 (RMSProp and Adam bouncing in Rosenbrock's valley), last-bit differences
-    of the gradient (sympy's sums are ordered unlike the hand-written ones) grow like any other."""
-    start = list(get_landscape(name).start)
-    base = {"start": start, "steps": 500}
-    builtin = _paths({**base, "landscape": {"name": name}})
-    nudged = _paths({**base, "start": [start[0] * (1 + 1e-15), start[1] * (1 - 1e-15)], "landscape": {"name": name}})
-    typed = _paths({**base, "landscape": {"name": "custom", "params": {"f": text, **domain}}})
-    for b, n, t in zip(builtin, nudged, typed, strict=True):
-        assert (t["status"], t["arrived_at"], t["diverged_at"]) == (b["status"], b["arrived_at"], b["diverged_at"])
-        horizon = _agree_until(n["path"], b["path"])
-        until = len(b["path"]) if b["arrived_at"] is None else b["arrived_at"] + 1
-        until = min(until, horizon) if b["status"] != "arrived" else until
-        assert _agree_until(t["path"], b["path"]) >= until, b["label"]
-        # the loss on Rosenbrock's walls is ~100 × more sensitive to the point than the point itself
-        np.testing.assert_allclose(t["loss"][:until], b["loss"][:until], rtol=1e-10, atol=1e-14)
-
-
-def test_non_chaotic_races_agree_for_every_step():
-    """On Beale, SGD, Momentum and Adam converge calmly: their whole 500-step paths agree to 1e-12."""
-    base = {"start": [1.0, 1.5], "steps": 500, "racers": [{"optimizer": o} for o in ("sgd", "momentum", "adam")]}
-    base["racers"] = [
-        {"optimizer": "sgd", "params": {"lr": 0.03}},
-        {"optimizer": "momentum", "params": {"lr": 0.003}},
-        {"optimizer": "adam", "params": {"lr": 0.3}},
-    ]
-    builtin = _paths({**base, "landscape": {"name": "beale"}})
-    typed = _paths(
-        {**base, "landscape": {"name": "custom", "params": {"f": BEALE, "x": [-4.5, 4.5], "y": [-4.5, 4.5]}}}
-    )
-    for b, t in zip(builtin, typed, strict=True):
-        assert _agree_until(t["path"], b["path"]) == len(b["path"]) == 501
+# The races on typed Rosenbrock and Beale, racer by racer against the built-ins: tests/core/test_formula_races.py
 
 
 # --- the custom landscape ------------------------------------------------------------------------------------
