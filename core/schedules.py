@@ -619,4 +619,12 @@ def lr_per_step(name: str, params: Mapping[str, Any] | None, lr: float, steps: i
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr < 0:
         raise ValueError(f"lr must be a finite number >= 0, got {lr!r}")
     t = np.arange(steps, dtype=np.int64)
-    return get_schedule(name).function(t, float(lr), **resolved)
+    with np.errstate(over="ignore", invalid="ignore"):
+        lrs = get_schedule(name).function(t, float(lr), **resolved)
+    overflow = np.flatnonzero(~np.isfinite(lrs))
+    if overflow.size:  # torch's arithmetic on an lr near float64's largest (cosine: (lr − eta_min)·(1 + cos)) overflows
+        raise ValueError(
+            f"the {name} schedule's learning rate is not a finite float64 at update {int(overflow[0])} "
+            f"(lr {lr:g}); lower lr"
+        )
+    return lrs

@@ -36,7 +36,7 @@ from server.responses import (
     server_error_handler,
     value_error_handler,
 )
-from server.routes import embed, exports, formula, health, landscapes, links, optimizers, pages, presets, race
+from server.routes import embed, exports, formula, health, landscapes, links, maps, optimizers, pages, presets, race
 
 DESCRIPTION = """
 Optimizers (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, …) race from one start point to the
@@ -107,6 +107,7 @@ def create_app() -> FastAPI:
         optimizers.router,
         race.router,
         presets.router,
+        maps.router,
         exports.router,
         embed.router,
         links.router,

@@ -30,6 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
 from pydantic_core import core_schema
 
+from core import hypermap
+from core import tune as tuning
 from core.landscapes import LANDSCAPES
 from core.optimizers import OPTIMIZERS
 from core.params import ParamSpec
@@ -341,6 +343,11 @@ SCHEDULE_FITS_RUN = Rule(
     "`warmup` < steps, multistep `milestones` increasing.",
     r"must be >= steps|must not be 1|must be < 1 when total_steps|must be < steps|must be increasing",
 )
+SCHEDULE_FINITE = Rule(
+    "Each racer's learning rate under its schedule stays a finite float64 at every update (an `lr` near float64's "
+    "largest can overflow in the schedule's arithmetic).",
+    r"schedule's learning rate is not a finite float64",
+)
 LR_RANGE_ORDERED = Rule("`lr_min` < `lr_max`.", r"lr_min and lr_max must satisfy")
 SWEEP_SIZE = Rule(
     "At most 1024 races: (number of racers) × `count` ≤ 1024.",
@@ -417,6 +424,32 @@ QR_OWN_PAGE = Rule(
     r"url must be a page of this server|url must lie under",
 )
 QR_FITS = Rule("The URL fits in a QR code (at most 2331 bytes).", r"more than a QR code holds")
+MAP_RACER = Rule(
+    "`racer` is the index of one of the scene's racers (0 … number of racers − 1).", r"\bmap\.racer must be"
+)
+MAP_AXES = Rule(
+    "`x.name` and `y.name` are two different numeric hyperparameters of that racer: its optimizer's "
+    "(GET /api/optimizers) or `schedule.<param>` of its schedule (GET /api/schedules); each axis' `min` and `max` "
+    "lie in that hyperparameter's range with `min` < `max` (omitted: its slider's range, which a parameter without "
+    "one must be given), `min` > 0 on a log scale, `max` < 1 on a one_minus_log scale, and an integer "
+    "hyperparameter's axis has at most as many cells as there are integers from `min` to `max`.",
+    r"\bmap\.[xy][.: ]",
+)
+MAP_SIZE = Rule(
+    f"At most {hypermap.MAX_RACER_STEPS:,} racer-steps: `x.count` × `y.count` × `steps` ≤ "
+    f"{hypermap.MAX_RACER_STEPS:,}.",
+    r"^a map runs map\.x\.count × map\.y\.count × steps",
+)
+MAP_QUERY_AXIS = Rule(
+    "`map.x.min`, `map.x.max`, `map.x.count` and `map.x.scale` come with `map.x` (the same for `map.y`).",
+    r"needs map\.[xy]=",
+)
+TUNE_SIZE = Rule(
+    f"At most {tuning.MAX_CANDIDATES} candidate races and {tuning.MAX_RACER_STEPS:,} racer-steps: (racers, each "
+    f"× {len(tuning.BETA1_VALUES)} beta1 values with `beta1` where it has one) × (`count` + `refine`) ≤ "
+    f"{tuning.MAX_CANDIDATES}, and that × `steps` ≤ {tuning.MAX_RACER_STEPS:,}.",
+    r"^a tune runs",
+)
 RULES_HEADING = "Rules the schema cannot state (a request that breaks one gets a 422 naming the field):"
 
 
@@ -444,10 +477,11 @@ def rules_of(description: str) -> list[Rule]:
 
 
 ALL_RULES = tuple(value for value in list(globals().values()) if isinstance(value, Rule))
-SCENE_RULES = (START_IN_DOMAIN, SCHEDULE_FITS_RUN, CUSTOM_LANDSCAPE)
+SCENE_RULES = (START_IN_DOMAIN, SCHEDULE_FITS_RUN, SCHEDULE_FINITE, CUSTOM_LANDSCAPE)
 SCENE_QUERY_RULES = (
     START_IN_DOMAIN,
     SCHEDULE_FITS_RUN,
+    SCHEDULE_FINITE,
     CUSTOM_LANDSCAPE,
     QUERY_LANDSCAPE_PARAMS,
     QUERY_RACERS,

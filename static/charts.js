@@ -225,8 +225,11 @@ export function formatGap(g) {
   return (Math.abs(g) >= 1e4 || Math.abs(g) < 1e-3 ? g.toExponential(2) : String(+g.toPrecision(3))).replaceAll("-", "−");
 }
 
-/** The sweep: final loss gap against the learning rate (log–log) per racer; ✕ where it diverged; ▲ at the racer's lr. */
-export function drawSweep(canvas, sweep, race, currentLrs) {
+/**
+ * The sweep: final loss gap against the learning rate (log–log) per racer; ✕ where it diverged; ▲ at the racer's lr.
+ * With `focus` (a racer's index, e.g. the hyperparameter map's), that racer is drawn bold and the others faint.
+ */
+export function drawSweep(canvas, sweep, race, currentLrs, focus = null) {
   const rect = canvas.getBoundingClientRect();
   const dpr = window.devicePixelRatio || 1;
   canvas.width = Math.round(rect.width * dpr);
@@ -244,8 +247,9 @@ export function drawSweep(canvas, sweep, race, currentLrs) {
   axes(ctx, box, xs, ys, theme, { xLog: true, yLog: true });
   sweep.racers.forEach((racer, r) => {
     const color = theme.ink(race?.racers[r]?.color || racer.color);
+    ctx.globalAlpha = focus == null || focus === r ? 1 : 0.3;
     ctx.strokeStyle = color;
-    ctx.lineWidth = 1.8;
+    ctx.lineWidth = focus === r ? 3.2 : 1.8;
     ctx.beginPath();
     let pen = false;
     racer.final_gap.forEach((g, i) => {
@@ -263,8 +267,9 @@ export function drawSweep(canvas, sweep, race, currentLrs) {
     racer.final_gap.forEach((g, i) => { if (g == null) ctx.fillText("✕", xs.px(lrs[i]), box.top + 8 + r * 3); });
     const lr = currentLrs[r];
     if (lr >= lrs[0] && lr <= lrs[lrs.length - 1]) {
-      markerPath(ctx, race?.racers[r]?.shape || "circle", xs.px(lr), box.top + box.height - 6, 5);
+      markerPath(ctx, race?.racers[r]?.shape || "circle", xs.px(lr), box.top + box.height - 6, focus === r ? 7 : 5);
       ctx.fill();
     }
   });
+  ctx.globalAlpha = 1;
 }

@@ -22,6 +22,8 @@ export const EMBED_OPTIONS = {
     return x >= 0.1 && x <= 10 ? x : undefined;
   } },
   theme: { default: "light", allowed: "light, dark or auto", read: (v) => (["light", "dark", "auto"].includes(v) ? v : undefined) },
+  vectors: { default: false, allowed: "0 or 1", read: flag }, // vectors on the map (static/vectors.js)
+  view: { default: "2d", allowed: "2d or 3d", read: (v) => (v === "2d" || v === "3d" ? v : undefined) }, // the 3D view
   speed: { default: 1, allowed: "a number from 0.25 to 8", read: (v) => {
     const x = /^\s*\d*\.?\d+\s*$/.test(v) ? Number(v) : NaN;
     return x >= 0.25 && x <= 8 ? x : undefined;

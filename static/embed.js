@@ -56,9 +56,19 @@ function boot(data) {
     interactive: false,
     speed: options.speed,
     maxHeight: () => mapHeight(),
-    onStep: (k) => showStep(k),
+    onStep: (k) => { showStep(k); for (const listener of stepListeners) listener(k); },
     onPlayState: (playing) => showPlaying(playing),
+    onRace: (next) => { for (const listener of raceListeners) listener(next); },
   });
+  // vectors=1 and view=3d come as modules of their own (templates/embed.html: vectors-embed.js, view3d-embed.js):
+  // they find the player, the scene and the legend here, and hear of every new race
+  const raceListeners = [];
+  const stepListeners = [];
+  stage.embed = {
+    player, scene: () => scene, legend: $("legend"), relayout: () => placeLegend(),
+    onRace(listener) { raceListeners.push(listener); },
+    onStep(listener) { stepListeners.push(listener); },
+  };
 
   // --- chrome ----------------------------------------------------------------------------------
   const play = $("play");

@@ -23,16 +23,19 @@ const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 // its end). What is on screen is always the scene of the address, or of the one about to be written.
 const URL_EVERY = 120;
 
+// inside a step: vectors=1 (vectors on the map), view=3d (the 3D view)
+const INSIDE_KEYS = ["vectors", "view"];
+
 // Display options stand beside the scene in the address and stay there: qr=1 (the short link's QR code in a
 // corner), present=1 (presenter mode) and lrscale=<m> (where the global lr multiplier stands: the scene's lrs are
 // the actual ones, ×m applied, so the API, /embed and the exports read the same race from the same query).
-const VIEW_KEYS = ["qr", "present", "lrscale"];
+const VIEW_KEYS = ["qr", "present", "lrscale", ...INSIDE_KEYS];
 const view = viewFromUrl();
 
 function viewFromUrl() {
   const params = new URLSearchParams(location.search);
   const m = Number(params.get("lrscale"));
-  return { qr: params.get("qr"), present: params.get("present") === "1", lrscale: m >= 0.1 && m <= 10 ? m : 1 };
+  return { qr: params.get("qr"), present: params.get("present") === "1", lrscale: m >= 0.1 && m <= 10 ? m : 1, ...insideFromUrl(params) };
 }
 
 /** The view's keys as they stand now, for the address. */
@@ -41,6 +44,7 @@ function viewQuery() {
     view.qr != null ? `qr=${encodeURIComponent(view.qr)}` : "",
     view.lrscale !== 1 ? `lrscale=${view.lrscale}` : "",
     view.present ? "present=1" : "",
+    ...insideQuery(),
   ].filter(Boolean).join("&");
 }
 const address = (query) => `${location.pathname}?${[query, viewQuery()].filter(Boolean).join("&")}`;
@@ -88,7 +92,7 @@ function putUrl(query, push) {
 // --- page parts ---
 const player = createPlayer($("player"), {
   // wide screens: the map, its transport (and the read-out) fit in the window; presenter mode leaves out the read-out
-  maxHeight: () => (view.present ? presentMapHeight() : innerWidth >= 760
+  maxHeight: () => (view.present ? Math.max(160, presentMapHeight() - insideHeight()) : innerWidth >= 760
     ? Math.max(320, innerHeight - ($("player").getBoundingClientRect().top + scrollY)
       - (player?.transport?.offsetHeight || 48) - 48)
     : Infinity),
@@ -98,7 +102,9 @@ const player = createPlayer($("player"), {
     commit({ ...shown, start: [round4(x), round4(y)] }, mode, { replay: how === "click", showAll: how !== "click" });
   },
   onHover: hovered,
-  onStep: (k) => showStep(k),
+  onStep: (k) => { showStep(k); insideStep(k); },
+  onRace: (race) => insideRace(race),
+  onContours: (landscape, contours) => view3d?.setLandscape(landscape, contours),
 });
 const lossChart = createLossChart($("loss-chart"));
 const lrChart = createLrChart($("lr-chart"));
@@ -151,6 +157,7 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
   const raceChanged = key !== shownRaceKey || !previous;
   if (raceChanged) {
     shownRaceKey = key;
+    showGhost();
     requestRace(scene, query, { replay: replay || !previous, showAll, urgent });
   }
   const cKey = JSON.stringify([scene.landscape, scene.l1, scene.l2]);
@@ -169,6 +176,9 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
     restyle(scene);
   }
   if ($("sweep-panel").open) scheduleSweep();
+  if ($("map-panel").open) mapPanel?.update(scene, urgent);
+  if (!$("tune-card").hidden && raceKey(scene) !== tunedKey) $("tune-card").hidden = true;
+  ghostArmed = null;
 }
 
 /** Labels and colours changed but not the race: repaint without asking the server. */
@@ -177,6 +187,88 @@ function restyle(scene) {
   if (!race) return;
   race.racers.forEach((racer, i) => { racer.label = scene.racers[i].label; racer.color = scene.racers[i].color; });
   showRace(race, { replay: false });
+}
+
+// --- inside a step: vectors on the map (vectors=1), loaded when first switched on ---
+function insideFromUrl(params) {
+  return { vectors: params.get("vectors") === "1", view3d: params.get("view") === "3d" };
+}
+function insideQuery() {
+  return [view.vectors ? "vectors=1" : "", view.view3d ? "view=3d" : ""];
+}
+let vectors = null;
+async function setVectors(on) {
+  view.vectors = on;
+  $("vectors").setAttribute("aria-pressed", String(on));
+  if (shown) putUrl(codec.toQuery(shown), false);
+  if (!on) { vectors?.remove(); vectors = null; requestAnimationFrame(() => player.resize()); return; }
+  if (vectors) return;
+  const { createVectors } = await import("./vectors.js");
+  if (!view.vectors || vectors) return;
+  vectors = createVectors(player, $("vectors").parentElement, () => shown, { onError: showError });
+  vectors.setRace(player.race);
+  new ResizeObserver(() => player.resize()).observe(vectors.element); // its legend's height moves the map's
+}
+/** With the vectors on, presenter mode's map on a phone leaves room for the tools under it and their legend, so both stay
+ * on screen. */
+function insideHeight() {
+  if (innerWidth >= 760) return 0; // a projector: the legend stands beside the map (page.css), not under it
+  const legend = document.querySelector(".vectors-legend");
+  return legend ? $("vectors").parentElement.offsetHeight + legend.offsetHeight + 12 : 0;
+}
+function insideRace(race) {
+  vectors?.setRace(race);
+  inspector?.setRace(race);
+  view3d?.setRace(race);
+}
+function insideStep(k) {
+  inspector?.setStep(k);
+  view3d?.setStep(k);
+}
+// the 3D view (view=3d): over the map, the same size, following the player; three.js loads with it
+let view3d = null;
+async function setView3d(on) {
+  view.view3d = on;
+  $("view3d").setAttribute("aria-pressed", String(on));
+  if (shown) putUrl(codec.toQuery(shown), false);
+  if (!on) { view3d?.remove(); view3d = null; return; }
+  if (view3d) return;
+  const { createView3d } = await import("./view3d.js");
+  while (!player.contours || !player.theme) await new Promise((resolve) => { setTimeout(resolve, 50); });
+  if (!view.view3d || view3d) return;
+  view3d = createView3d(player.plot, { landscape: player.landscape, contours: player.contours, theme: player.theme });
+  view3d.setRace(player.race);
+  view3d.setStep(player.step);
+}
+$("view3d").addEventListener("click", () => setView3d(!view.view3d));
+if (view.view3d) setView3d(true);
+// the step inspector: one racer's update rule with the numbers of the current step
+let inspector = null;
+async function setInspector(on) {
+  $("inspect").setAttribute("aria-pressed", String(on));
+  $("inspector").hidden = !on;
+  if (!on) { inspector?.remove(); inspector = null; return; }
+  if (inspector) return;
+  const { createInspector } = await import("./inspector.js");
+  if ($("inspector").hidden || inspector) return;
+  inspector = createInspector($("inspector"), () => shown, { onError: showError });
+  inspector.setRace(player.race);
+  inspector.setStep(player.step);
+}
+$("inspect").addEventListener("click", () => setInspector($("inspector").hidden));
+$("vectors").addEventListener("click", () => setVectors(!view.vectors));
+if (view.vectors) setVectors(true);
+
+// --- the ghost: a change from the controls leaves the run before it faint on the map until the next
+// change (a drag keeps the run from before its first move); any other change (map, landscape, demo) clears it ---
+let ghostArmed = null; // "new": the run on screen becomes the ghost; "keep": the ghost stays
+function armGhost(mode) {
+  ghostArmed = (mode === "drag" && dragging) || mode === "commit" ? "keep" : "new";
+}
+function showGhost() {
+  if (ghostArmed === "new") player.setGhost(player.race);
+  else if (ghostArmed !== "keep") player.setGhost(null);
+  ghostArmed = null;
 }
 
 // --- races: never more than one in flight; a drag's latest scene wins ---
@@ -243,7 +335,7 @@ async function boot() {
   booted = true;
   const { createControls } = await import("./controls.js");
   controls = createControls($("controls"), codec, {
-    onChange: (next, mode) => commit(next, mode),
+    onChange: (next, mode) => { armGhost(mode); commit(next, mode); },
     onCopyTorch: copyTorch,
     // the custom landscape's formula field, loaded when it is first shown (not in the embed's bundle)
     onFormulaControl: (control, api) => import("./formula.js").then(({ attachFormula }) => attachFormula(control, api)),
@@ -448,10 +540,12 @@ function applyTheme(mode) {
 }
 function redrawAll() {
   player.redraw();
+  view3d?.setTheme(player.theme);
   if (player.race) { leaderboard.setRace(player.race); leaderboard.setStep(player.step); }
   lossChart.redraw();
   lrChart.redraw();
-  if ($("sweep-panel").open && lastSweep) drawSweep($("sweep-chart"), lastSweep, player.race, shown.racers.map((r) => r.params.lr));
+  redrawSweep();
+  mapPanel?.redraw();
 }
 let themeMode = THEMES.includes(localStorage.getItem("optirace-theme")) ? localStorage.getItem("optirace-theme") : "auto";
 $("theme").addEventListener("click", () => {
@@ -478,13 +572,64 @@ async function runSweep() {
   $("sweep-status").textContent = "Sweeping…";
   try {
     lastSweep = await fetchSweep(scene, { lr_min: 1e-4, lr_max: 10, count, steps: Math.min(scene.steps, 2000) }, controller.signal);
-    drawSweep($("sweep-chart"), lastSweep, player.race, scene.racers.map((r) => r.params.lr));
+    redrawSweep();
     $("sweep-status").textContent = `Final loss gap (log) against the learning rate (log, 1e−4 to 10) after ${Math.min(scene.steps, 2000)} steps, ${count} rates per racer; ✕ diverged; markers: each racer's own lr.`;
   } catch (error) {
     if (error.name !== "AbortError") $("sweep-status").textContent = error.message;
   }
 }
 $("sweep-panel").addEventListener("toggle", () => { if ($("sweep-panel").open) runSweep(); });
+/** The sweep, the map's racer drawn bold and the others faint while the map panel is open. */
+function redrawSweep() {
+  if (!$("sweep-panel").open || !lastSweep) return;
+  const focus = mapPanel && $("map-panel").open ? mapPanel.racer : null;
+  drawSweep($("sweep-chart"), lastSweep, player.race, shown.racers.map((r) => r.params.lr), focus);
+}
+
+// --- hyperparameter map and the fair race (map-panel.js, loaded when first used) ---
+let mapPanel = null;
+async function openMap() {
+  if (!mapPanel) {
+    const { createMapPanel } = await import("./map-panel.js");
+    mapPanel ??= createMapPanel($("map-root"), codec, { setValues: setRacerValues, onRacer: redrawSweep });
+  }
+  mapPanel.update(shown);
+  redrawSweep();
+}
+/** A map cell clicked: racer `index` takes its two values (`schedule.<name>` for a schedule's). */
+function setRacerValues(index, values) {
+  const racers = shown.racers.map((racer, i) => {
+    if (i !== index) return racer;
+    const params = { ...racer.params };
+    const schedule = { ...racer.schedule, params: { ...racer.schedule.params } };
+    for (const [key, value] of Object.entries(values)) {
+      if (key.startsWith("schedule.")) schedule.params[key.slice(9)] = value; else params[key] = value;
+    }
+    return { ...racer, params, schedule };
+  });
+  commit({ ...shown, racers }, "push", { replay: true });
+}
+$("map-panel").addEventListener("toggle", () => { if ($("map-panel").open) openMap(); else redrawSweep(); });
+
+let tunedKey = "";
+$("tune").addEventListener("click", async () => {
+  const button = $("tune");
+  button.disabled = true;
+  button.textContent = "Tuning…";
+  try {
+    const { tuneScene, showTune } = await import("./map-panel.js");
+    const result = await tuneScene(shown);
+    const tuned = codec.fill(result.scene);
+    tunedKey = raceKey(tuned);
+    showTune($("tune-card"), result);
+    commit(tuned, "push", { replay: true });
+  } catch (error) {
+    showError(error);
+  } finally {
+    button.disabled = false;
+    button.textContent = "Tune lrs";
+  }
+});
 
 // --- keyboard ---
 const help = $("help");
@@ -581,8 +726,8 @@ function moveLrScale(mode) {
   if (mode === "commit") lrBases = null;
   commit(next, mode);
 }
-lrScale.addEventListener("input", () => moveLrScale("drag"));
-lrScale.addEventListener("change", () => moveLrScale("commit"));
+lrScale.addEventListener("input", () => { armGhost("drag"); moveLrScale("drag"); });
+lrScale.addEventListener("change", () => { armGhost("commit"); moveLrScale("commit"); });
 
 // --- presenter mode (F, ?present=1): full screen where allowed, the map as large as the screen, thick
 // paths and large type, no autoplay ---

@@ -5,8 +5,9 @@
 //   (how: "click" for a click or tap on the map, "drag" while the start marker moves, "drop" when it is let go)
 //   player.setLandscape(meta); player.setContours(contours); player.setRace(race, { replay: true });
 //
-// Three stacked canvases: the map (redrawn on a new landscape, theme or size), the race (every
-// frame) and an overlay (start point, hover cross-hair). Crisp at any devicePixelRatio.
+// Four stacked canvases: the map (redrawn on a new landscape, theme or size), the ghost of the previous
+// run (setGhost), the race (every frame, then any painters: vectors) and an overlay (start point,
+// hover cross-hair). Crisp at any devicePixelRatio.
 
 import { autoPace, createClock, createPathRenderer, projectPaths } from "./animate.js";
 import { drawMap, drawMinima, drawSaddles, heatmapCanvas, makeTransform, marginFor, plotHeightFor, readTheme } from "./plot.js";
@@ -23,7 +24,8 @@ function el(tag, props = {}, children = []) {
 export function createPlayer(container, options = {}) {
   // speed: a factor on the auto pace (the embed's speed=…); the page's transport picks steps per second instead
   const opts = { transport: true, interactive: true, speed: 1, maxHeight: () => Infinity, ...options };
-  const layers = ["map", "race", "overlay"].map((name) => el("canvas", { className: `layer layer-${name}` }));
+  // the ghost layer holds the previous run's paths, faint, under the race (setGhost)
+  const layers = ["map", "ghost", "race", "overlay"].map((name) => el("canvas", { className: `layer layer-${name}` }));
   const status = el("div", { className: "plot-status", role: "status" });
   const plot = el("div", { className: "plot" }, [...layers, status]);
   // a finger drags the start marker (touch-action: none); elsewhere it scrolls
@@ -31,7 +33,7 @@ export function createPlayer(container, options = {}) {
   plot.setAttribute("role", "img");
   const root = el("div", { className: "player" }, [plot]);
   container.append(root);
-  const [mapCtx, raceCtx, overlayCtx] = layers.map((c) => c.getContext("2d"));
+  const [mapCtx, ghostCtx, raceCtx, overlayCtx] = layers.map((c) => c.getContext("2d"));
 
   let theme = null;
   let meta = null; // landscape metadata: domain, minima, start
@@ -44,6 +46,8 @@ export function createPlayer(container, options = {}) {
   let size = { width: 0, height: 0, dpr: 1 };
   let rate = 0; // steps per second; 0: auto
   let drawPending = 0;
+  let ghost = null; // the previous run (a Race), drawn faint until the next change
+  const painters = []; // extra drawings on the race layer, each frame: fn(ctx, k, T, theme)
   const paths = createPathRenderer();
   const clock = createClock(onClockStep, onPlayState);
 
@@ -88,9 +92,10 @@ export function createPlayer(container, options = {}) {
       canvas.style.width = `${width}px`;
       canvas.style.height = `${height}px`;
     }
-    for (const ctx of [mapCtx, raceCtx, overlayCtx]) ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    for (const ctx of [mapCtx, ghostCtx, raceCtx, overlayCtx]) ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     T = makeTransform(meta.domain, width, height, margin);
     drawMapLayer();
+    drawGhost();
     reproject();
     drawOverlay();
   }
@@ -138,6 +143,32 @@ export function createPlayer(container, options = {}) {
     drawRace();
   }
 
+  /** The ghost: every racer's whole previous path, thin and faint, clipped to the frame. */
+  function drawGhost() {
+    if (!T) return;
+    ghostCtx.clearRect(0, 0, size.width, size.height);
+    plot.dataset.ghost = String(ghost ? ghost.racers.length : 0);
+    if (!ghost) return;
+    ghostCtx.save();
+    ghostCtx.beginPath();
+    ghostCtx.rect(T.left, T.top, T.width, T.height);
+    ghostCtx.clip();
+    ghostCtx.globalAlpha = 0.38;
+    ghostCtx.lineJoin = "round";
+    ghostCtx.setLineDash([theme.pathWidth * 2.5, theme.pathWidth * 2]);
+    projectPaths(ghost, T).forEach((p, r) => {
+      if (p.length < 2) return;
+      ghostCtx.beginPath();
+      ghostCtx.moveTo(p.xy[0], p.xy[1]);
+      for (const i of p.kept) ghostCtx.lineTo(p.xy[2 * i], p.xy[2 * i + 1]);
+      ghostCtx.lineTo(p.xy[2 * p.length - 2], p.xy[2 * p.length - 1]);
+      ghostCtx.strokeStyle = theme.ink(ghost.racers[r].color);
+      ghostCtx.lineWidth = Math.max(1.5, theme.pathWidth * 0.8);
+      ghostCtx.stroke();
+    });
+    ghostCtx.restore();
+  }
+
   function visibleStep() {
     if (!race) return 0;
     return Math.max(0, Math.min(clock.step, race.received - 1));
@@ -147,6 +178,7 @@ export function createPlayer(container, options = {}) {
     if (!T) return;
     raceCtx.clearRect(0, 0, size.width, size.height);
     if (race && race.received > 0) paths.draw(raceCtx, race, visibleStep(), theme, T);
+    for (const paint of painters) paint(raceCtx, visibleStep(), T, theme);
     updateTransport();
   }
 
@@ -301,7 +333,10 @@ export function createPlayer(container, options = {}) {
       contours = next;
       heat = null;
       drawMapLayer();
+      opts.onContours?.(meta, contours);
     },
+    get landscape() { return meta; },
+    get contours() { return contours; },
     setStart(point) {
       start = point;
       drawOverlay();
@@ -311,6 +346,7 @@ export function createPlayer(container, options = {}) {
       const minimaChanged = JSON.stringify(next?.minima) !== JSON.stringify(race?.minima);
       race = next;
       root.dataset.steps = String(race.steps);
+      opts.onRace?.(race);
       if (T) paths.reset(projectPaths(race, T), size.width, size.height, size.dpr);
       retime();
       if (minimaChanged) drawMapLayer();
@@ -330,6 +366,22 @@ export function createPlayer(container, options = {}) {
       requestDraw();
       opts.onStep?.(visibleStep());
     },
+    /** The previous run, drawn faint under the race until the next call (null: none). */
+    setGhost(previous) {
+      ghost = previous && previous.received > 1 ? previous : null;
+      drawGhost();
+    },
+    get ghost() { return ghost; },
+    /** Draw fn(ctx, k, T, theme) on the race layer after the race, every frame; returns a function that removes it. */
+    addPainter(fn) {
+      painters.push(fn);
+      requestDraw();
+      return () => { painters.splice(painters.indexOf(fn), 1); requestDraw(); };
+    },
+    /** Redraw the race layer in the next frame (a painter's data changed). */
+    requestDraw,
+    get transform() { return T; },
+    get theme() { return theme; },
     setStatus(text, kind = "") {
       status.textContent = text;
       status.dataset.kind = kind;
@@ -339,6 +391,7 @@ export function createPlayer(container, options = {}) {
     redraw() {
       heat = null;
       drawMapLayer();
+      drawGhost();
       reproject();
       drawOverlay();
     },

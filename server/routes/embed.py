@@ -37,9 +37,22 @@ from server.routes.pages import STREAM_ABOVE
 
 router = APIRouter(include_in_schema=False)
 
-# qr=1: the short link's QR code in a corner; chart, caption, lrscale: the slide's (static/embed-snippet.js).
+# qr=1: the short link's QR code in a corner; chart, caption, lrscale, vectors, view: the slide's
+# (static/embed-snippet.js).
 # preset=<id> is not among them: it names the scene (core.presets.expand_preset); the embed reads its caption too.
-EMBED_OPTIONS = ("autoplay", "loop", "controls", "theme", "speed", "qr", "chart", "caption", "lrscale")
+EMBED_OPTIONS = (
+    "autoplay",
+    "loop",
+    "controls",
+    "theme",
+    "speed",
+    "qr",
+    "chart",
+    "caption",
+    "lrscale",
+    "vectors",
+    "view",
+)
 
 
 @lru_cache(maxsize=1)
@@ -75,10 +88,12 @@ def embed(request: Request) -> HTMLResponse:
     pairs = parse_query(request.url.query)
     theme = next((value for key, value in reversed(pairs) if key == "theme"), "light")
     qr = next((value for key, value in reversed(pairs) if key == "qr"), "0") in ("1", "true")
+    vectors = next((value for key, value in reversed(pairs) if key == "vectors"), "0") in ("1", "true")
+    view3d = next((value for key, value in reversed(pairs) if key == "view"), "2d") == "3d"
     scene_pairs = [(key, value) for key, value in pairs if key not in EMBED_OPTIONS]
     try:
         scene = Scene.model_validate(scene_json_from_query(expand_preset(scene_pairs)))
-        html = _page(scene_to_query(scene), start_theme(theme), qr)
+        html = _page(scene_to_query(scene), start_theme(theme), qr, vectors, view3d)
     except ValueError as error:
         page_query = "&".join(
             part for part in request.url.query.split("&") if part.split("=", 1)[0] not in EMBED_OPTIONS
@@ -99,7 +114,7 @@ def streams(scene: Scene) -> bool:
 
 
 @lru_cache(maxsize=32)
-def _page(canonical: str, theme: str | None, qr: bool = False) -> str:
+def _page(canonical: str, theme: str | None, qr: bool = False, vectors: bool = False, view3d: bool = False) -> str:
     """The embed of a scene (by its written-out query, so a race is run once for a class opening the same slide).
 
     About 150–250 kB each, mostly contours, whatever the race's length: a race of STREAM_ABOVE racer-steps
@@ -114,4 +129,6 @@ def _page(canonical: str, theme: str | None, qr: bool = False) -> str:
         page_href=f"/?{payload['query']}",
         modules=modules(),
         qr=qr,
+        vectors=vectors,
+        view3d=view3d,
     )

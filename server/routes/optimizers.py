@@ -13,7 +13,15 @@ from core.scene import MAX_STEPS
 from core.schedules import SCHEDULES, lr_per_step, resolve_schedule_params
 from server.responses import NOT_MODIFIED, POST_ERRORS, cached_json, json_reply, ok
 from server.routes.catalog import optimizer_json, schedule_json
-from server.schemas import SCHEDULE_FITS_RUN, CurveReply, OptimizerList, ScheduleInput, ScheduleList, states
+from server.schemas import (
+    SCHEDULE_FINITE,
+    SCHEDULE_FITS_RUN,
+    CurveReply,
+    OptimizerList,
+    ScheduleInput,
+    ScheduleList,
+    states,
+)
 from server.strict import strict_json
 
 router = APIRouter(prefix="/api", tags=["optimizers and schedules"])
@@ -70,7 +78,7 @@ def list_schedules(request: Request) -> Response:
         **POST_ERRORS,
     },
 )
-@states(SCHEDULE_FITS_RUN)
+@states(SCHEDULE_FITS_RUN, SCHEDULE_FINITE)
 def schedule_curve(request: Annotated[CurveRequest, Body(examples=[CURVE_EXAMPLE])]) -> Response:
     """lr[t] is the learning rate used by update t, as torch.optim.lr_scheduler gives it."""
     return json_reply(curve_of(request))

@@ -32,8 +32,9 @@ CONTOUR_LEVELS = 16
 # fetched whole with GET /api/race?<the page's query>, which the browser can preload and cache.
 STREAM_ABOVE = 6000
 # Keys of the page's address that are not the scene's (static/main.js: VIEW_KEYS): the short link's QR code in a
-# corner, presenter mode, and where the global lr multiplier stands (the scene's lrs are already multiplied).
-VIEW_KEYS = ("qr", "present", "lrscale")
+# corner, presenter mode, where the global lr multiplier stands (the scene's lrs are already multiplied),
+# vectors on the map (vectors=1) and the 3D view (view=3d).
+VIEW_KEYS = ("qr", "present", "lrscale", "vectors", "view")
 
 # Keys the page does without at first: what it fetches with the full catalogues once the first race
 # is drawn (update rules, torch templates for "Copy as PyTorch"), and what it never shows.

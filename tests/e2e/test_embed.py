@@ -471,6 +471,8 @@ def test_embed_snippet_writes_an_iframe_for_the_scene_and_its_options(page: Page
         "caption": "",
         "preset": "",
         "lrscale": 1,
+        "vectors": False,
+        "view": "2d",
     }
 
 

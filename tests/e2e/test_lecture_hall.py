@@ -213,6 +213,36 @@ PRESENTER_PARTS = [
 ]
 
 
+INSIDE_PARTS = {
+    "vectors": ("&vectors=1", None, ".vectors-legend"),
+    "inspector": ("", "#inspect", "#inspector"),
+}
+
+
+@pytest.mark.parametrize("part", list(INSIDE_PARTS))
+def test_presenter_mode_puts_the_vectors_legend_and_the_inspector_beside_the_map(page: Page, part: str) -> None:
+    """In the one-screen grid the stage's own children (display: contents) need a place: the vectors' legend and the
+    step inspector stand in the right column under the tools, never over the map, and nothing scrolls the page."""
+    extra, button, selector = INSIDE_PARTS[part]
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"/?preset=race-beale&present=1{extra}")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    if button:
+        page.locator(button).click()
+    expect(page.locator(selector)).to_be_visible()
+    boxes = page.evaluate(
+        """(s) => Object.fromEntries(
+            [['part', s], ['plot', '.plot'], ['tools', '.stage-tools'], ['results', '.results']]
+                .map(([k, q]) => [k, document.querySelector(q).getBoundingClientRect().toJSON()]))""",
+        selector,
+    )
+    part_box, plot, tools = boxes["part"], boxes["plot"], boxes["tools"]
+    assert part_box["left"] >= plot["right"]  # beside the map, not over it
+    assert part_box["top"] >= tools["bottom"] - 1 and part_box["bottom"] <= 1080.5
+    assert abs(part_box["left"] - boxes["results"]["left"]) <= 1  # in the results' column
+    assert page.evaluate("document.documentElement.scrollHeight") <= 1080
+
+
 @pytest.mark.parametrize(
     ("width", "height", "preset"),
     [

@@ -35,7 +35,7 @@ from server.schemas import rules_of
 # requests per scene-bearing operation. It runs on POST /api/scene/query, which validates the scene exactly as the
 # races do without racing it; the operations that race (and the exports, which draw) get their examples and the
 # generated requests only.
-NO_COVERAGE = "^/export/|^/api/race|^/api/sweep"
+NO_COVERAGE = "^/export/|^/api/race|^/api/sweep|^/api/map|^/api/tune"
 # A request its schema rejects gets a 4xx; besides schemathesis' usual ones, 413 and 414 (a body or query past the
 # server's size limits, which is how a schema-violating 10 001 points are refused before they are read).
 REJECTED = ["400", "401", "403", "404", "405", "406", "409", "413", "414", "415", "422", "428", "429"]
@@ -54,6 +54,11 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
 CAPS: dict[str, tuple[int, int, int]] = {  # name: (lowest valid, highest valid, cap)
     "steps": (1, MAX_STEPS, 120),
     "count": (2, 256, 6),
+    "map.x.count": (2, 128, 6),  # the query form of a map
+    "map.y.count": (2, 128, 6),
+    "refine": (0, 32, 3),  # a tune's second round
+    "tune.count": (3, 64, 6),  # the query form of a tune
+    "tune.refine": (0, 32, 3),
     "resolution": (16, 512, 48),
     "levels": (2, 200, 12),
     "frames": (2, 300, 12),  # exports
