@@ -15,7 +15,7 @@ export const EXAMPLES = [
   { title: "Rosenbrock", f: "(1 - x)^2 + 100*(y - x^2)^2", x: [-2, 2], y: [-1, 3] },
 ];
 // The notation core/formula.py reads, in brief (its docstring has the grammar).
-const HELP = "Write it as on a slide (2x, xy, x², x⁻¹, 2πx, √(x²+y²), [a]·[b]) or with * and ^; " +
+const HELP = "Write it as on a slide (2x, xy, x², x⁻¹, 2πx, √(x²+y²), […]·[…]) or with * and ^; " +
   "a built-in landscape's formula pastes as shown.";
 const NAMES = { "df/dx": "∂f/∂x", "df/dy": "∂f/∂y", "d2f/dx2": "∂²f/∂x²", "d2f/dxdy": "∂²f/∂x∂y", "d2f/dy2": "∂²f/∂y²" };
 

@@ -45,7 +45,7 @@ NAMES_ITS_PARAMETERS = {
 PASTED = [name for name in BUILTINS if name not in NAMES_ITS_PARAMETERS]
 RACED = ("rosenbrock", "beale")  # typed, raced against the built-ins below
 U = 2.0**-53
-ROUNDOFF = 8  # |typed − built-in| ≤ ROUNDOFF·u·M for every output (measured: at most 5, on Beale's f)
+ROUNDOFF = 8  # |typed − built-in| ≤ ROUNDOFF·u·M for every output (measured: ≤ 5.8 on Beale's f, others ≤ 3.4)
 
 AGREE = 1e-12  # relative to the point's norm
 DETERMINED = 1e-13  # a race no tiny probe moves further than this is determined by its inputs
