@@ -6,18 +6,38 @@ The pipeline, every stage bounded so that no formula can make a worker hang or g
    Python's ``eval`` nor sympy's ``sympify``/``parse_expr`` (both evaluate strings)::
 
        expr    := term (("+" | "-") term)*
-       term    := unary (("*" | "/" | implicit) unary)*      2x, 2(x + 1), 2pi: implicit products
+       term    := unary (("*" | "/" | implicit) unary)*
        unary   := ("-" | "+") unary | power
        power   := postfix (("^" | "**") unary)?            right-associative: 2^3^2 = 2^9; -x^2 = -(x^2)
-       postfix := atom ("²" | "³")*
-       atom    := number | "x" | "y" | "pi" | "e" | name "(" expr ("," expr)? ")" | "(" expr ")"
+       postfix := atom superscript?                         x², x¹⁰, x⁻¹: one signed integer
+       atom    := number | "x" | "y" | "pi" | "e" | name "(" expr ("," expr)? ")"
+                | "(" expr ")" | "[" expr "]" | "√" atom
 
    Functions: sin cos tan exp log sqrt abs tanh sinh cosh atan (one argument), atan2 min max (two).
-   ``−``, ``·``, ``×``, ``÷``, ``²``, ``³`` and ``π`` are read as their ASCII forms, so the formula text
-   of Rosenbrock, the saddle, Himmelblau and Booth can be pasted (Beale's ``xy`` must be written
-   ``x*y``: a product is implicit only after a number). Limits: ``MAX_LENGTH`` characters, ``MAX_DEPTH`` nested
+   The notation of a slide is read too, so that every built-in's formula text pastes as the page shows
+   it (all but the bowl's and the plateau's, which name their parameters): ``−`` and ``–`` are ``-``,
+   ``·`` ``⋅`` ``∙`` ``×`` ``∗`` are ``*``, ``÷`` is ``/`` (one character for one, also inside a
+   number: ``2e−3``), ``π`` is ``pi``, ``√`` is sqrt, square brackets group, and superscript digits
+   with an optional leading ``⁻`` are an integer exponent of the atom before them (``xy²`` = x·y²).
+
+   A product is implicit (the ``implicit`` above, as tight as ``*``):
+     - after a number, spaces allowed: ``2x``, ``2 (x + 1)``, ``2pi``, ``-2x``;
+     - between two factors that touch, the second a name, ``(``, ``[`` or ``√``: ``2πx``, ``x²y``,
+       ``x(1 − x)``, ``(x + 1)(x − 1)``, ``[…]·[…]``. Across a space only after a number: ``x y`` is
+       refused as a missing operator (a URL's unescaped ``+`` arrives as a space);
+     - inside a run of letters that is no whitelisted name and holds only x and y: ``xy``, ``yx``,
+       ``xyy`` are x·y, y·x and x·y·y (the same syntax tree, so the same canonical form and cache
+       entry, as ``x*y``). No other run is split: ``sinx``, ``pix``, ``ex``, ``x2`` are unknown names,
+       refused with the spelling they may have meant.
+   It is refused where a reader could take it two ways: before a number (``(x + 1)2``, ``x²3``),
+   after an exponent written with ``^`` (``e^2x``: e²·x or e^(2x)), after a division (``1/2x``) and
+   after a root without parentheses (``√2x``, and ``√x²`` for the power). Lookalike characters
+   (Cyrillic ``х``, fullwidth ``ｘ``, mathematical italic ``𝑥``) are refused, the message naming them.
+
+   Limits: ``MAX_LENGTH`` characters, ``MAX_DEPTH`` nested
    parentheses and calls, ``MAX_AST_NODES`` nodes, number literals of at most ``MAX_NUMBER_DIGITS``
-   characters and magnitude ``MAX_LITERAL``, constant exponents of magnitude ``MAX_EXPONENT``, and
+   characters and magnitude ``MAX_LITERAL``, constant exponents of magnitude ``MAX_EXPONENT`` (a
+   superscript of more than three digits is refused before it is read), and
    constant sub-expressions of magnitude ``MAX_CONSTANT`` (checked in floats before sympy sees them,
    so sympy never builds a huge exact number). Every error is a ``FormulaError`` with the 1-based
    position of the offending character: ``unknown name 'os' at 1``.
@@ -52,6 +72,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -105,55 +126,77 @@ class FormulaError(ValueError):
 
 # --- 1. parse ---------------------------------------------------------------------------------------------
 
-_ALIASES = {"−": "-", "–": "-", "·": "*", "×": "*", "÷": "/", "π": "pi", "²": "²", "³": "³"}
+# One character for one character (so positions do not move), before tokenizing: the operators of a slide.
+_SAME_WIDTH = str.maketrans({"−": "-", "–": "-", "·": "*", "⋅": "*", "∙": "*", "×": "*", "∗": "*", "÷": "/"})
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _TOKEN = re.compile(
     r"""
     (?P<space>[\ \t\r\n\u00a0]+)
     | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
     | (?P<name>[A-Za-z_][A-Za-z_0-9]*)
-    | (?P<op>\*\*|[-+*/^(),²³−–·×÷π])
+    | (?P<sup>[⁻⁺⁰¹²³⁴⁵⁶⁷⁸⁹]+)
+    | (?P<op>\*\*|[-+*/^(),\[\]√π])
     """,
     re.VERBOSE | re.ASCII,
 )
 
 
 class Token(NamedTuple):
-    kind: str  # "number", "name", "op", "end"
+    kind: str  # "number", "name", "sup" (superscript digits), "op", "bad", "end"
     text: str
     position: int  # 1-based
+    spaced: bool = True  # white space (or the formula's start) before it: false when it touches the previous token
 
 
 def tokenize(text: str) -> list[Token]:
-    """The formula's tokens; raises ``FormulaError`` at the first character that starts none."""
+    """The formula's tokens; a token ``bad`` stands for the first character that starts none.
+
+    A run of letters that is no whitelisted name and holds only x and y (``xy``, ``xyy``, ``yx``)
+    is the product of its letters: one token per letter, touching. Any other unknown run (``sinx``,
+    ``pix``, ``ex``) stays one name, which the parser refuses: a function or a constant is never split.
+    """
     if not isinstance(text, str):
         raise FormulaError(f"a formula must be a string, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"formula longer than {MAX_LENGTH} characters ({len(text)})")
+    source = text.translate(_SAME_WIDTH)
     tokens = []
     index = 0
-    while index < len(text):
-        match = _TOKEN.match(text, index)
+    spaced = True
+    while index < len(source):
+        match = _TOKEN.match(source, index)
         if match is None:  # the parser reports it when it gets there, so errors come in reading order
-            tokens.append(Token("bad", text[index], index + 1))
+            tokens.append(Token("bad", text[index], index + 1, spaced))
             break
         kind = match.lastgroup
         assert kind is not None
-        if kind != "space":
-            value = match.group()
-            if kind == "op":
-                value = _ALIASES.get(value, value)
-                if value == "pi":
-                    kind = "name"
-            tokens.append(Token(kind, value, index + 1))
+        value = match.group()
+        if kind == "space":
+            spaced = True
+            index = match.end()
+            continue
+        if kind == "op" and value == "π":
+            kind, value = "name", "pi"
+        if kind == "name" and _is_product_of_variables(value):
+            tokens += [Token("name", letter, index + 1 + k, spaced and k == 0) for k, letter in enumerate(value)]
+        else:
+            tokens.append(Token(kind, value, index + 1, spaced))
+        spaced = False
         index = match.end()
-    tokens.append(Token("end", "", len(text) + 1))
+    tokens.append(Token("end", "", len(text) + 1, spaced))
     return tokens
+
+
+def _is_product_of_variables(name: str) -> bool:
+    return len(name) > 1 and name not in _WORDS and set(name) <= set(VARIABLES)
 
 
 # AST nodes: tuples, the node's kind first and its 1-based position last.
 #   ("num", Fraction, text, pos)  ("var", "x", pos)  ("const", "pi", pos)  ("neg", child, pos)
 #   ("bin", op, left, right, pos)  with op in + - * / ^      ("call", name, (args, ...), pos)
 Node = tuple[Any, ...]
+
+_CLOSING = {"(": ")", "[": "]"}
 
 
 class _Parser:
@@ -163,10 +206,17 @@ class _Parser:
         self.depth = 0  # nested parentheses and calls
         self.recursion = 0  # every nested rule: bounds chains such as ------x and x^x^x^x
         self.nodes = 0
+        # how the factor just parsed ended: "plain", "caret" (an exponent after ^ or **: x^2 y could
+        # be x^(2y)) or "root" (√ without parentheses: √2x could be √(2x))
+        self.end = "plain"
 
     @property
     def token(self) -> Token:
         return self.tokens[self.index]
+
+    @property
+    def previous(self) -> Token:
+        return self.tokens[self.index - 1]
 
     def take(self) -> Token:
         token = self.tokens[self.index]
@@ -195,13 +245,17 @@ class _Parser:
     def unexpected(self, wanted: str) -> FormulaError:
         token = self.token
         if token.kind == "bad":
-            char = token.text
-            shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
-            return FormulaError(f"unexpected character {shown}", token.position, _ALLOWED_HINT)
+            return FormulaError(
+                f"unexpected character {_shown(token.text)}", token.position, _character_hint(token.text)
+            )
         if token.kind == "end":
             return FormulaError(f"formula ends early: expected {wanted}", token.position)
         hint = ""
-        if wanted == "an operator" and (token.kind in ("name", "number") or token.text == "("):
+        if token.kind == "sup":
+            hint = "; one exponent per factor: write (x²)³ or x⁶"
+        elif (wanted == "an operator" or wanted in ("')'", "']'")) and (
+            token.kind in ("name", "number") or token.text in ("(", "[", "√")
+        ):
             hint = "; is a '*' or a '+' missing? (in a URL a '+' is a space: write it %2B)"
         return FormulaError(f"expected {wanted}, got {token.text!r}", token.position, hint)
 
@@ -216,15 +270,54 @@ class _Parser:
 
     def term(self) -> Node:
         left = self.unary()
+        divided = False  # the last operator of this term was '/': 1/2x could be (1/2)·x or 1/(2x)
         while True:
             token = self.token
             if token.text in ("*", "/"):
                 self.take()
                 left = self.node("bin", token.text, left, self.unary(), token.position)
-            elif left[0] == "num" and (token.kind == "name" or token.text == "("):  # 2x, 2pi, 2(x + 1)
+                divided = token.text == "/"
+            elif self.implicit_product(token, divided):  # 2x, xy, 2πx, x²y, x(1 − x), (x + 1)(x − 1)
                 left = self.node("bin", "*", left, self.unary(), token.position)
             else:
                 return left
+
+    def implicit_product(self, token: Token, divided: bool) -> bool:
+        """Whether ``token`` starts a factor multiplying the one before it; raises where that is ambiguous.
+
+        A product is implicit after a number (``2x``, ``2 (x + 1)``, spaces allowed), and between two
+        factors that touch (``xy``, ``2πx``, ``x²y``, ``x(1 − x)``, ``)(``, ``](``). Never before a
+        number (``(x + 1)2``), after an exponent written with ``^`` (``e^2x``), after a division
+        (``1/2x``) or after a root without parentheses (``√2x``): those are refused with a hint.
+        """
+        after = self.previous
+        if token.kind == "number" and not token.spaced and after.kind != "number":
+            raise FormulaError(
+                f"a number right after {after.text!r} is not a product",
+                token.position,
+                "; write * for a product or ^ (or a superscript: ², ³) for a power",
+            )
+        if not (token.kind == "name" or token.text in ("(", "[", "√")):
+            return False
+        if token.spaced and after.kind != "number":
+            return False  # 'x y' is refused as a missing operator (in a URL, 'x+y' arrives as 'x y')
+        if self.end == "caret":
+            raise FormulaError(
+                "a product right after an exponent written with '^' is ambiguous",
+                token.position,
+                "; write (x^2)*y or x^(2y), or a superscript: x²y",
+            )
+        if divided:
+            raise FormulaError(
+                "a product right after a division is ambiguous", token.position, "; write (1/2)*x or 1/(2x)"
+            )
+        if self.end == "root":
+            raise FormulaError(
+                "a product right after a root without parentheses is ambiguous",
+                token.position,
+                "; write √(2x) or √2*x",
+            )
+        return True
 
     def unary(self) -> Node:
         token = self.token
@@ -244,45 +337,69 @@ class _Parser:
             self.enter(token.position)
             exponent = self.unary()
             self.recursion -= 1
+            self.end = "caret"
             return self.node("bin", "^", base, exponent, token.position)
         return base
 
     def postfix(self) -> Node:
-        base = self.atom()
-        while self.token.text in ("²", "³"):
-            token = self.take()
-            two_or_three = Fraction(2 if token.text == "²" else 3)
-            exponent = self.node("num", two_or_three, str(two_or_three), token.position)
+        base, bare_root = self.atom()
+        token = self.token
+        if token.kind == "sup":
+            if bare_root:
+                raise FormulaError(
+                    "a power right after a root without parentheses is ambiguous",
+                    token.position,
+                    "; write √(x²) or (√x)²",
+                )
+            self.take()
+            exponent = self.node("num", _superscript(token), token.text, token.position)
             base = self.node("bin", "^", base, exponent, token.position)
+            bare_root = False
+        self.end = "root" if bare_root else "plain"
         return base
 
-    def atom(self) -> Node:
+    def atom(self) -> tuple[Node, bool]:
+        """A number, name, call, bracketed expression or root; and whether it is a root without parentheses."""
         token = self.token
         if token.kind == "number":
             self.take()
-            return self.node("num", _literal(token), token.text, token.position)
-        if token.text == "(":
+            return self.node("num", _literal(token), token.text, token.position), False
+        if token.text in _CLOSING:
             self.take()
             self.open(token.position)
             inner = self.expr()
             self.close(token)
-            return inner
+            return inner, False
+        if token.text == "√":
+            self.take()
+            following = self.token
+            if not (following.kind in ("number", "name") or following.text in ("(", "[", "√")):
+                raise self.unexpected("a number, x, y, a function or '(' after √")
+            self.enter(token.position)
+            radicand, _ = self.atom()
+            self.recursion -= 1
+            return self.node("call", "sqrt", (radicand,), token.position), following.text not in _CLOSING
         if token.kind == "name":
             self.take()
             name = token.text
             if name in VARIABLES:
-                return self.node("var", name, token.position)
+                return self.node("var", name, token.position), False
             if name in CONSTANTS:
-                return self.node("const", name, token.position)
+                return self.node("const", name, token.position), False
             if name in FUNCTIONS_1 or name in FUNCTIONS_2:
-                return self.call(token)
+                return self.call(token), False
             raise FormulaError(f"unknown name {name!r}", token.position, _suggest(name))
         raise self.unexpected("a number, x, y, a function or '('")
 
     def call(self, name: Token) -> Node:
         arity = 1 if name.text in FUNCTIONS_1 else 2
         if self.token.text != "(":
-            raise FormulaError(f"expected '(' after {name.text}", self.token.position)
+            hint = (
+                f"; write {name.text}(x){self.token.text} for a power of {name.text}(x)"
+                if self.token.kind == "sup"
+                else ""
+            )
+            raise FormulaError(f"expected '(' after {name.text}", self.token.position, hint)
         opening = self.take()
         self.open(opening.position)
         args = [self.expr()]
@@ -302,10 +419,11 @@ class _Parser:
             raise FormulaError(f"nesting deeper than {MAX_DEPTH}", position)
 
     def close(self, opening: Token) -> None:
-        if self.token.text != ")":
+        closing = _CLOSING[opening.text]
+        if self.token.text != closing:
             if self.token.kind == "end":
-                raise FormulaError("unclosed '('", opening.position)
-            raise self.unexpected("')'")
+                raise FormulaError(f"unclosed {opening.text!r}", opening.position)
+            raise self.unexpected(repr(closing))
         self.take()
         self.depth -= 1
 
@@ -314,20 +432,85 @@ def _arguments(arity: int) -> str:
     return "one argument" if arity == 1 else "two arguments"
 
 
-_ALLOWED_HINT = "; formulas take x, y, numbers, + - * / ^, pi, e and " + ", ".join(FUNCTIONS_1 + FUNCTIONS_2)
+_WORDS = (*VARIABLES, *CONSTANTS, *FUNCTIONS_1, *FUNCTIONS_2)
+_ALLOWED_HINT = (
+    "; formulas take x, y, numbers, + - * / ^ ( ) [ ], pi, e and "
+    + ", ".join(FUNCTIONS_1 + FUNCTIONS_2)
+    + "; as on a slide: − · × ÷ π √ and superscripts x² x⁻¹"
+)
+_LOOKALIKES = {"х": "x", "Х": "X", "у": "y", "У": "Y", "е": "e", "а": "a", "о": "o", "с": "c", "р": "p", "і": "i"}
+
+
+def _shown(char: str) -> str:
+    return repr(char) if char.isprintable() else f"U+{ord(char):04X}"
+
+
+def _character_hint(char: str) -> str:
+    """A hint for a character that starts no token: a lookalike of an ASCII one says which."""
+    plain = _LOOKALIKES.get(char) or unicodedata.normalize("NFKC", char)
+    name = unicodedata.name(char, "")
+    if plain != char and len(plain) == 1 and plain.isascii() and plain.isprintable() and plain != " ":
+        return f"; it looks like {plain!r} but is {name or 'another character'} (U+{ord(char):04X}): type {plain!r}"
+    if char.isalpha():
+        return f"; the only names are x, y, pi (π), e and the functions: write a number for {char}"
+    return _ALLOWED_HINT
+
+
+_LONGEST_FIRST = sorted(_WORDS, key=len, reverse=True)
+
+
+def _split_words(name: str) -> list[str] | None:
+    """``name`` as a run of whitelisted names (the longest that fits first), or None."""
+    words: list[str] = []
+    index = 0
+    while index < len(name):
+        word = next((w for w in _LONGEST_FIRST if name.startswith(w, index)), None)
+        if word is None:
+            return None
+        words.append(word)
+        index += len(word)
+    return words
 
 
 def _suggest(name: str) -> str:
     """A hint for a name the grammar does not know."""
-    if len(name) > 1 and set(name) <= set("xy"):
-        return f"; write products with '*', e.g. {'*'.join(name)}"
+    powered = re.fullmatch(r"([xy])(\d+)", name)
+    if powered:
+        letter, digits = powered.groups()
+        superscript = digits.translate(_TO_SUPERSCRIPT)
+        return f"; write {letter}^{digits} or {letter}{superscript} for a power, {letter}*{digits} for a product"
+    words = _split_words(name) if len(name) <= 40 else None
+    if words and len(words) > 1:
+        if len(words) == 2 and words[0] in FUNCTIONS_1 and words[1] in _WORDS[:4]:
+            return f"; did you mean {words[0]}({words[1]})?"
+        shown = [f"{w}(…)" if w in FUNCTIONS_1 or w in FUNCTIONS_2 else w for w in words]
+        return f"; write products of names with '*', e.g. {'*'.join(shown)}"
     if name in ("ln",):
         return "; did you mean log?"
     if name in ("arctan", "atn"):
         return "; did you mean atan?"
     if name in ("E", "PI", "Pi"):
         return f"; did you mean {name.lower()}?"
+    if len(name) == 1:
+        return f"; the only variables are x and y: write a number for {name}"
     return _ALLOWED_HINT
+
+
+_TO_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _superscript(token: Token) -> Fraction:
+    """A superscript exponent (``²``, ``¹⁰``, ``⁻¹``) as an integer, refused when malformed or too large."""
+    text = token.text
+    sign, digits = (-1, text[1:]) if text[0] == "⁻" else (1, text[1:]) if text[0] == "⁺" else (1, text)
+    if not digits:
+        raise FormulaError(f"superscript {text[0]} without digits", token.position)
+    if "⁻" in digits or "⁺" in digits:
+        raise FormulaError("a superscript sign goes before all the digits", token.position)
+    if len(digits) > 3:
+        shown = digits if len(digits) <= 8 else digits[:8] + "…"
+        raise FormulaError(f"exponent {shown} too large (at most {MAX_EXPONENT})", token.position)
+    return Fraction(sign * int(digits.translate(_SUPERSCRIPT)))
 
 
 def _literal(token: Token) -> Fraction:

@@ -14,6 +14,9 @@ export const EXAMPLES = [
   { title: "cheese-wheel hill", f: "0.1*(x^2 + y^2) + 3*exp(-((x - 1)^2 + y^2)^4)", x: [-3, 3], y: [-3, 3] },
   { title: "Rosenbrock", f: "(1 - x)^2 + 100*(y - x^2)^2", x: [-2, 2], y: [-1, 3] },
 ];
+// The notation core/formula.py reads, in brief (its docstring has the grammar).
+const HELP = "Write it as on a slide (2x, xy, x², x⁻¹, 2πx, √(x²+y²), […]·[…]) or with * and ^; " +
+  "a built-in landscape's formula pastes as shown.";
 const NAMES = { "df/dx": "∂f/∂x", "df/dy": "∂f/∂y", "d2f/dx2": "∂²f/∂x²", "d2f/dxdy": "∂²f/∂x∂y", "d2f/dy2": "∂²f/∂y²" };
 
 function el(tag, props = {}, children = []) {
@@ -47,10 +50,11 @@ export function attachFormula(control, { commit, params }) {
   if (label) label.textContent = "f(x, y) =";
   input.setAttribute("aria-label", "formula f(x, y)");
   input.setAttribute("inputmode", "text");
-  input.placeholder = "e.g. x^2 + 10*y^2";
+  input.placeholder = "e.g. x² + 10y²  or  x^2 + 10*y^2";
   const note = el("p", { className: "formula-note", id: `${input.id}-note` });
   note.setAttribute("aria-live", "polite");
-  input.setAttribute("aria-describedby", note.id);
+  const help = el("p", { className: "formula-help", id: `${input.id}-help`, textContent: HELP });
+  input.setAttribute("aria-describedby", `${note.id} ${help.id}`);
   const derivatives = el("details", { className: "formula-derivatives" }, [el("summary", { textContent: "Derivatives" })]);
   const examples = el("div", { className: "formula-examples" }, [
     el("span", { textContent: "Try:" }),
@@ -63,7 +67,7 @@ export function attachFormula(control, { commit, params }) {
       return button;
     }),
   ]);
-  row.after(note, examples, derivatives);
+  row.after(note, help, examples, derivatives);
 
   let timer = 0;
   let asked = 0; // the latest request wins
@@ -87,11 +91,14 @@ export function attachFormula(control, { commit, params }) {
     note.dataset.state = "error";
     input.setAttribute("aria-invalid", "true");
     derivatives.hidden = true; // they were another formula's
-    if (position && position <= text.length + 1) {
+    const chars = Array.from(text); // the server counts code points (𝑥 is one), JS strings UTF-16 units
+    if (position && position <= chars.length + 1) {
       const at = position - 1;
-      note.replaceChildren(el("code", {}, [text.slice(0, at), el("mark", { textContent: text.slice(at, at + 1) || " " }), text.slice(at + 1)]),
+      const before = chars.slice(0, at).join("");
+      const marked = chars[at] ?? "";
+      note.replaceChildren(el("code", {}, [before, el("mark", { textContent: marked || " " }), chars.slice(at + 1).join("")]),
         el("br"), problem);
-      note.onclick = () => { input.focus(); input.setSelectionRange(at, at + 1); };
+      note.onclick = () => { input.focus(); input.setSelectionRange(before.length, before.length + marked.length); };
     } else {
       note.replaceChildren(problem);
       note.onclick = null;

@@ -43,6 +43,19 @@ def value(text: str, x: float, y: float) -> float:
         ),
         ("1.5e-1 * .5 + 1e2", 0.075 + 100),
         ("  x\t+\ny ", 1.0),
+        # slide notation: a product is implicit after a number and between factors that touch
+        ("xy + yx + xyy", 2 * 0.7 * 0.3 + 0.7 * 0.3 * 0.3),  # a run of x and y is their product
+        ("xy² + 2.1x⁴/3", 0.7 * 0.3**2 + 2.1 * 0.7**4 / 3),  # a superscript binds to the letter before it
+        ("x¹⁰ + y⁻¹ + x⁻²", 0.7**10 + 1 / 0.3 + 0.7**-2),  # superscript integers, signed
+        ("cos(2πx) + 2 πy", math.cos(2 * math.pi * 0.7) + 2 * math.pi * 0.3),
+        ("x(1 − x) + (x + 1)(y − 1) + 2(x)y", 0.7 * 0.3 + 1.7 * -0.7 + 2 * 0.7 * 0.3),
+        ("[1 + x]·[2 + y] − (x)[y]", 1.7 * 2.3 - 0.7 * 0.3),  # brackets group like parentheses
+        (
+            "√x + √(x² + y²) + 2√y + √2·x + √(x)y",
+            sum([math.sqrt(0.7), math.hypot(0.7, 0.3), 2 * math.sqrt(0.3), math.sqrt(2) * 0.7, math.sqrt(0.7) * 0.3]),
+        ),
+        ("sin(x)² − x²y + (xy)³", math.sin(0.7) ** 2 - 0.49 * 0.3 + 0.21**3),
+        ("x ∗ y ⋅ 2 ∙ y − 2e−3", 0.7 * 0.3 * 2 * 0.3 - 0.002),  # − in a number's exponent too
     ],
 )
 def test_grammar_evaluates_as_written(text, expected):
@@ -51,6 +64,10 @@ def test_grammar_evaluates_as_written(text, expected):
 
 def test_canonical_form_is_shared_by_spellings():
     assert formula.canonical(parse("2x+y^2")) == formula.canonical(parse("2 * x + y ** 2"))
+    assert formula.canonical(parse("xy")) == formula.canonical(parse("x*y")) == formula.canonical(parse("x·y"))
+    assert formula.canonical(parse("6xy − x⁴/3")) == formula.canonical(parse("6*x*y - x^4/3"))
+    assert formula.canonical(parse("√[x]")) == formula.canonical(parse("sqrt(x)"))
+    assert formula.canonical(parse("yx")) != formula.canonical(parse("xy"))  # kept as written, as y*x is
     assert formula.canonical(parse("x-y")) != formula.canonical(parse("y-x"))
 
 
@@ -77,7 +94,34 @@ def test_cache_is_bounded():
     [
         ("os", "unknown name 'os' at 1"),
         ("x + __import__", "unknown name '__import__' at 5"),
-        ("x^2 + xy", "unknown name 'xy' at 7; write products with '*', e.g. x*y"),
+        ("x^2 + x y", "expected an operator, got 'y' at 9; is a '*' or a '+' missing?"),  # touching only
+        ("sinx + 1", "unknown name 'sinx' at 1; did you mean sin(x)?"),  # a function is never split
+        ("xsin(y)", "unknown name 'xsin' at 1; write products of names with '*', e.g. x*sin(…)"),
+        ("2pix", "unknown name 'pix' at 2; write products of names with '*', e.g. pi*x"),
+        ("ex", "unknown name 'ex' at 1; write products of names with '*', e.g. e*x"),
+        ("x2 + y", "unknown name 'x2' at 1; write x^2 or x² for a power, x*2 for a product"),
+        ("(x + 1)2", "a number right after ')' is not a product at 8; write * for a product or ^"),
+        ("x²3", "a number right after '²' is not a product at 3"),
+        ("1/2x", "a product right after a division is ambiguous at 4; write (1/2)*x or 1/(2x)"),
+        ("e^2x", "a product right after an exponent written with '^' is ambiguous at 4"),
+        ("x^-2y", "a product right after an exponent written with '^' is ambiguous at 5"),
+        ("√2x", "a product right after a root without parentheses is ambiguous at 3; write √(2x) or √2*x"),
+        ("√x²", "a power right after a root without parentheses is ambiguous at 3; write √(x²) or (√x)²"),
+        ("√-x", "expected a number, x, y, a function or '(' after √, got '-' at 2"),
+        ("[x + y)", "expected ']', got ')' at 7"),
+        ("[x + y", "unclosed '[' at 1"),
+        ("x² ³", "expected an operator, got '³' at 4; one exponent per factor"),
+        ("x²²²²", "exponent ²²²² too large (at most 100) at 2"),
+        ("x¹⁰¹", "exponent 101 too large (at most 100) at 2"),
+        ("x⁻", "superscript ⁻ without digits at 2"),
+        ("x²⁻¹", "a superscript sign goes before all the digits at 2"),
+        ("sin²(x)", "expected '(' after sin at 4; write sin(x)² for a power of sin(x)"),
+        ("х + y", "unexpected character 'х' at 1; it looks like 'x' but is CYRILLIC SMALL LETTER HA (U+0445)"),
+        ("x + у", "unexpected character 'у' at 5; it looks like 'y' but is CYRILLIC SMALL LETTER U (U+0443)"),
+        ("𝑥^2", "unexpected character '𝑥' at 1; it looks like 'x' but is MATHEMATICAL ITALIC SMALL X"),
+        ("½·x", "unexpected character '½' at 1"),
+        ("2w² + x", "unknown name 'w' at 2; the only variables are x and y: write a number for w"),
+        ("κx", "unexpected character 'κ' at 1; the only names are x, y, pi (π), e and the functions"),
         ("ln(x)", "unknown name 'ln' at 1; did you mean log?"),
         ("x^1e9", "exponent 1e+09 too large (at most 100) at 2"),
         ("2^(3^(4^5))", "exponent 1.02e+03 too large (at most 100) at 5"),
@@ -348,7 +392,7 @@ def test_contours_draw_a_formula_with_holes():
     assert all(math.isfinite(v) for v in data["grid"]["z"])
 
 
-ALPHABET = "xy0123456789.e+-*/^(),  sincotaexplgqrbhmdπ²·−_"
+ALPHABET = "xy0123456789.e+-*/^(),  sincotaexplgqrbhmdπ²·−_[]√⁻¹³⁴⁰×хw"
 
 
 @settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

@@ -1,41 +1,51 @@
-"""Typed Rosenbrock and Beale against the built-ins (core.landscapes' hand-written gradients).
+"""Built-in landscapes typed as their formula text, against the built-ins (core.landscapes' hand-written
+gradients).
 
-Per evaluation, the typed formula's f, ∇f and ∇²f are within a few units of roundoff of the built-in's,
-measured against the classical scale of an evaluation's error: M, the formula evaluated with |x|, |y|
-and every sign made +. Any evaluation order errs by at most a small multiple of u·M (u = 2⁻⁵³); where
-terms cancel (∇f near a minimum) that is many ulps of the value, for the built-in as for the formula.
+Per evaluation, for every built-in whose formula text (as the page and GET /api/landscapes show it) pastes
+into the formula field: the typed formula's f, ∇f and ∇²f are within a few units of roundoff of the
+built-in's, measured against the classical scale of an evaluation's error: M, the formula evaluated with
+|x|, |y| and every sign made + (a cosine or sine counting 1 + M of its argument, the error it inherits).
+Any evaluation order errs by at most a small multiple of u·M (u = 2⁻⁵³); where terms cancel (∇f near a
+minimum) that is many ulps of the value, for the built-in as for the formula.
 
-Race by race (every optimizer at its default and at its suggested lr, the default racers, every preset
-scene on the landscape): a race whose outcome is determined by its inputs, one that no 1-ulp move of its
-start and no sub-ulp noise on its gradient moves by more than 1e-13 anywhere, is matched to 1e-12 at
-every step. The others amplify any difference of rounding; the typed race then stays within what the
-built-in itself does when its gradient is perturbed by about u·M, and the few that leave 1e-12 are
-listed below with the reason.
+Race by race, on typed Rosenbrock and Beale (every optimizer at its default and at its suggested lr, the
+default racers, every preset scene on the landscape): a race whose outcome is determined by its inputs, one
+that no 1-ulp move of its start and no sub-ulp noise on its gradient moves by more than 1e-13 anywhere, is
+matched to 1e-12 at every step. The others amplify any difference of rounding; the typed race then stays
+within what the built-in itself does when its gradient is perturbed by about u·M, and the few that leave
+1e-12 are listed below with the reason.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import numpy as np
 import pytest
+import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.formula import FormulaError, X, Y, compile_formula
 from core.landscape_notes import SUGGESTED_LR
-from core.landscapes import get_landscape
+from core.landscapes import LANDSCAPES, get_landscape
 from core.optimizers import OPTIMIZERS
 from core.presets import PRESETS
 from core.race import run
 from core.scene import Scene
 
-TYPED = {  # as the page's example and the landscape's formula text write them
-    "rosenbrock": ("(1 − x)² + 100·(y − x²)²", {"x": [-2.0, 2.0], "y": [-1.0, 3.0]}),
-    "beale": ("(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2", {"x": [-4.5, 4.5], "y": [-4.5, 4.5]}),
+BUILTINS = [name for name, landscape in LANDSCAPES.items() if not any(p.kind == "text" for p in landscape.params)]
+# The built-ins whose formula text names a parameter of theirs: refused when pasted (a formula has x and y only)
+NAMES_ITS_PARAMETERS = {
+    "bowl": "κ (condition) and α (angle), through u and v",
+    "plateau": "w (width)",
 }
+PASTED = [name for name in BUILTINS if name not in NAMES_ITS_PARAMETERS]
+RACED = ("rosenbrock", "beale")  # typed, raced against the built-ins below
 U = 2.0**-53
-ROUNDOFF = 8  # |typed − built-in| ≤ ROUNDOFF·u·M for every output (measured: at most 6.6, on Beale's f)
+ROUNDOFF = 8  # |typed − built-in| ≤ ROUNDOFF·u·M for every output (measured: ≤ 5.8 on Beale's f, others ≤ 3.4)
 
 AGREE = 1e-12  # relative to the point's norm
 DETERMINED = 1e-13  # a race no tiny probe moves further than this is determined by its inputs
@@ -64,26 +74,38 @@ MIN_DETERMINED = 55  # of the 85 racers, 57 are determined (measured); every one
 # --- per evaluation -----------------------------------------------------------------------------------------
 
 
-def magnitude(name: str, x: float, y: float) -> np.ndarray:
-    """M of f, fx, fy, fxx, fxy, fyy at (x, y): each output's formula evaluated with |x|, |y| and all signs +."""
-    x, y = abs(x), abs(y)
-    if name == "rosenbrock":
-        a, b = 1 + x, y + x * x  # 1 − x and y − x²
-        return np.array([a * a + 100 * b * b, 2 * a + 400 * x * b, 200 * b, 2 + 400 * y + 1200 * x * x, 400 * x, 200])
-    c = (1.5, 2.25, 2.625)
-    r = [c[i] + x + x * y ** (i + 1) for i in range(3)]  # cᵢ − x + x·yⁱ
-    d = [y ** (i + 1) + 1 for i in range(3)]  # yⁱ − 1
-    i_y = [(i + 1) * y**i for i in range(3)]  # ∂(yⁱ)/∂y
-    return np.array(
-        [
-            sum(v * v for v in r),
-            2 * sum(d[i] * r[i] for i in range(3)),
-            2 * x * sum(i_y[i] * r[i] for i in range(3)),
-            2 * sum(v * v for v in d),
-            2 * sum(i_y[i] * (x * d[i] + r[i]) for i in range(3)),
-            2 * x * sum((i + 1) * y ** max(i - 1, 0) * ((i + 1) * x * y ** (i + 1) + i * r[i]) for i in range(3)),
-        ]
-    )
+def _domain(name: str) -> dict[str, list[float]]:
+    d = get_landscape(name).domain
+    return {"x": [d.xmin, d.xmax], "y": [d.ymin, d.ymax]}
+
+
+def _absolute(expr: sympy.Expr, x: Any, y: Any) -> Any:
+    """M of one expression at |x|, |y| (floats or arrays): every number and sign +; cos and sin count 1 + M(a)."""
+    if expr.is_number:
+        return abs(float(expr))
+    if expr in (X, Y):
+        return np.abs(x if expr == X else y)
+    if expr.is_Add:
+        return sum(_absolute(term, x, y) for term in expr.args)
+    if expr.is_Mul:
+        return math.prod(_absolute(factor, x, y) for factor in expr.args)
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        return _absolute(expr.base, x, y) ** int(expr.exp)
+    if expr.func in (sympy.cos, sympy.sin):  # |cos(a)| ≤ 1, and a's rounding δ moves it by up to |δ|
+        return 1 + _absolute(expr.args[0], x, y)
+    raise NotImplementedError(f"no magnitude for {expr.func.__name__}")
+
+
+@functools.cache
+def _exprs(name: str) -> tuple[sympy.Expr, ...]:
+    return compile_formula(get_landscape(name).formula).exprs
+
+
+def magnitude(name: str, x: Any, y: Any) -> np.ndarray:
+    """M of f, fx, fy, fxx, fxy, fyy at (x, y) (floats, or arrays: then (6, n)): each output of the typed
+    formula text evaluated with |x|, |y| and all signs +."""
+    exprs = _exprs(name)
+    return np.array([_absolute(expr, x, y) * np.ones_like(np.asarray(x, dtype=float)) for expr in exprs])
 
 
 def outputs(surface: Any, x: float, y: float) -> np.ndarray:
@@ -94,22 +116,35 @@ def outputs(surface: Any, x: float, y: float) -> np.ndarray:
 
 
 def _surfaces(name: str) -> tuple[Any, Any]:
-    text, domain = TYPED[name]
-    return get_landscape(name).surface(), get_landscape("custom").surface({"f": text, **domain})
+    """The built-in, and its formula text as the page shows it, pasted into the custom landscape on its domain."""
+    text = get_landscape(name).formula
+    return get_landscape(name).surface(), get_landscape("custom").surface({"f": text, **_domain(name)})
 
 
 def _points(name: str) -> st.SearchStrategy[tuple[float, float]]:
-    """Anywhere in the domain, and near the minimum, where ∇f's terms cancel."""
+    """Anywhere in the domain, and near a minimum, where ∇f's terms cancel."""
     d = get_landscape(name).domain
-    mx, my = get_landscape(name).minima[0].point
     anywhere = st.tuples(st.floats(d.xmin, d.xmax), st.floats(d.ymin, d.ymax))
-    near = st.tuples(st.floats(-1e-3, 1e-3), st.floats(-1e-3, 1e-3), st.integers(0, 12)).map(
-        lambda t: (mx + t[0] * 10.0 ** -t[2], my + t[1] * 10.0 ** -t[2])
+    minima = [m.point for m in get_landscape(name).minima]
+    near = st.tuples(st.sampled_from(minima), st.floats(-1e-3, 1e-3), st.floats(-1e-3, 1e-3), st.integers(0, 12)).map(
+        lambda t: (t[0][0] + t[1] * 10.0 ** -t[3], t[0][1] + t[2] * 10.0 ** -t[3])
     )
     return anywhere | near
 
 
-@pytest.mark.parametrize("name", TYPED)
+def test_every_builtin_formula_text_pastes_or_names_its_parameters():
+    for name in BUILTINS:
+        landscape = get_landscape(name)
+        if name in PASTED:
+            compile_formula(landscape.formula)
+            continue
+        with pytest.raises(FormulaError) as refused:  # at the first parameter's name, which the field marks
+            compile_formula(landscape.formula)
+        assert refused.value.position is not None and landscape.params, (name, str(refused.value))
+    assert set(PASTED) >= {"beale", "rosenbrock", "rastrigin", "six_hump_camel", "goldstein_price", "booth"}
+
+
+@pytest.mark.parametrize("name", PASTED)
 def test_typed_formula_is_within_roundoff_of_the_builtin(name):
     builtin, typed = _surfaces(name)
 
@@ -192,7 +227,8 @@ def races() -> list[dict[str, Any]]:
     (start moved 1 ulp in x or y, up or down; gradient noise σ TINY_NOISE, two seeds) and under
     roundoff-sized ones (gradient noise σ ROUNDOFF_NOISE, two seeds)."""
     rows = []
-    for name, (text, domain) in TYPED.items():
+    for name in RACED:
+        text, domain = get_landscape(name).formula, _domain(name)
         for title, scene in _scenes(name):
             builtin = _race(scene)
             typed = _race({**scene, "landscape": {"name": "custom", "params": {"f": text, **domain}}})
@@ -232,9 +268,10 @@ def test_determined_races_match_the_builtin_at_every_step(races):
         # the loss too: to 1e-10 (on Rosenbrock's walls f is ~100 × more sensitive to the point than the
         # point itself), or within roundoff of f at that point (near the minimum, f = Σ rᵢ² of cancelling rᵢ)
         name = r["key"][0]
-        roundoff = [ROUNDOFF * U * magnitude(name, x, y)[0] for x, y in r["builtin"]["path"]]
+        path = np.asarray(r["builtin"]["path"])
+        roundoff = ROUNDOFF * U * magnitude(name, path[:, 0], path[:, 1])[0]
         loss, typed_loss = np.asarray(r["builtin"]["loss"]), np.asarray(r["typed"]["loss"])
-        assert np.all(np.abs(typed_loss - loss) <= 1e-10 * np.abs(loss) + np.asarray(roundoff)), r["key"]
+        assert np.all(np.abs(typed_loss - loss) <= 1e-10 * np.abs(loss) + roundoff), r["key"]
 
 
 def test_sensitive_races_stay_within_the_builtins_own_envelope(races):

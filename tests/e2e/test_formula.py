@@ -81,3 +81,47 @@ def test_formula_link_reopens_the_same_scene(page: Page) -> None:
     query = query_of(page)
     assert query["landscape.x"] == ["-2.5,2.5"] and query["landscape.y"] == ["-3,3"]
     assert query["start"] == ["-2,-2.4"]  # a tenth into the domain, as the server's default
+
+
+BEALE_DOMAIN = "landscape.x=-4.5,4.5&landscape.y=-4.5,4.5&start=1,1.5"
+
+
+def test_a_builtins_formula_text_pastes_as_the_page_shows_it(page: Page, watch) -> None:
+    """A teacher copies Beale's formula from its own page, (1.5 − x + xy)² + …, and pastes it in the field."""
+    open_scene(page, "landscape=beale&steps=80&racer=adam;lr=0.2")
+    shown = page.locator("p.formula").inner_text()
+    assert shown.startswith("f(x, y) = (1.5 − x + xy)²")
+    text = shown.removeprefix("f(x, y) = ")
+    open_scene(page, f"landscape=custom&landscape.f={quote(BOWL)}&{BEALE_DOMAIN}&steps=80&racer=adam;lr=0.2")
+    expect(page.locator(".formula-help")).to_contain_text("as on a slide")
+    field = page.locator(".formula-field")
+    expect(page.locator(".formula-note")).to_contain_text("1 minimum")
+    before, pixels = races_drawn(page), race_pixels(page)
+    field.fill(text)
+    field.press("Enter")
+    wait_for_new_race(page, before)
+    assert query_of(page)["landscape.f"] == [text]
+    expect(page.locator(".plot")).to_have_attribute("aria-label", re.compile(re.escape(text)))
+    expect(page.locator(".formula-note")).to_have_attribute("data-state", "ok")
+    expect(page.locator(".formula-note")).to_contain_text("1 minimum")
+    assert race_pixels(page) != pixels
+
+
+def test_a_lookalike_letter_is_marked_where_it_stands(page: Page, watch) -> None:
+    """A Cyrillic х pasted among Latin letters: the note names it and marks it; nothing reaches the scene."""
+    open_scene(page, START)
+    url = page.url
+    field = page.locator(".formula-field")
+    expect(page.locator(".formula-note")).to_contain_text("1 minimum")
+    field.fill("(1.5 − x + xy)² + (2.25 − х + xy²)²")  # the second х is CYRILLIC SMALL LETTER HA
+    note = page.locator(".formula-note")
+    expect(note).to_have_attribute("data-state", "error")
+    expect(note).to_contain_text("unexpected character 'х' at 27; it looks like 'x' but is CYRILLIC SMALL LETTER HA")
+    expect(note.locator("mark")).to_have_text("х")
+    field.press("Enter")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    assert page.url == url
+    field.fill("1/2x + y²")
+    expect(note).to_contain_text("a product right after a division is ambiguous at 4; write (1/2)*x or 1/(2x)")
+    expect(note.locator("mark")).to_have_text("x")
+    forgive_refused_checks(watch)
