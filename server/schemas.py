@@ -492,8 +492,9 @@ SCENE_QUERY_RULES = (
 
 # --- the scene in a query string ---------------------------------------------------------------------------------
 
-# A page, embed or short link of this server: absolute or a path (the origin is a rule: QR_OWN_PAGE).
-PAGE_URL_PATTERN = r"^(?:https?://[^/?#\s]+)?(?:/|/embed|/s/[A-Za-z0-9_-]{8,10})(?:\?[^#]*)?$"
+# A page, embed or short link of this server: absolute or a path (the origin is a rule: QR_OWN_PAGE). The host is
+# printable ASCII but for '"', '#', '/' and '?' (a browser writes an international name in punycode).
+PAGE_URL_PATTERN = r"^(?:https?://[!$-.0->@-~]+)?(?:/|/embed|/s/[A-Za-z0-9_-]{8,10})(?:\?[^#]*)?$"
 # What the server reads with float() and int(): finite decimals (an exponent of at most two digits, so never inf).
 NUMBER_PATTERN = r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,2})?"
 

@@ -422,7 +422,10 @@ def _own_page(url: str, request: Request) -> str:
     """``url`` as an absolute URL of this server's page, embed or short link; else a LinkError naming ``url``."""
     base = public_base(request)
     base_parts = urlsplit(base)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # e.g. a host that NFKC normalization turns into '#', '/', '?' or '@'
+        raise LinkError(422, f"url is not a URL: {error}", ["query", "url"], "value_error") from None
     same_origin = (parts.scheme.lower(), parts.netloc.lower()) == (base_parts.scheme.lower(), base_parts.netloc.lower())
     if (parts.scheme or parts.netloc) and not same_origin:
         raise LinkError(

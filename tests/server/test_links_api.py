@@ -387,6 +387,9 @@ def test_a_short_links_qr_code_is_one_of_this_servers_pages(client: TestClient) 
         "/s/AAAA/../../x",
         "javascript:alert(1)",
         "/?a=1#fragment",
+        "http://testserver\uff0fevil.example/",  # a fullwidth '/' that NFKC normalization makes a real one
+        "http://a\uff03b/",
+        "http://\u2100/",
     ],
 )
 def test_the_qr_code_of_any_other_url_is_refused(client: TestClient, url: str) -> None:
