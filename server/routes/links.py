@@ -425,7 +425,12 @@ def _own_page(url: str, request: Request) -> str:
     try:
         parts = urlsplit(url)
     except ValueError as error:  # e.g. a host that NFKC normalization turns into '#', '/', '?' or '@'
-        raise LinkError(422, f"url is not a URL: {error}", ["query", "url"], "value_error") from None
+        raise LinkError(
+            422,
+            f"url must be a page of this server ({base}/…), got {url[:200]!r} ({error})",
+            ["query", "url"],
+            "value_error",
+        ) from None
     same_origin = (parts.scheme.lower(), parts.netloc.lower()) == (base_parts.scheme.lower(), base_parts.netloc.lower())
     if (parts.scheme or parts.netloc) and not same_origin:
         raise LinkError(
