@@ -178,12 +178,17 @@ function nearestIndex(values, v, oneMinus) {
   return best;
 }
 
-/** Where a snapped slider shows ticks: 0.5, 0.9, 0.99, … for a β; each power of ten for a log scale. */
+/**
+ * Where a snapped slider shows ticks: 0.5, 0.9, 0.99, … for a β; each power of ten for a log scale of up to
+ * three decades (an lr's: 0.001 0.01 0.1 1); over more (a tolerance's 1e-15 … 1) the two ends and one
+ * power between, since a card's slider has room for three labels like "1e-12" side by side.
+ */
 function tickValues(spec, lo, hi) {
   if (spec.scale === "one_minus_log") return [0.5, 0.9, 0.99, 0.999, 0.9999].filter((b) => b >= lo && b <= hi);
   const out = [];
   for (let e = Math.ceil(Math.log10(lo) - 1e-9); e <= Math.floor(Math.log10(hi) + 1e-9); e++) out.push(10 ** e);
-  return out.length > 6 ? out.filter((_, i) => i % Math.ceil(out.length / 6) === 0) : out;
+  if (out.length <= 4) return out;
+  return [out[0], out[Math.floor((out.length - 1) / 2)], out[out.length - 1]];
 }
 
 /**

@@ -419,6 +419,26 @@ def test_an_lbfgs_racer_can_be_added_and_given_a_line_search(page: Page) -> None
     assert not errors
 
 
+def test_no_two_tick_labels_of_a_racer_card_overlap(page: Page) -> None:
+    """L-BFGS's tolerances span 12 and 15 decades: their sliders label the ends and one power between, not six
+    labels on top of each other; every other slider of the cards keeps its labels apart too."""
+    open_scene(page)
+    page.get_by_label("Add", exact=True).select_option("lbfgs")
+    page.get_by_role("button", name="+ Add racer").click()
+    card = page.locator(".racer").nth(2)
+    card.locator("details.more > summary").click()
+    expect(card.locator("[data-param=tolerance_change] .ticks span")).to_have_text(["1e-15", "1e-8", "1"])
+    overlaps = page.evaluate(
+        """() => [...document.querySelectorAll('.racer .ticks')].flatMap((ticks) => {
+            const boxes = [...ticks.querySelectorAll('span')].map((s) => s.getBoundingClientRect())
+              .filter((b) => b.width > 0);
+            const param = ticks.closest('[data-param]')?.dataset.param;
+            return boxes.slice(1).filter((b, i) => b.left < boxes[i].right).map(() => param);
+        })"""
+    )
+    assert overlaps == []
+
+
 def test_sweep_panel_draws_the_sensitivity(page: Page) -> None:
     open_scene(page)
     page.locator("#sweep-panel summary").click()
