@@ -136,6 +136,45 @@ def test_the_embed_draws_vectors_by_url_option(page: Page, base_url: str) -> Non
     assert page.evaluate(INKED, ".layer-race") > 0
 
 
+def test_the_export_of_the_step_with_vectors_draws_what_the_page_draws(page: Page, base_url: str) -> None:
+    page.goto(f"/?{VECTORS}&vectors=1")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    page.keyboard.press("Home")
+    for _ in range(7):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => { const l = document.querySelector('.vectors-legend');"
+        " return l && l.dataset.step === '7' && JSON.parse(l.dataset.vectors || '[]').length === 3; }"
+    )
+    shown = {v["racer"]: v for v in drawn_vectors(page)}
+    page_key = page.locator(".vectors-key").inner_text()
+    page.get_by_role("button", name="Export").click()
+    dialog = page.locator("#export-dialog")
+    dialog.get_by_label("SVG", exact=True).check()
+    expect(page.locator("#export-at-step")).to_be_checked()
+    expect(page.locator("#export-vectors")).to_be_checked()
+    href = page.locator("#export-download").get_attribute("href") or ""
+    assert "step=7" in href and "vectors=1" in href
+    svg = page.request.get(href).text()
+    # the same scales as the page's key (its lengths in px differ with the picture's size)
+    units = dict(re.findall(r'data-kind="(\w+)" data-px="[\d.]+" data-units="([^"]+)"', svg))
+    assert set(units) == {"grad", "momentum", "update", "box"}
+    for kind, label in (("grad", "what it saw"), ("update", "step taken"), ("box", "lr per coordinate")):
+        number = re.search(rf"{label}\)?: \d+ px = ([^\s]+)", page_key)
+        assert number and float(number.group(1).replace("−", "-")) == pytest.approx(float(units[kind]))
+    # each racer's arrows, the page's vectors at the same step
+    px = dict(re.findall(r'data-kind="(\w+)" data-px="([\d.]+)"', svg))
+    for r, label in enumerate(["SGD", "Momentum", "Adam"]):
+        group = svg.split(f'<g class="vector-racer" data-label="{label}">')[1].split("</g>")[0]
+        x1, y1 = (
+            float(v) for v in re.search(r'class="vector grad" data-x1="([^"]+)" data-y1="([^"]+)"', group).groups()
+        )
+        x0, y0 = (float(v) for v in re.search(r'class="vector grad"[^>]* d="M(\S+) (\S+)L', group).groups())
+        f = float(px["grad"]) / float(units["grad"])
+        assert (x1 - x0, y0 - y1) == pytest.approx((shown[r]["grad"][0] * f, shown[r]["grad"][1] * f), abs=0.15)
+        assert ('class="vector box"' in group) == ("box" in shown[r])
+
+
 def six(value: float) -> str:
     """A number as the inspector prints it: six significant digits, a real minus sign (e for ×10ⁿ)."""
     if value != 0 and (abs(value) < 1e-4 or abs(value) >= 1e6):
