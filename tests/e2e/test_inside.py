@@ -374,3 +374,25 @@ def test_the_3d_view_opens_from_the_address_and_in_the_embed(page: Page) -> None
     page.goto(f"/?{ROSENBROCK}&view=3d")
     expect(page.locator(".view3d")).to_have_attribute("data-step", re.compile(r"^\d+$"))
     expect(page.locator("#view3d")).to_have_attribute("aria-pressed", "true")
+
+
+def test_presenter_mode_with_vectors_keeps_the_map_tall_and_their_key_beside_it(page: Page) -> None:
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto("/?preset=rotated&vectors=1&present=1")
+    expect(page.locator(".vectors-legend .vectors-key")).to_be_visible()
+    page.wait_for_function("() => JSON.parse(document.querySelector('.vectors-legend').dataset.vectors || '[]').length")
+    box = page.evaluate(
+        """() => {
+          const rect = (s) => document.querySelector(s).getBoundingClientRect().toJSON();
+          const results = document.querySelector('.results');
+          return { plot: rect('.plot'), legend: rect('.vectors-legend'), loss: rect('#loss-chart'),
+                   scrollH: document.documentElement.scrollHeight,
+                   resultsScroll: results.scrollHeight - results.clientHeight,
+                   keyFont: parseFloat(getComputedStyle(document.querySelector('.vectors-key')).fontSize) };
+        }"""
+    )
+    assert box["plot"]["height"] > 700, box  # the map keeps the screen's height
+    assert box["legend"]["left"] >= box["plot"]["right"] and box["legend"]["bottom"] <= 1080, box
+    assert box["scrollH"] <= 1080 and box["resultsScroll"] <= 1, box
+    assert box["loss"]["height"] > 80, box  # the loss chart still reads
+    assert box["keyFont"] >= 24, box  # the key reads from the back row
