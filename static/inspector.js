@@ -534,6 +534,10 @@ function initialState(family, params, lr) {
  * Returns { setRace(race), setStep(k), remove() }.
  */
 export function createInspector(panel, sceneOf, { onError = () => {} } = {}) {
+  const sheet = new URL("./inspector.css", import.meta.url).href;
+  if (![...document.styleSheets].some((style) => style.href === sheet) && !document.querySelector(`link[href="${sheet}"]`)) {
+    document.head.append(Object.assign(document.createElement("link"), { rel: "stylesheet", href: sheet }));
+  }
   panel.classList.add("inspector");
   panel.innerHTML = `<h2>Explain this step</h2>
     <p class="inspector-pick"><label>Racer <select class="inspector-racer"></select></label>
