@@ -87,7 +87,8 @@ export function fill(expr, env) {
     const v = env[name];
     const before = expr.slice(0, offset).trimEnd().slice(-1);
     const after = expr[offset + match.length] || "";
-    const wrap = v < 0 && ((before !== "" && "·−+/*×".includes(before)) || after === "²" || after === "^");
+    const powered = after === "²" || after === "^"; // −2² and 2×10⁻⁸² would misread: (−2)², (2×10⁻⁸)²
+    const wrap = (v < 0 && ((before !== "" && "·−+/*×".includes(before)) || powered)) || (powered && num(v).includes("×"));
     const shown = `<span class="n" title="${Number.isFinite(v) ? String(v) : ""}">${num(v)}</span>`;
     return `\u0001${wrap ? `(${shown})` : shown}\u0002`;
   });
