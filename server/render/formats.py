@@ -306,14 +306,18 @@ def split_query(fmt: Format, query: str) -> tuple[Scene, dict[str, Any]]:
             )
     options = fmt.parse_options(given)
     scene = scene_from_pairs(scene_pairs)
-    steps = scene.steps
-    if options.get("step", -1) > steps:
+    check_step(scene, options)
+    return scene, options
+
+
+def check_step(scene: Scene, options: Mapping[str, Any]) -> None:
+    """The ``step`` option must lie within the scene's race; raises ExportError naming it."""
+    if options.get("step", -1) > scene.steps:
         raise ExportError(
             "step",
-            f"step must be -1 (the last) or in [0, {steps}] (the scene's steps), got {options['step']}",
+            f"step must be -1 (the last) or in [0, {scene.steps}] (the scene's steps), got {options['step']}",
             options["step"],
         )
-    return scene, options
 
 
 def scene_from_pairs(pairs: Iterable[tuple[str, str]]) -> Scene:

@@ -124,3 +124,14 @@ def test_the_png_draws_the_vectors_and_their_key(client: TestClient) -> None:
     adam = np.array([0xE6, 0xA1, 0x00])
     near = np.abs(b - adam).sum(axis=2) < 60
     assert (near & changed).sum() > 50
+
+
+def test_the_command_line_exports_a_step_with_vectors_and_refuses_one_past_the_race(tmp_path) -> None:
+    from server.cli import main
+
+    out = tmp_path / "race.svg"
+    assert main(["export", f"?{SCENE}", "--step", "7", "--vectors", "1", "-o", str(out)]) == 0
+    layer = ET.fromstring(out.read_bytes()).find(f".//{SVG}g[@class='vectors']")
+    assert layer is not None and layer.get("data-step") == "7" and len(layer) == 3
+    assert main(["export", f"?{SCENE}", "--step", "41", "-o", str(tmp_path / "past.svg")]) != 0
+    assert not (tmp_path / "past.svg").exists()
