@@ -234,6 +234,12 @@ def test_the_inspector_shows_each_line_of_the_rule_with_the_numbers_of_the_chose
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => JSON.parse(document.querySelector('#inspector').dataset.values).step === 12")
     expect(m_line.locator("[data-c=y] output")).to_have_text(six(inside["state"]["exp_avg"][12][1]))
+    # scrubbing moves it too
+    page.locator(".transport .scrubber").fill("20")
+    page.wait_for_function("() => JSON.parse(document.querySelector('#inspector').dataset.values).step === 20")
+    expect(m_line.locator("[data-c=y] output")).to_have_text(six(inside["state"]["exp_avg"][20][1]))
+    page.locator(".transport .scrubber").fill("12")
+    page.wait_for_function("() => JSON.parse(document.querySelector('#inspector').dataset.values).step === 12")
     # another racer: momentum's buffer, at the same step
     panel.locator("select").select_option(label="Momentum")
     page.wait_for_function("() => JSON.parse(document.querySelector('#inspector').dataset.values || '{}').racer === 1")
