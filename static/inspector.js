@@ -450,6 +450,66 @@ export const FAMILIES = {
   },
 };
 
+// L-BFGS (max_iter = 1): what the two-loop recursion makes of the kept pairs is the API's d; the lines around it
+// are worked out from the state before and after (y, s, y·s, H_diag, the first t, g·d).
+FAMILIES.lbfgs = {
+  derive: (C) => {
+    const n0 = C.before("n_iter") ?? 0;
+    const n = C.after("n_iter");
+    const [gx, gy] = C.g;
+    const stopped = Math.max(Math.abs(gx), Math.abs(gy)) <= C.params.tolerance_grad;
+    const d = stopped ? [null, null] : [C.after("d", 0), C.after("d", 1)];
+    const y = [0, 1].map((c) => C.g[c] - (C.before("prev_flat_grad", c) ?? 0));
+    const s = [0, 1].map((c) => (C.before("t") ?? 0) * (C.before("d", c) ?? 0));
+    const ys = y[0] * s[0] + y[1] * s[1];
+    const gd = stopped ? null : gx * d[0] + gy * d[1];
+    const kept = C.raw("old_dirs");
+    return both((c) => {
+      const e = base(C, c);
+      Object.assign(e, { f: C.loss, gx, gy, n0, n, stopped, gmax: Math.max(Math.abs(gx), Math.abs(gy)) });
+      Object.assign(e, { d: d[c], dx: d[0], dy: d[1], y: y[c], yx: y[0], yy: y[1], s: s[c], sx: s[0], sy: s[1], ys });
+      e.n_calc = n0 + 1;
+      e.pairs = Array.isArray(kept) ? kept.length : 0;
+      e.t_prev = C.before("t");
+      e.d_prev = C.before("d", c);
+      e.pg0 = C.before("prev_flat_grad", c);
+      e.yy2 = y[0] * y[0] + y[1] * y[1];
+      e.Hd = C.after("H_diag");
+      e.Hd_calc = n === 1 ? 1 : ys > 1e-10 ? ys / e.yy2 : C.before("H_diag");
+      e.pg = C.after("prev_flat_grad", c);
+      e.pl = C.after("prev_loss");
+      e.t0 = n === 1 ? Math.min(1, 1 / (Math.abs(gx) + Math.abs(gy))) * e.lr : e.lr;
+      e.tt = C.after("t");
+      e.tt_calc = e.line_search_fn === "strong_wolfe" ? e.tt : e.t0;
+      e.gd = gd;
+      e.moved = !stopped && !(gd > -e.tolerance_change);
+      e.th1_calc = e.moved ? e.th + e.tt * e.d : e.th;
+      e.d_neg = -e.g0;
+      return e;
+    });
+  },
+  lines: [
+    { on: "f, g ← f(θ), ∇f(θ)", scalar: true, lhs: "f", expr: null, result: "f" },
+    { ...G, on: "f, g ← f(θ), ∇f(θ)" },
+    { on: "stop here if max|g| ≤ tolerance_grad", scalar: true, lhs: "max|g|", expr: "max(|{gx}|, |{gy}|)", result: "gmax", note: (e) => (e.stopped ? "≤ tolerance_grad: no update" : "> tolerance_grad: go on") },
+    { on: "n_iter ← n_iter + 1", when: (e) => !e.stopped, scalar: true, lhs: "n_iter", expr: "{n0} + 1", result: "n", from: "n_iter", calc: "n_calc" },
+    { on: "if n_iter = 1:  d ← −g;  H_diag ← 1", when: (e) => !e.stopped && e.n === 1, lhs: "d", expr: "−{g0}", result: "d", from: "d", calc: "d_neg" },
+    { on: "if n_iter = 1:  d ← −g;  H_diag ← 1", when: (e) => !e.stopped && e.n === 1, scalar: true, lhs: "H_diag", expr: "1", result: "Hd", from: "H_diag", calc: "Hd_calc" },
+    { on: "else:  y ← g − prev_flat_grad;  s ← t·d", when: (e) => !e.stopped && e.n > 1, lhs: "y", expr: "{g0} − {pg0}", result: "y" },
+    { on: "else:  y ← g − prev_flat_grad;  s ← t·d", when: (e) => !e.stopped && e.n > 1, lhs: "s", expr: "{t_prev}·{d_prev}", result: "s" },
+    { on: "if y·s > 1e-10:  keep (y, s, ρ = 1/(y·s))", when: (e) => !e.stopped && e.n > 1, scalar: true, lhs: "y·s", expr: "{yx}·{sx} + {yy}·{sy}", result: "ys", note: (e) => (e.ys > 1e-10 ? "> 1e-10: the pair is kept" : "≤ 1e-10: not kept") },
+    { on: "H_diag ← y·s / y·y", when: (e) => !e.stopped && e.n > 1 && e.ys > 1e-10, scalar: true, lhs: "H_diag", expr: "{ys} / ({yx}² + {yy}²)", result: "Hd", from: "H_diag", calc: "Hd_calc" },
+    { on: "d ← −H·g by the two-loop recursion", when: (e) => !e.stopped && e.n > 1, lhs: "d", expr: null, result: "d", from: "d", note: (e) => `over the ${e.pairs} kept pair${e.pairs === 1 ? "" : "s"}, H₀ = ${num(e.Hd)}·I` },
+    { on: "prev_flat_grad, prev_loss ← g, f", when: (e) => !e.stopped, lhs: "prev_flat_grad", expr: "{g0}", result: "pg", from: "prev_flat_grad", calc: "g0" },
+    { on: "prev_flat_grad, prev_loss ← g, f", when: (e) => !e.stopped, scalar: true, lhs: "prev_loss", expr: "{f}", result: "pl", from: "prev_loss", calc: "f" },
+    { on: "t ← min(1, 1/‖g‖₁)·lr if n_iter = 1 else lr", when: (e) => !e.stopped && e.n === 1, scalar: true, lhs: "t", expr: "min(1, 1/(|{gx}| + |{gy}|))·{lr}", result: "t0" },
+    { on: "t ← min(1, 1/‖g‖₁)·lr if n_iter = 1 else lr", when: (e) => !e.stopped && e.n > 1, scalar: true, lhs: "t", expr: "{lr}", result: "t0" },
+    { on: "stop here if g·d > −tolerance_change", when: (e) => !e.stopped, scalar: true, lhs: "g·d", expr: "{gx}·{dx} + {gy}·{dy}", result: "gd", note: (e) => (e.moved ? "< −tolerance_change: go on" : "no move") },
+    { on: "if line_search_fn = strong_wolfe:", when: (e) => e.moved && e.line_search_fn === "strong_wolfe", scalar: true, lhs: "t", expr: null, result: "tt", from: "t", note: "the step the line search found" },
+    { on: "θ ← θ + t·d", when: (e) => e.moved, ...THETA("{th} + {tt}·{d}", "th1_calc") },
+  ],
+};
+
 /** The lines of the docstring's "Update rule" block: its heading, then each line with its indentation. */
 export function ruleLines(rule) {
   const start = rule.indexOf("Update rule");
@@ -478,9 +538,10 @@ export function explain(family, rule, reply, params, k) {
   const initial = initialState(family, params, reply.lr[0]);
   const pick = (value, c) => (c == null ? (Array.isArray(value) ? value[0] : value) : Array.isArray(value) ? value[c] : value);
   const C = {
-    params, t, lr: reply.lr[k], theta: reply.path[k], next: reply.path[k + 1], g: inside.grad[k], update: inside.update[k],
+    params, t, lr: reply.lr[k], theta: reply.path[k], next: reply.path[k + 1], g: inside.grad[k], update: inside.update[k], loss: reply.loss[k],
     before: (name, c) => pick(k > 0 ? state[name][k - 1] : initial[name] ?? 0, c),
     after: (name, c) => pick(state[name][k], c),
+    raw: (name) => state[name]?.[k],
   };
   const spec = FAMILIES[family];
   const envs = spec.derive(C);
@@ -498,7 +559,8 @@ export function explain(family, rule, reply, params, k) {
         from: line.from || null,
       });
     }
-    return coords.length ? { lhs: line.lhs, scalar: Boolean(line.scalar), note: line.note || "", coords } : null;
+    const note = typeof line.note === "function" ? line.note(envs[0]) : line.note || "";
+    return coords.length ? { lhs: line.lhs, scalar: Boolean(line.scalar), note, coords } : null;
   };
   const lines = ruleLines(rule).map((line) => ({ ...line, rows: [], taken: true, defined: false }));
   const unmatched = [];
@@ -525,6 +587,7 @@ function initialState(family, params, lr) {
   if (family === "nadam") return { mu_product: 1 };
   if (family === "rprop") return { prev: 0, step_size: lr };
   if (family === "asgd") return { eta: lr, mu: 1 };
+  if (family === "lbfgs") return { n_iter: 0, prev_flat_grad: null, d: null, t: null, H_diag: null };
   return {};
 }
 
@@ -608,7 +671,8 @@ export function createInspector(panel, sceneOf, { onError = () => {} } = {}) {
       return;
     }
     const { t, lines, extra } = explained;
-    at.textContent = `step ${k} → ${k + 1} (update t = ${t}) · ← → move one step`;
+    // L-BFGS's t is its step length: its update number goes without the letter
+    at.textContent = `step ${k} → ${k + 1} (update ${family === "lbfgs" ? "" : "t = "}${t}) · ← → move one step`;
     const hyper = Object.entries(params).map(([name, v]) => `${typeset(name)} = ${typeof v === "number" ? `<span class="n" title="${v}">${num(v)}</span>` : escape(String(v))}`).join(", ");
     body.innerHTML = `<p class="inspector-hyper math">${hyper}; this update: ${typeset("lr")} = <span class="n" title="${reply.lr[k]}">${num(reply.lr[k])}</span>, ${typeset("θ")} = (${num(reply.path[k][0])}, ${num(reply.path[k][1])})</p>
       <ol class="inspector-lines">${lines.map(lineHtml).join("")}</ol>
