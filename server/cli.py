@@ -140,6 +140,7 @@ def _export(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from server.render import FORMATS, ExportError
+    from server.render.formats import check_step
 
     def fail(message: str) -> int:
         print(f"optirace export: error: {message}", file=sys.stderr)
@@ -162,6 +163,7 @@ def _export(args: argparse.Namespace) -> int:
     try:
         options = fmt.parse_options(given)
         scene, ignored = read_scene(args.scene)
+        check_step(scene, options)
     except ExportError as error:
         return fail("; ".join(f"--{p.field}: {p.message}" if p.field in given else p.message for p in error.problems))
     except ValidationError as error:

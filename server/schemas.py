@@ -399,6 +399,11 @@ EXPORT_BUDGET = Rule(
     "(`width` × `scale`) × (`height` × `scale`) ≤ 4 096 000 pixels.",
     r"width × height × frames must be at most|\(width × scale\) × \(height × scale\) must be at most",
 )
+EXPORT_STEP = Rule(
+    "`step` is -1 (the last) or at most the scene's `steps` (a PNG or SVG at that step).",
+    r"^step must be -1 \(the last\) or in \[0, \d+\]",
+    ("query", "step"),
+)
 INTERNALS_SIZE = Rule(
     "With internals, (number of racers) × `steps` ≤ 20 000 (core.race.MAX_INTERNALS), and that times the deepest "
     "racer's state rows ≤ 320 000 (core.race.MAX_INTERNAL_ROWS; an lbfgs racer has 8 + 3·`history_size` rows).",

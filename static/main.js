@@ -775,7 +775,8 @@ addEventListener("resize", fitPresenter);
 // --- export menu and embed dialog: loaded when first opened ---
 async function openSlides(kind) {
   const { openExportDialog, openEmbedDialog } = await import("./slides.js");
-  const context = { dialog: $(`${kind}-dialog`), sceneQuery: () => codec.toQuery(shown), scene: () => shown, origin: location.origin, copyText };
+  const context = { dialog: $(`${kind}-dialog`), sceneQuery: () => codec.toQuery(shown), scene: () => shown, origin: location.origin, copyText,
+    step: () => player.step, vectors: () => view.vectors };
   if (kind === "export") openExportDialog(context); else openEmbedDialog(context);
 }
 $("export").addEventListener("click", () => openSlides("export"));

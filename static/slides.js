@@ -15,11 +15,12 @@ const SIZES = [
   [800, 600, "800 × 600 (4:3)"],
 ];
 const FORMATS = [
-  ["png", "PNG", "the final frame as a picture"],
+  ["png", "PNG", "a frame as a picture"],
   ["gif", "GIF", "the race as a looping animation"],
-  ["svg", "SVG", "the final frame as a vector figure"],
+  ["svg", "SVG", "a frame as a vector figure"],
   ["html", "HTML", "a file that plays offline, no server"],
 ];
+const STILL = ["png", "svg"]; // the formats that take step and vectors (server/render/formats.py)
 const GIF_PIXEL_FRAMES = 800 * 600 * 160; // server/render/formats.py: MAX_GIF_PIXEL_FRAMES
 
 function el(tag, props = {}, children = []) {
@@ -43,32 +44,45 @@ function closeButton(dialog) {
   return button;
 }
 
-/** The export URL for the dialog's choices. */
-export function exportUrl(sceneQuery, { format, width, height, theme }) {
+/** The export URL for the dialog's choices; a still picture (PNG, SVG) may show a step and the vectors there. */
+export function exportUrl(sceneQuery, { format, width, height, theme, step = null, vectors = false }) {
   const options = new URLSearchParams({ theme });
   if (format !== "html") { options.set("width", String(width)); options.set("height", String(height)); }
+  if (STILL.includes(format) && step != null) options.set("step", String(step));
+  if (STILL.includes(format) && vectors) options.set("vectors", "1");
   if (format === "gif") options.set("frames", String(Math.min(80, Math.floor(GIF_PIXEL_FRAMES / (width * height)))));
   return `/export/race.${format}?${sceneQuery}&${options}`;
 }
 
-export function openExportDialog({ dialog, sceneQuery }) {
+export function openExportDialog({ dialog, sceneQuery, step = () => null, vectors = () => false }) {
   const form = el("form", { method: "dialog", className: "slides-form" });
   const size = el("select", { id: "export-size" }, SIZES.map(([w, h, text]) => new Option(text, `${w}x${h}`)));
   const theme = el("select", { id: "export-theme" }, [new Option("light", "light"), new Option("dark", "dark")]);
   const link = el("a", { id: "export-download", className: "button primary", textContent: "Download" });
   const note = el("p", { className: "hint", id: "export-note" });
+  const k = step();
+  const atStep = el("input", { type: "checkbox", id: "export-at-step", checked: k != null && k > 0 });
+  const withVectors = el("input", { type: "checkbox", id: "export-vectors", checked: vectors() });
+  const still = el("div", { className: "row" }, [
+    el("label", {}, [atStep, ` at the player's step (${k ?? 0}), not the end`]),
+    el("label", {}, [withVectors, " with the vectors (gradient, momentum, step, lr boxes)"]),
+  ]);
   form.append(
     el("h2", { id: "export-title", textContent: "Export this race" }),
     choice("format", FORMATS, "png"),
     el("div", { className: "row" }, [el("label", { htmlFor: "export-size", textContent: "Size " }), size]),
     el("div", { className: "row" }, [el("label", { htmlFor: "export-theme", textContent: "Theme " }), theme]),
+    still,
     note,
     el("div", { className: "dialog-actions" }, [link, closeButton(dialog)]),
   );
   const update = () => {
     const format = form.querySelector("input[name=format]:checked").value;
     const [width, height] = size.value.split("x").map(Number);
-    link.href = exportUrl(sceneQuery(), { format, width, height, theme: theme.value });
+    link.href = exportUrl(sceneQuery(), {
+      format, width, height, theme: theme.value, step: atStep.checked ? k : null, vectors: withVectors.checked,
+    });
+    still.hidden = !STILL.includes(format);
     link.download = `optirace.${format}`;
     size.disabled = format === "html";
     note.textContent = FORMATS.find(([f]) => f === format)[2]

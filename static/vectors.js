@@ -88,6 +88,10 @@ const fmt = (v) => String(+v.toPrecision(2)).replace("-", "−");
  * the race layer. `sceneOf()` gives the scene on screen. Returns { setRace(race), remove() }.
  */
 export function createVectors(player, anchor, sceneOf, { onError = () => {} } = {}) {
+  const sheet = new URL("./vectors.css", import.meta.url).href;
+  if (!document.querySelector(`link[href="${sheet}"]`)) {
+    document.head.append(Object.assign(document.createElement("link"), { rel: "stylesheet", href: sheet }));
+  }
   const legend = document.createElement("div");
   legend.className = "vectors-legend";
   legend.setAttribute("role", "group");

@@ -22,6 +22,7 @@ from core.scene_url import SCENE_KEYS, parse_query, scene_json_from_query
 from server.render import offline, raster, svg
 from server.render.figure import THEMES, Figure, figure_from
 from server.render.offline import offline_html
+from server.render.vectors import internals_of
 
 CONTOUR_LEVELS = 24  # as the page draws them
 CONTOUR_RESOLUTION = 200
@@ -93,6 +94,22 @@ FRAMES = OptionSpec(
     300,
 )
 FPS = OptionSpec("fps", 20, "frames per second; the last frame is held for 3 s before the loop restarts", 1, 50)
+STEP = OptionSpec(
+    "step",
+    -1,
+    "the step shown, 0 to the scene's steps: the paths up to it, each racer at its point there; -1 (the default) "
+    "the last step, or with vectors=1 the last step an update leaves (steps - 1)",
+    -1,
+    1_000_000,
+)
+VECTORS = OptionSpec(
+    "vectors",
+    0,
+    "1 draws, at the step, each racer's -∇f, momentum, step taken and per-coordinate learning rate (a box), "
+    "with their scales in a key, as the page's Vectors do",
+    0,
+    1,
+)
 SCALE = OptionSpec(
     "scale",
     1,
@@ -157,14 +174,34 @@ def _gif(scene: Scene, options: Mapping[str, Any]) -> bytes:
     )
 
 
+def shown_step(scene: Scene, options: Mapping[str, Any]) -> int:
+    """The step a still picture shows: the ``step`` option, or by default the last (with vectors, steps − 1)."""
+    if options.get("step", -1) >= 0:
+        return int(options["step"])
+    return max(0, scene.steps - 1) if options.get("vectors") else scene.steps
+
+
 def _png(scene: Scene, options: Mapping[str, Any]) -> bytes:
     return raster.png(
-        figure_of(scene), options["width"], options["height"], THEMES[options["theme"]], scale=options["scale"]
+        figure_of(scene),
+        options["width"],
+        options["height"],
+        THEMES[options["theme"]],
+        scale=options["scale"],
+        step=shown_step(scene, options),
+        inside=internals_of(scene) if options["vectors"] else None,
     )
 
 
 def _svg(scene: Scene, options: Mapping[str, Any]) -> bytes:
-    return svg.svg(figure_of(scene), options["width"], options["height"], THEMES[options["theme"]])
+    return svg.svg(
+        figure_of(scene),
+        options["width"],
+        options["height"],
+        THEMES[options["theme"]],
+        step=shown_step(scene, options),
+        inside=internals_of(scene) if options["vectors"] else None,
+    )
 
 
 def _check_gif_budget(options: Mapping[str, Any]) -> None:
@@ -209,8 +246,9 @@ FORMATS: dict[str, Format] = {
     "png": Format(
         "png",
         "image/png",
-        "the race's final frame as a picture, exactly width × height pixels (× scale)",
-        (WIDTH, HEIGHT, THEME, SCALE),
+        "the race at a step (the last by default) as a picture, exactly width × height pixels (× scale), "
+        "with its vectors there if vectors=1",
+        (WIDTH, HEIGHT, THEME, SCALE, STEP, VECTORS),
         _png,
         check=_check_png_budget,
     ),
@@ -218,7 +256,7 @@ FORMATS: dict[str, Format] = {
         "svg",
         "image/svg+xml",
         "the race's final frame as a vector figure for papers and crisp slides",
-        (WIDTH, HEIGHT, THEME),
+        (WIDTH, HEIGHT, THEME, STEP, VECTORS),
         _svg,
         # An SVG opened on its own is a document of this origin: it has no script and no style sheet, so none runs.
         headers={"Content-Security-Policy": "default-src 'none'"},
@@ -267,7 +305,19 @@ def split_query(fmt: Format, query: str) -> tuple[Scene, dict[str, Any]]:
                 value,
             )
     options = fmt.parse_options(given)
-    return scene_from_pairs(scene_pairs), options
+    scene = scene_from_pairs(scene_pairs)
+    check_step(scene, options)
+    return scene, options
+
+
+def check_step(scene: Scene, options: Mapping[str, Any]) -> None:
+    """The ``step`` option must lie within the scene's race; raises ExportError naming it."""
+    if options.get("step", -1) > scene.steps:
+        raise ExportError(
+            "step",
+            f"step must be -1 (the last) or in [0, {scene.steps}] (the scene's steps), got {options['step']}",
+            options["step"],
+        )
 
 
 def scene_from_pairs(pairs: Iterable[tuple[str, str]]) -> Scene:

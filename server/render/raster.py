@@ -15,10 +15,12 @@ after the first only stores the rectangle that changed, with unchanged pixels tr
 from __future__ import annotations
 
 import io
+import math
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from PIL import GifImagePlugin, Image, ImageDraw, ImageFont
@@ -38,6 +40,7 @@ from server.render.figure import (
     saddle_points,
     star_points,
 )
+from server.render.vectors import KINDS, VectorLayer, arrow_head, shaft_end, vector_layer
 
 SUPERSAMPLE = 2
 LAST_FRAME_MS = 3000  # the final frame lingers, so the result can be read before the loop restarts
@@ -173,8 +176,9 @@ class Painter:
 
     # -- frames ---------------------------------------------------------------------------------
 
-    def frame(self, step: int) -> Image.Image:
-        """The figure at ``step``: paths up to it, a ball at each head, the legend's status at that step."""
+    def frame(self, step: int, vectors: VectorLayer | None = None) -> Image.Image:
+        """The figure at ``step``: paths up to it, a ball at each head, the legend's status at that step;
+        with ``vectors`` (server.render.vectors), each racer's vectors there and their key."""
         k = self.scale * SUPERSAMPLE
         placed = self.layout
         self._grow(step)
@@ -206,13 +210,21 @@ class Painter:
             if len(pixels):
                 hx, hy = pixels[racer.head(step)]
                 self._marker(draw, racer.marker, float(hx), float(hy), radius, racer.color)
+        if vectors is not None:
+            self._vectors(draw, vectors, k)
         image = self.base.copy()
         image.paste(plot.reduce(SUPERSAMPLE), (left * self.scale, top * self.scale))
+        if vectors is not None:
+            self._vector_key(ImageDraw.Draw(image), vectors)
 
         # Text that changes with the step, drawn at the output size (FreeType anti-aliases it).
         draw = ImageDraw.Draw(image)
         s = self.scale
-        progress = f"step {step} / {self.figure.steps}" if self.animated else f"{self.figure.steps} steps"
+        progress = (
+            f"step {step} / {self.figure.steps}"
+            if self.animated or step != self.figure.steps
+            else f"{self.figure.steps} steps"
+        )
         self._text(draw, replace(placed.progress, text=progress), s)
         if placed.bar:
             x, y, bar_width, bar_height = placed.bar
@@ -231,6 +243,74 @@ class Painter:
         boxes = self._trails.grow(heads, round(self.layout.line_width * k), round(self.layout.halo_width * k))
         for box in boxes:
             self._painted.paste(self._trails.paint(self.plot_base, box), box[:2])
+
+    def _vectors(self, draw: ImageDraw.ImageDraw, layer: VectorLayer, k: float) -> None:
+        """Each racer's arrows and box (static/vectors.js's shapes) on the supersampled plot, halo first."""
+        left, top, _, _ = self.layout.plot
+        head = (6 + 2 * layer.width) * k
+        for drawn in layer.racers:
+            x, y = (drawn.x - left) * k, (drawn.y - top) * k
+            for color, width in ((halo_color(drawn.color, self.theme), layer.width + 2.5), (drawn.color, layer.width)):
+                w = max(1, round(width * k))
+                for kind in KINDS:
+                    dash = tuple(d * k for d in kind.dash)
+                    if kind.key == "box":
+                        if drawn.box:
+                            hx, hy = drawn.box[0] * k, drawn.box[1] * k
+                            corners = [(x - hx, y - hy), (x + hx, y - hy), (x + hx, y + hy), (x - hx, y + hy)]
+                            for a, b in zip(corners, corners[1:] + corners[:1], strict=True):
+                                _line(draw, a, b, dash, w, color)
+                        continue
+                    if kind.key not in drawn.arrows:
+                        continue
+                    dx, dy = drawn.arrows[kind.key]
+                    x1, y1 = x + dx * k, y + dy * k
+                    _line(draw, (x, y), shaft_end(x, y, x1, y1, head), dash, w, color)
+                    tip = arrow_head(x, y, x1, y1, head)
+                    if tip:
+                        draw.polygon(tip, fill=color, outline=color, width=w if color != drawn.color else 1)
+
+    def _vector_key(self, draw: ImageDraw.ImageDraw, layer: VectorLayer) -> None:
+        """What each kind is and its scale, in a box at the plot's lower left (as the SVG's)."""
+        lines = layer.key()
+        if not lines:
+            return
+        s = self.scale
+        left, top, _, plot_height = self.layout.plot
+        size = self.layout.font * 0.8
+        box_width = max(measure(text, size, False) for _, text in lines) + size * 3.6
+        box_height = len(lines) * size * 1.5 + size * 0.5
+        x0, y0 = left + size * 0.5, top + plot_height - box_height - size * 0.5
+        draw.rounded_rectangle(
+            [x0 * s, y0 * s, (x0 + box_width) * s, (y0 + box_height) * s],
+            radius=4 * s,
+            fill=self.theme.background,
+            outline=self.theme.frame,
+            width=s,
+        )
+        for index, (kind, text) in enumerate(lines):
+            y = y0 + size * 0.25 + (index + 0.5) * size * 1.5
+            a, b = (x0 + size * 0.4) * s, (x0 + size * 2.6) * s
+            if kind.key == "box":
+                half = size * 0.35 * s
+                for p, q in (
+                    ((a, y * s - half), (b, y * s - half)),
+                    ((a, y * s + half), (b, y * s + half)),
+                    ((a, y * s - half), (a, y * s + half)),
+                    ((b, y * s - half), (b, y * s + half)),
+                ):
+                    _line(draw, p, q, tuple(d * s for d in kind.dash), 2 * s, self.theme.foreground)
+            else:
+                _line(
+                    draw,
+                    (a, y * s),
+                    (b - size * 0.4 * s, y * s),
+                    tuple(d * s for d in kind.dash),
+                    2 * s,
+                    self.theme.foreground,
+                )
+                draw.polygon(arrow_head(a, y * s, b, y * s, size * 0.6 * s) or [], fill=self.theme.foreground)
+            self._text(draw, Text(x0 + size * 3.1, y + size * 0.35, text, size), s)
 
     # -- primitives -----------------------------------------------------------------------------
 
@@ -332,12 +412,52 @@ class _Trails:
         return Image.fromarray(patch)
 
 
-def png(figure: Figure, width: int, height: int, theme: Theme, scale: int = 1) -> bytes:
-    """The final frame as a PNG of exactly (width × scale) × (height × scale) pixels."""
+def png(
+    figure: Figure,
+    width: int,
+    height: int,
+    theme: Theme,
+    scale: int = 1,
+    step: int | None = None,
+    inside: Sequence[Mapping[str, Any]] | None = None,
+) -> bytes:
+    """The race at ``step`` (the last by default) as a PNG of exactly (width × scale) × (height × scale)
+    pixels; with ``inside`` (server.render.vectors.internals_of), each racer's vectors there and their key."""
+    step = figure.steps if step is None else step
     painter = Painter(figure, width, height, theme, scale=scale)
+    layer = None
+    if inside is not None:
+        placed = painter.layout
+        layer = vector_layer(inside, figure.racers, step, placed.plot[2], placed.line_width, placed.point_px)
     buffer = io.BytesIO()
-    painter.frame(figure.steps).save(buffer, "PNG", optimize=False, compress_level=6)
+    painter.frame(step, layer).save(buffer, "PNG", optimize=False, compress_level=6)
     return buffer.getvalue()
+
+
+def _line(
+    draw: ImageDraw.ImageDraw,
+    a: tuple[float, float],
+    b: tuple[float, float],
+    dash: tuple[float, ...],
+    width: int,
+    color: str,
+) -> None:
+    """A straight line, dashed by ``dash`` (on, off, … in px) when given, with round ends as the page's."""
+    length = math.hypot(b[0] - a[0], b[1] - a[1])
+    if length < 0.5:
+        return
+    if not dash:
+        draw.line([a, b], fill=color, width=width, joint="curve")
+        return
+    ux, uy = (b[0] - a[0]) / length, (b[1] - a[1]) / length
+    at, index = 0.0, 0
+    while at < length:
+        run = dash[index % len(dash)]
+        if index % 2 == 0:
+            end = min(length, at + run)
+            draw.line([(a[0] + ux * at, a[1] + uy * at), (a[0] + ux * end, a[1] + uy * end)], fill=color, width=width)
+        at += run
+        index += 1
 
 
 def gif(figure: Figure, width: int, height: int, theme: Theme, frames: int, fps: int) -> bytes:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 import contourpy
 import jinja2
@@ -33,6 +36,7 @@ from server.render.figure import (
     star_points,
 )
 from server.render.raster import measure
+from server.render.vectors import KINDS, VectorLayer, arrow_head, shaft_end, vector_layer
 
 FONT_FAMILY = "'DejaVu Sans', Verdana, 'Bitstream Vera Sans', sans-serif"
 MAX_PATH_POINTS = 3000  # per racer, so a noisy 20 000-step race stays a reasonable file
@@ -50,25 +54,35 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def svg(figure: Figure, width: int, height: int, theme: Theme) -> bytes:
-    """The final frame of the race as an SVG document of width × height (CSS) pixels."""
+def svg(
+    figure: Figure,
+    width: int,
+    height: int,
+    theme: Theme,
+    step: int | None = None,
+    inside: Sequence[Mapping[str, Any]] | None = None,
+) -> bytes:
+    """The race at ``step`` (the last by default) as an SVG document of width × height (CSS) pixels; with
+    ``inside`` (server.render.vectors.internals_of), each racer's vectors there and their key."""
+    step = figure.steps if step is None else step
     placed = layout(figure, width, height, measure, animated=False)
     left, top, plot_width, plot_height = placed.plot
     racers = []
     legend = []
     for index, racer in enumerate(figure.racers):
         # Every racer gets its path, even one that diverged at once (a dot at the start).
-        pixels = placed.to_px(racer.path if len(racer.path) else np.array([figure.start], dtype=float))
+        shown = racer.path[: racer.head(step) + 1]
+        pixels = placed.to_px(shown if len(shown) else np.array([figure.start], dtype=float))
         # Far-off points of a diverging racer only need to leave the picture.
         pixels = np.clip(pixels, -4 * max(width, height), 5 * max(width, height))
         kept = decimate(pixels, spacing=0.5, most=MAX_PATH_POINTS)
-        head = racer.head(figure.steps)
+        head = len(pixels) - 1
         racers.append(
             {
                 "label": racer.label,
                 "color": racer.color,
                 "halo": halo_color(racer.color, theme),
-                "status": racer.status(figure.steps),
+                "status": racer.status(step),
                 "d": _polyline(pixels[kept]),
                 "head": _marker(racer.marker, *pixels[head], placed.ball_radius),
             }
@@ -82,7 +96,7 @@ def svg(figure: Figure, width: int, height: int, theme: Theme) -> bytes:
                     "swatch": {"x0": _n(x0), "x1": _n(x1), "y": _n(y)},
                     "swatch_marker": _marker(racer.marker, (x0 + x1) / 2, y, placed.legend_marker_radius),
                     "label_text": _text(entry.label),
-                    "detail_text": _text(entry.detail, racer.legend_text(figure.steps)) if entry.detail else None,
+                    "detail_text": _text(entry.detail, racer.legend_text(step)) if entry.detail else None,
                 }
             )
     start_x, start_y = placed.point_px(*figure.start)
@@ -143,9 +157,85 @@ def svg(figure: Figure, width: int, height: int, theme: Theme) -> bytes:
         ],
         "title": _text(placed.title),
         "subtitle": _text(placed.subtitle) if placed.subtitle else None,
-        "progress": _text(placed.progress),
+        "progress": _text(
+            placed.progress if step == figure.steps else replace(placed.progress, text=f"step {step} / {figure.steps}")
+        ),
+        "vectors": _vectors(figure, placed, step, inside, theme) if inside is not None else None,
     }
     return _environment().get_template("race.svg").render(context).encode()
+
+
+def _vectors(
+    figure: Figure, placed: Layout, step: int, inside: Sequence[Mapping[str, Any]], theme: Theme
+) -> dict[str, Any]:
+    """The vectors at ``step`` as SVG shapes (static/vectors.js's), and their key in the plot's lower left."""
+    layer: VectorLayer = vector_layer(inside, figure.racers, step, placed.plot[2], placed.line_width, placed.point_px)
+    width = layer.width
+    head = 6 + 2 * width
+    racers = []
+    for drawn in layer.racers:
+        shapes = []
+        for kind in KINDS:
+            if kind.key == "box":
+                if drawn.box:
+                    hx, hy = drawn.box
+                    shapes.append(
+                        {
+                            "kind": "box",
+                            "rect": {"x": _n(drawn.x - hx), "y": _n(drawn.y - hy), "w": _n(2 * hx), "h": _n(2 * hy)},
+                            "dash": " ".join(_n(d) for d in kind.dash),
+                        }
+                    )
+                continue
+            if kind.key not in drawn.arrows:
+                continue
+            dx, dy = drawn.arrows[kind.key]
+            x1, y1 = drawn.x + dx, drawn.y + dy
+            sx, sy = shaft_end(drawn.x, drawn.y, x1, y1, head)
+            tip = arrow_head(drawn.x, drawn.y, x1, y1, head)
+            shapes.append(
+                {
+                    "kind": kind.key,
+                    "d": f"M{_n(drawn.x)} {_n(drawn.y)}L{_n(sx)} {_n(sy)}",
+                    "tip": _polygon(tip) if tip else "",
+                    "x1": _n(x1),
+                    "y1": _n(y1),
+                    "dash": " ".join(_n(d) for d in kind.dash),
+                }
+            )
+        racers.append(
+            {"label": drawn.label, "color": drawn.color, "halo": halo_color(drawn.color, theme), "shapes": shapes}
+        )
+    left, top, _, plot_height = placed.plot
+    size = placed.font * 0.8
+    lines = layer.key()
+    box_width = max((measure(text, size, False) for _, text in lines), default=0) + size * 3.6
+    box_height = len(lines) * size * 1.5 + size * 0.5
+    x0, y0 = left + size * 0.5, top + plot_height - box_height - size * 0.5
+    key = []
+    for index, (kind, text) in enumerate(lines):
+        y = y0 + size * 0.25 + (index + 0.5) * size * 1.5
+        sample = {"x0": _n(x0 + size * 0.4), "x1": _n(x0 + size * 2.6), "y": _n(y)}
+        key.append(
+            {
+                "kind": kind.key,
+                "sample": sample,
+                "box": {"x": _n(x0 + size * 0.4), "y": _n(y - size * 0.35), "w": _n(size * 2.2), "h": _n(size * 0.7)},
+                "tip": _polygon(arrow_head(x0 + size * 0.4, y, x0 + size * 2.6, y, size * 0.6) or []),
+                "dash": " ".join(_n(d) for d in kind.dash),
+                "text": _text(Text(x0 + size * 3.1, y + size * 0.35, text, size)),
+                "px": _n(layer.scales[kind.key].px),
+                "units": repr(layer.scales[kind.key].units),
+            }
+        )
+    return {
+        "step": step,
+        "width": _n(width),
+        "halo": _n(width + 2.5),
+        "racers": racers,
+        "key": key,
+        "key_box": {"x": _n(x0), "y": _n(y0), "w": _n(box_width), "h": _n(box_height)} if key else None,
+    }
 
 
 def _description(figure: Figure) -> str:

@@ -33,7 +33,7 @@ from core.scene_url import scene_to_query
 from server.admission import Slots
 from server.render import FORMATS, ExportError, Format, fingerprint, split_query
 from server.responses import GET_ERRORS, NOT_MODIFIED, error_body, error_responses, etag_matches
-from server.schemas import EXPORT_BUDGET, SCENE_QUERY_RULES, rules_text, scene_query_parameters
+from server.schemas import EXPORT_BUDGET, EXPORT_STEP, SCENE_QUERY_RULES, rules_text, scene_query_parameters
 from server.settings import get_settings
 
 router = APIRouter(prefix="/export", tags=["exports"])
@@ -218,8 +218,11 @@ def _parameters(fmt: Format) -> list[dict[str, Any]]:
 
 
 def _rules(fmt: Format) -> str:
-    """What the query must also satisfy, beyond its schema (the scene's rules, and the format's own budget)."""
-    return rules_text((*SCENE_QUERY_RULES, *((EXPORT_BUDGET,) if fmt.check else ())))
+    """What the query must also satisfy, beyond its schema (the scene's rules, the format's own budget, the step)."""
+    steps = any(spec.name == "step" for spec in fmt.options)
+    return rules_text(
+        (*SCENE_QUERY_RULES, *((EXPORT_BUDGET,) if fmt.check else ()), *((EXPORT_STEP,) if steps else ()))
+    )
 
 
 BUSY = {

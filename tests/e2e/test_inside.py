@@ -136,13 +136,63 @@ def test_the_embed_draws_vectors_by_url_option(page: Page, base_url: str) -> Non
     assert page.evaluate(INKED, ".layer-race") > 0
 
 
-def test_the_inspector_shows_the_rule_and_the_internals_of_the_chosen_step(page: Page, base_url: str) -> None:
+def test_the_export_of_the_step_with_vectors_draws_what_the_page_draws(page: Page, base_url: str) -> None:
+    page.goto(f"/?{VECTORS}&vectors=1")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    page.keyboard.press("Home")
+    for _ in range(7):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => { const l = document.querySelector('.vectors-legend');"
+        " return l && l.dataset.step === '7' && JSON.parse(l.dataset.vectors || '[]').length === 3; }"
+    )
+    shown = {v["racer"]: v for v in drawn_vectors(page)}
+    page_key = page.locator(".vectors-key").inner_text()
+    page.get_by_role("button", name="Export").click()
+    dialog = page.locator("#export-dialog")
+    dialog.get_by_label("SVG", exact=True).check()
+    expect(page.locator("#export-at-step")).to_be_checked()
+    expect(page.locator("#export-vectors")).to_be_checked()
+    href = page.locator("#export-download").get_attribute("href") or ""
+    assert "step=7" in href and "vectors=1" in href
+    svg = page.request.get(href).text()
+    # the same scales as the page's key (its lengths in px differ with the picture's size)
+    units = dict(re.findall(r'data-kind="(\w+)" data-px="[\d.]+" data-units="([^"]+)"', svg))
+    assert set(units) == {"grad", "momentum", "update", "box"}
+    for kind, label in (("grad", "what it saw"), ("update", "step taken"), ("box", "lr per coordinate")):
+        number = re.search(rf"{label}\)?: \d+ px = ([^\s]+)", page_key)
+        assert number and float(number.group(1).replace("−", "-")) == pytest.approx(float(units[kind]))
+    # each racer's arrows, the page's vectors at the same step
+    px = dict(re.findall(r'data-kind="(\w+)" data-px="([\d.]+)"', svg))
+    for r, label in enumerate(["SGD", "Momentum", "Adam"]):
+        group = svg.split(f'<g class="vector-racer" data-label="{label}">')[1].split("</g>")[0]
+        x1, y1 = (
+            float(v) for v in re.search(r'class="vector grad" data-x1="([^"]+)" data-y1="([^"]+)"', group).groups()
+        )
+        x0, y0 = (float(v) for v in re.search(r'class="vector grad"[^>]* d="M(\S+) (\S+)L', group).groups())
+        f = float(px["grad"]) / float(units["grad"])
+        assert (x1 - x0, y0 - y1) == pytest.approx((shown[r]["grad"][0] * f, shown[r]["grad"][1] * f), abs=0.15)
+        assert ('class="vector box"' in group) == ("box" in shown[r])
+
+
+def six(value: float) -> str:
+    """A number as the inspector prints it: six significant digits, a real minus sign (e for ×10ⁿ)."""
+    if value != 0 and (abs(value) < 1e-4 or abs(value) >= 1e6):
+        mantissa, exponent = f"{value:.5e}".split("e")
+        return f"{float(mantissa):g}e{int(exponent)}".replace("-", "−")
+    return f"{value:.6g}".replace("-", "−")
+
+
+def test_the_inspector_shows_each_line_of_the_rule_with_the_numbers_of_the_chosen_step(
+    page: Page, base_url: str
+) -> None:
     page.goto(f"/?{VECTORS}")
     expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
     page.locator("#inspect").click()
     panel = page.locator("#inspector")
     expect(panel).to_be_visible()
     panel.locator("select").select_option(label="Adam")
+    page.locator(".player canvas").last.focus()
     page.keyboard.press("Home")
     for _ in range(12):
         page.keyboard.press("ArrowRight")
@@ -156,28 +206,105 @@ def test_the_inspector_shows_the_rule_and_the_internals_of_the_chosen_step(page:
     racer = scene_json(base_url, VECTORS)["racers"][2]
     inside, k = racer["internals"], 11
     assert values["t"] == inside["state"]["step"][k] == 12
-    assert values["lr"] == pytest.approx(racer["lr"][k], rel=1e-15)
-    assert values["theta"] == pytest.approx(racer["path"][k], rel=1e-15)
-    assert values["theta_next"] == pytest.approx(racer["path"][k + 1], rel=1e-15)
-    assert values["g"] == pytest.approx(inside["grad"][k], rel=1e-15)
-    assert values["update"] == pytest.approx(inside["update"][k], rel=1e-15)
-    assert values["state"]["exp_avg"] == pytest.approx(inside["state"]["exp_avg"][k], rel=1e-15)
-    assert values["state"]["exp_avg_sq"] == pytest.approx(inside["state"]["exp_avg_sq"][k], rel=1e-15)
-    m, v, t = inside["state"]["exp_avg"][k], inside["state"]["exp_avg_sq"][k], 12
-    derived = dict((label.split(" ")[0], xy) for label, xy in values["derived"])
-    assert derived["m̂"] == pytest.approx([c / (1 - 0.9**t) for c in m], rel=1e-12)
-    assert derived["v̂"] == pytest.approx([c / (1 - 0.999**t) for c in v], rel=1e-12)
-    assert derived["denominator"] == pytest.approx([math.sqrt(c / (1 - 0.999**t)) + 1e-8 for c in v], rel=1e-12)
-    # the rule is the docstring's, and the table shows the same numbers, rounded to six digits
-    expect(panel.locator(".inspector-rule")).to_contain_text("θ ← θ − lr/(1 − beta1ᵗ) · m / (√v / √(1 − beta2ᵗ) + eps)")
-    g_row = panel.locator(".inspector-numbers tr", has=page.locator("th", has_text=re.compile("^g$")))
-    expect(g_row.locator("[data-c=x]")).to_have_text(f"{inside['grad'][k][0]:.6g}".replace("-", "−"))
+    assert values["theta"] == racer["path"][k] and values["theta_next"] == racer["path"][k + 1]
+    assert values["g"] == inside["grad"][k]
+    # the docstring's lines, each followed by the same line with this step's numbers, x then y
+    m_line = panel.locator(".inspector-line", has_text="m ← m + (1 − β1)·(g − m)")
+    expect(m_line.locator(".inspector-rule-line")).to_contain_text("m ← m + (1 − β1)·(g − m)")
+    m_before, m_after, g = inside["state"]["exp_avg"][k - 1], inside["state"]["exp_avg"][k], inside["grad"][k]
+    for c, name in enumerate("xy"):
+        row = m_line.locator(f".inspector-numbers[data-c={name}]")
+        numbers = [float(n) for n in row.locator(".n").evaluate_all("(ns) => ns.map((n) => n.title)")]
+        # m ← m_before + (1 − β1)·(g − m_before) = m_after: every number exactly the API's
+        assert numbers == [m_before[c], 0.9, g[c], m_before[c], m_after[c]]
+        expect(row.locator("output")).to_have_text(six(m_after[c]))
+    theta_line = panel.locator(".inspector-line", has_text="θ ← θ − lr/(1 − β1t)")
+    expect(theta_line.locator("[data-c=x] output")).to_have_text(six(racer["path"][k + 1][0]))
+    expect(theta_line.locator("[data-c=y] output")).to_have_text(six(racer["path"][k + 1][1]))
+    expect(theta_line.locator("[data-c=x]")).to_contain_text("0.912")  # β1 to the power t = 12, as a superscript
+    # m̂, v̂, the denominator and the step, written out
+    step_row = panel.locator(".inspector-line", has_text="step ← −lr·m̂").locator("[data-c=x] output .n")
+    assert float(step_row.get_attribute("title") or "nan") == pytest.approx(inside["update"][k][0], rel=1e-12)
+    # one coordinate at a time
+    panel.get_by_label("y", exact=True).check()
+    expect(m_line.locator("[data-c=x]")).to_be_hidden()
+    expect(m_line.locator("[data-c=y]")).to_be_visible()
+    # → moves one step on, and the numbers with it
+    page.locator(".player canvas").last.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => JSON.parse(document.querySelector('#inspector').dataset.values).step === 12")
+    expect(m_line.locator("[data-c=y] output")).to_have_text(six(inside["state"]["exp_avg"][12][1]))
+    # scrubbing moves it too
+    page.locator(".transport .scrubber").fill("20")
+    page.wait_for_function("() => JSON.parse(document.querySelector('#inspector').dataset.values).step === 20")
+    expect(m_line.locator("[data-c=y] output")).to_have_text(six(inside["state"]["exp_avg"][20][1]))
+    page.locator(".transport .scrubber").fill("12")
+    page.wait_for_function("() => JSON.parse(document.querySelector('#inspector').dataset.values).step === 12")
     # another racer: momentum's buffer, at the same step
     panel.locator("select").select_option(label="Momentum")
     page.wait_for_function("() => JSON.parse(document.querySelector('#inspector').dataset.values || '{}').racer === 1")
-    values = json.loads(panel.get_attribute("data-values") or "{}")
-    momentum = scene_json(base_url, VECTORS)["racers"][1]["internals"]
-    assert values["state"]["momentum_buffer"] == pytest.approx(momentum["state"]["momentum_buffer"][k], rel=1e-15)
+    momentum = scene_json(base_url, VECTORS)["racers"][1]["internals"]["state"]["momentum_buffer"]
+    b_line = panel.locator(".inspector-line", has_text="b ← momentum·b + (1 − dampening)·g")
+    expect(b_line.locator("[data-c=y] output")).to_have_text(six(momentum[12][1]))
+    assert float(b_line.locator("[data-c=y] output .n").get_attribute("title") or "nan") == momentum[12][1]
+
+
+# Every optimizer the API lists, at its defaults and in the variants whose rule takes other branches.
+EVERY_RULE = "landscape=bowl&landscape.condition=10&landscape.angle=30&start=-4,1.5&steps=12&noise=0.3&seed=5"
+VARIANTS = {
+    "sgd": ["sgd;lr=0.05;weight_decay=0.1;momentum=0.5;dampening=0.2"],
+    "rmsprop": ["rmsprop;lr=0.05;centered=true;momentum=0.5;weight_decay=0.1"],
+    "adam": ["adam;lr=0.1;amsgrad=true;weight_decay=0.1"],
+    "nadam": ["nadam;lr=0.1;decoupled_weight_decay=true;weight_decay=0.1"],
+    "radam": ["radam;lr=0.1;weight_decay=0.1"],
+    "asgd": ["asgd;lr=0.05;t0=3;lambd=0.01;weight_decay=0.1"],
+    "adafactor": ["adafactor;lr=0.05;weight_decay=0.1"],
+    "rprop": ["rprop;lr=0.5"],
+    "lbfgs": ["lbfgs;lr=0.5;history_size=3", "lbfgs;lr=1;line_search_fn=strong_wolfe;max_eval=5"],
+}
+
+
+def test_the_inspector_works_every_rule_out_with_the_numbers_of_the_internals(page: Page, base_url: str) -> None:
+    open_scene(page)
+    with urllib.request.urlopen(f"{base_url}/api/optimizers") as reply:
+        catalog = {o["name"]: o for o in json.loads(reply.read())["optimizers"]}
+    racers = [name for name in catalog] + [v for name in catalog for v in VARIANTS.get(name, [])]
+    for racer_query in racers:
+        result = scene_json(base_url, f"{EVERY_RULE}&racer={racer_query}")
+        racer, scene_racer = result["racers"][0], result["scene"]["racers"][0]
+        info = catalog[racer["optimizer"]]
+        inside = racer["internals"]
+        for k in sorted({0, min(7, len(inside["grad"]) - 1)}):  # a racer may diverge before step 7
+            explained = page.evaluate(
+                """async ([name, catalog, racer, params, k]) => {
+                  const m = await import('/static/inspector.js');
+                  return m.explain(m.familyOf(name, catalog), catalog[name].rule, racer, params, k);
+                }""",
+                [racer["optimizer"], catalog, racer, {**scene_racer["params"], **info["fixed"]}, k],
+            )
+            where = f"{racer_query} at step {k}"
+            assert explained["unmatched"] == [], f"{where}: lines the docstring no longer holds"
+            assignments = [line for line in explained["lines"] if "←" in line["text"]]
+            assert assignments and all(line["defined"] or line["rows"] for line in assignments), where
+            checked = 0
+            for line in explained["lines"] + explained["extra"]:
+                for row in line["rows"]:
+                    for coord in row["coords"]:
+                        c = 0 if coord["c"] in (None, "x") else 1
+                        source = coord["from"]
+                        if source == "path":
+                            assert coord["value"] == racer["path"][k + 1][c], f"{where}: {line['text']}"
+                        elif source == "grad":
+                            assert coord["value"] == inside["grad"][k][c], f"{where}: {line['text']}"
+                        elif source:
+                            kept = inside["state"][source][k]
+                            assert coord["value"] == (kept[c] if isinstance(kept, list) else kept), where
+                        # the line's own numbers give its result (the rule worked out here, as written)
+                        assert coord["calc"] == pytest.approx(coord["value"], rel=1e-9, abs=1e-15), (
+                            f"{where}: {line['text']}"
+                        )
+                        checked += 1
+            assert checked >= 3, where
 
 
 # pixels of the WebGL canvas that differ from its top-left corner (the background)
@@ -254,3 +381,23 @@ def test_the_3d_view_opens_from_the_address_and_in_the_embed(page: Page) -> None
     page.goto(f"/?{ROSENBROCK}&view=3d")
     expect(page.locator(".view3d")).to_have_attribute("data-step", re.compile(r"^\d+$"))
     expect(page.locator("#view3d")).to_have_attribute("aria-pressed", "true")
+
+
+def test_presenter_mode_with_vectors_keeps_the_map_tall_and_their_key_beside_it(page: Page) -> None:
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto("/?preset=rotated&vectors=1&present=1")
+    expect(page.locator(".vectors-legend .vectors-key")).to_be_visible()
+    page.wait_for_function("() => JSON.parse(document.querySelector('.vectors-legend').dataset.vectors || '[]').length")
+    box = page.evaluate(
+        """() => {
+          const rect = (s) => document.querySelector(s).getBoundingClientRect().toJSON();
+          return { plot: rect('.plot'), legend: rect('.vectors-legend'), loss: rect('#loss-chart'),
+                   scrollH: document.documentElement.scrollHeight,
+                   keyFont: parseFloat(getComputedStyle(document.querySelector('.vectors-key')).fontSize) };
+        }"""
+    )
+    assert box["plot"]["height"] > 700, box  # the map keeps the screen's height
+    assert box["legend"]["left"] >= box["plot"]["right"] and box["legend"]["bottom"] <= 1080, box
+    assert box["scrollH"] <= 1080, box
+    assert box["loss"]["height"] > 80, box  # the loss chart still reads
+    assert box["keyFont"] >= 24, box  # the key reads from the back row

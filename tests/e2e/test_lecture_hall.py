@@ -221,8 +221,9 @@ INSIDE_PARTS = {
 
 @pytest.mark.parametrize("part", list(INSIDE_PARTS))
 def test_presenter_mode_puts_the_vectors_legend_and_the_inspector_beside_the_map(page: Page, part: str) -> None:
-    """In the one-screen grid the stage's own children (display: contents) need a place: the vectors' legend and the
-    step inspector stand in the right column under the tools, never over the map, and nothing scrolls the page."""
+    """In the one-screen grid the stage's own children (display: contents) need a place: the vectors' legend stands in
+    the right column under the tools; the step inspector, open, takes the results' place above them (its worked lines
+    need the column's height; the map stays in view to scrub); never over the map, and nothing scrolls the page."""
     extra, button, selector = INSIDE_PARTS[part]
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"/?preset=race-beale&present=1{extra}")
@@ -238,8 +239,13 @@ def test_presenter_mode_puts_the_vectors_legend_and_the_inspector_beside_the_map
     )
     part_box, plot, tools = boxes["part"], boxes["plot"], boxes["tools"]
     assert part_box["left"] >= plot["right"]  # beside the map, not over it
-    assert part_box["top"] >= tools["bottom"] - 1 and part_box["bottom"] <= 1080.5
-    assert abs(part_box["left"] - boxes["results"]["left"]) <= 1  # in the results' column
+    if part == "inspector":
+        assert boxes["results"]["height"] == 0  # in the results' place: they come back when it closes
+        assert part_box["bottom"] <= tools["top"] + 1 and part_box["height"] >= 500
+        assert abs(part_box["left"] - tools["left"]) <= 1  # in the results' column
+    else:
+        assert part_box["top"] >= tools["bottom"] - 1 and part_box["bottom"] <= 1080.5
+        assert abs(part_box["left"] - boxes["results"]["left"]) <= 1  # in the results' column
     assert page.evaluate("document.documentElement.scrollHeight") <= 1080
 
 
