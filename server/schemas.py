@@ -779,15 +779,24 @@ class RaceRequest(Scene):
 RaceInput = documented_as(RaceRequest, exact_type(RaceRequest))  # POST /api/race's body: a scene, and internals
 
 
-class StepInternals(_Reply):
-    """One entry per update the racer took: update t leaves path[t]."""
+# An internal value may overflow while the point stays finite (AdaGrad's sum of g² once |g| > 1e154, on a steep
+# typed formula): JSON has no inf, so it is null there.
+InternalPoint = tuple[float | None, float | None]
 
-    grad: list[Point] = Field(description="the gradient the optimizer saw (noise and L1/L2 included)")
-    update: list[Point] = Field(description="the step applied: the point after the update minus the point before")
-    state: dict[str, list[Point] | list[float] | list[Any]] = Field(
+
+class StepInternals(_Reply):
+    """One entry per update the racer took: update t leaves path[t]. A value that is not finite (an overflowed
+    sum of squares) is null."""
+
+    grad: list[InternalPoint] = Field(description="the gradient the optimizer saw (noise and L1/L2 included)")
+    update: list[InternalPoint] = Field(
+        description="the step applied: the point after the update minus the point before"
+    )
+    state: dict[str, list[InternalPoint] | list[float | None] | list[Any]] = Field(
         description="the optimizer's state after the update under torch's names, each equal to "
         "optimizer.state[p][name] (a scalar state, e.g. NAdam's mu_product, as one number per update; "
-        "lbfgs's old_dirs/old_stps as lists of points, ro/al as lists of numbers, null before torch has them)"
+        "lbfgs's old_dirs/old_stps as lists of points, ro/al as lists of numbers, null before torch has them); "
+        "null where a value is not finite"
     )
 
 

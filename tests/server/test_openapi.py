@@ -261,3 +261,21 @@ def test_the_query_forms_are_generated_from_the_registries() -> None:
     assert _query_schema(choice) == {"type": "string", "enum": ["none", "strong_wolfe"], "default": "none"}
     start = parameters["start"]["schema"]["pattern"]
     assert re.match(start, "-1.5,2e3") and not re.match(start, "1e999,0") and not re.match(start, "..,1")
+
+
+def test_a_reply_with_an_overflowed_internal_value_matches_its_schema(client: TestClient) -> None:
+    """On a steep typed formula, AdaGrad's sum of g² overflows while its point stays finite: the value is null
+    in JSON, and the documented reply says it may be."""
+    scene = {
+        "landscape": {"name": "custom", "params": {"f": "exp(100*x*x) + y^2"}},
+        "racers": [{"optimizer": "adagrad"}],
+        "steps": 3,
+        "start": [2.63, 0.5],
+        "internals": True,
+    }
+    reply = client.post("/api/race", json=scene)
+    assert reply.status_code == 200
+    racer = reply.json()["racers"][0]
+    assert racer["status"] == "running" and racer["internals"]["state"]["sum"][0][0] is None
+    operation = OPENAPI["paths"]["/api/race"]["post"]
+    validator(reply_example(operation)[2]).validate(reply.json())
