@@ -16,8 +16,11 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from server.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +83,20 @@ def _add_export(commands: Any) -> None:
     export.set_defaults(handler=_export, option_names=list(specs))
 
 
+def _prepare_link_store(settings: Settings) -> None:
+    """Create and migrate the link database once, before the workers start, so that they find it ready (a new
+    SQLite file that several workers open at once is locked to all but one). One that cannot be opened now is
+    reported; the workers try again on their first link, and the links API answers 503 until then."""
+    from server.links import StoreUnavailable, close_stores, database_url, open_store
+
+    try:
+        open_store(database_url(settings.database_url, settings.data_dir), settings.links_max_storage_bytes)
+    except StoreUnavailable as error:
+        print(f"optirace serve: short links are unavailable for now: {error}", file=sys.stderr)
+    finally:
+        close_stores()
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -94,6 +111,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise SystemExit(f"optirace serve: {error}") from None
     tune_malloc()
     warm_up()  # compile (or load from the on-disk cache) before the port opens, so /healthz never waits
+    _prepare_link_store(settings)
     uvicorn.run(
         "server.app:app",
         host=args.host,

@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 ID_LENGTHS = (8, 9, 10)
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,10}$")
@@ -278,24 +279,43 @@ _stores: dict[str, LinkStore] = {}
 _stores_lock = threading.Lock()
 
 
+# A new SQLite file opened by several processes at once: switching it to WAL needs the file to itself, and SQLite
+# answers "database is locked" at once there instead of waiting (seen with two workers' first requests). Opening
+# is tried again a few times before the store is called unavailable.
+OPEN_ATTEMPTS = 5
+OPEN_RETRY_SECONDS = 0.1  # doubled after each attempt: 0.1 + 0.2 + 0.4 + 0.8 s at most
+
+
 def open_store(url: str, max_storage_bytes: int = 1024**3) -> LinkStore:
     """The store of ``url`` for this process, opened (and migrated) on first use."""
     with _stores_lock:
         store = _stores.get(url)
         if store is None:
-            store = LinkStore(url, max_storage_bytes)
-            try:
-                store.migrate()
-            except StoreUnavailable:
-                raise
-            except Exception as error:
-                store.dispose()
-                raise StoreUnavailable(
-                    f"the link database cannot be opened: {type(error).__name__}: {error}"
-                ) from error
+            store = _opened(url, max_storage_bytes)
             _stores[url] = store
         store.max_storage_bytes = max_storage_bytes
         return store
+
+
+def _opened(url: str, max_storage_bytes: int) -> LinkStore:
+    """A new store of ``url``, migrated; a SQLite file locked by another process opening it is tried again."""
+    attempt = 0
+    while True:
+        store = LinkStore(url, max_storage_bytes)
+        try:
+            store.migrate()
+            return store
+        except StoreUnavailable:
+            raise
+        except Exception as error:
+            store.dispose()
+            attempt += 1
+            locked = store.dialect == "sqlite" and isinstance(error, OperationalError) and "locked" in str(error)
+            if not locked or attempt == OPEN_ATTEMPTS:
+                raise StoreUnavailable(
+                    f"the link database cannot be opened: {type(error).__name__}: {error}"
+                ) from error
+            time.sleep(OPEN_RETRY_SECONDS * 2 ** (attempt - 1))
 
 
 def close_stores() -> None:

@@ -329,3 +329,51 @@ def test_a_backup_taken_while_serving_holds_every_link(tmp_path: Path) -> None:
     assert [restored.get(link_id) for link_id in made] == [scene_query(steps=10 + i) for i in range(20)]
     assert restored.usage().links == restored.count() >= 20
     close_stores()
+
+
+def _migrate_failing(monkeypatch: pytest.MonkeyPatch, errors: list[Exception]) -> list[int]:
+    """LinkStore.migrate raises ``errors`` in turn, then migrates; returns the list its calls are counted in."""
+    calls: list[int] = []
+    migrate = LinkStore.migrate
+
+    def failing(self: LinkStore) -> None:
+        calls.append(1)
+        if len(calls) <= len(errors):
+            raise errors[len(calls) - 1]
+        migrate(self)
+
+    monkeypatch.setattr(LinkStore, "migrate", failing)
+    monkeypatch.setattr(links, "OPEN_RETRY_SECONDS", 0.001)
+    return calls
+
+
+def locked() -> Exception:
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError("PRAGMA journal_mode = WAL", {}, Exception("database is locked"))
+
+
+def test_a_new_sqlite_file_locked_by_another_process_opening_it_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    close_stores()
+    calls = _migrate_failing(monkeypatch, [locked(), locked()])
+    store = open_store(f"sqlite:///{tmp_path / 'links.sqlite3'}")
+    assert len(calls) == 3 and store.revision() is not None
+    assert store.create(QUERY)[1] is True
+    close_stores()
+
+
+def test_a_store_still_locked_after_every_attempt_is_unavailable_and_other_errors_are_not_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    close_stores()
+    calls = _migrate_failing(monkeypatch, [locked()] * links.OPEN_ATTEMPTS)
+    with pytest.raises(StoreUnavailable, match="database is locked"):
+        open_store(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    assert len(calls) == links.OPEN_ATTEMPTS
+    calls = _migrate_failing(monkeypatch, [RuntimeError("disk I/O error")])
+    with pytest.raises(StoreUnavailable, match="disk I/O error"):
+        open_store(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    assert len(calls) == 1
+    close_stores()
