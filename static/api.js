@@ -24,10 +24,10 @@ export async function getJSON(url, signal) {
 /** GET /api/race?<scene query>: the whole result (the page preloads the first one; the browser caches them). */
 export const fetchRace = (query, signal) => getJSON(`/api/race?${query}`, signal);
 
-/** POST /api/race/stream: calls onFrame(frame) for each NDJSON line (header, chunks, summary) as it arrives. */
-export async function streamRace(scene, onFrame, signal) {
-  const response = await reply(await fetch("/api/race/stream", {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(scene), signal,
+/** POST `body` to an NDJSON endpoint: calls onFrame(frame) for each line as it arrives. */
+export async function streamNDJSON(url, body, onFrame, signal) {
+  const response = await reply(await fetch(url, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), signal,
   }));
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -45,6 +45,9 @@ export async function streamRace(scene, onFrame, signal) {
   }
   if (buffer.trim()) onFrame(JSON.parse(buffer));
 }
+
+/** POST /api/race/stream: calls onFrame(frame) for each NDJSON line (header, chunks, summary) as it arrives. */
+export const streamRace = (scene, onFrame, signal) => streamNDJSON("/api/race/stream", scene, onFrame, signal);
 
 const contourCache = new Map();
 

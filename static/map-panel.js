@@ -5,7 +5,7 @@
 // from the map already on screen: no second computation, and the file shows exactly what the page shows.
 // Also the fair race: tuneScene() asks POST /api/tune for every racer's best learning rate.
 
-import { ApiError, postJSON } from "./api.js";
+import { ApiError, postJSON, streamNDJSON } from "./api.js";
 import { colormap, niceTicks, readTheme, tickLabel } from "./plot.js";
 
 const FLOOR = 1e-16;
@@ -299,30 +299,7 @@ function download(blob, name) {
 }
 
 /** POST /api/map/stream: calls onFrame for each NDJSON line as it arrives. */
-async function streamMap(body, onFrame, signal) {
-  const response = await fetch("/api/map/stream", {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), signal,
-  });
-  if (!response.ok) {
-    let message = `${response.status} ${response.statusText}`;
-    try { message = (await response.json()).error || message; } catch { /* not JSON */ }
-    throw new ApiError(message);
-  }
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
-    let newline;
-    while ((newline = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      if (line.trim()) onFrame(JSON.parse(line));
-    }
-    if (done) break;
-  }
-}
+const streamMap = (body, onFrame, signal) => streamNDJSON("/api/map/stream", body, onFrame, signal);
 
 /**
  * The panel in `root`. handlers: setValues(racerIndex, {key: value}) sets a racer's hyperparameters
