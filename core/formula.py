@@ -1146,12 +1146,6 @@ def run_program(code: IntArray, consts: FloatArray, x: float, y: float, out: Flo
 
 
 @njit(error_model="numpy", cache=True)
-def run_value_and_grad(code: IntArray, consts: FloatArray, x: float, y: float, out: FloatArray) -> None:
-    """f and ∇f at (x, y) into out[0..2]: the program's first part only."""
-    run_steps(code, consts, x, y, out, code[1])
-
-
-@njit(error_model="numpy", cache=True)
 def program_value_and_grad(code: IntArray, consts: FloatArray, x: float, y: float) -> tuple[float, float, float]:
     """(f, ∂f/∂x, ∂f/∂y) at (x, y), for compiled callers that hold no register file (one is allocated)."""
     registers = np.empty(code[0])

@@ -10,7 +10,7 @@ fixes the parameters and the regularization and gives the ``Surface`` a race ste
 
 Each landscape is two compiled functions of one point (x, y) and its parameters as a float array
 ``p``: one returns ``(f, ∂f/∂x, ∂f/∂y)``, the other ``(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²)``. Inside
-compiled code a landscape is its ``kind``, an integer (``value_and_grad_at``, ``hessian_at``), so
+compiled code a landscape is its ``kind``, an integer (``landscape_at``), so
 the race loop, the contour grid and ``/evaluate`` all run the same functions, and one compiled race
 loop serves every landscape.
 """
@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from core import formula
 from core.formula import program_hessian, program_value_and_grad
 from core.jit import njit
-from core.params import ParamSpec, resolve_params
+from core.params import ParamSpec, ranged, resolve_params
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -73,11 +73,11 @@ class Landscape:
     lesson: str
     domain: Domain
     start: tuple[float, float]
-    tolerance: float
-    radius: float
-    log_scale: bool
     minima: tuple[Minimum, ...]
     kind: int = field(repr=False, compare=False)
+    tolerance: float = 1e-3
+    radius: float = 0.05
+    log_scale: bool = False
     params: tuple[ParamSpec, ...] = ()
     pack: Callable[[Params], tuple[float, ...]] | None = field(default=None, repr=False, compare=False)
 
@@ -96,6 +96,11 @@ class Landscape:
         minima and start depend on its formula (see FormulaLandscape)."""
         return self
 
+    @property
+    def program(self) -> tuple[IntArray, FloatArray]:
+        """(code, constants) of the formula program compiled code runs for this landscape: none but ``custom``'s."""
+        return NO_PROGRAM, NO_CONSTANTS
+
 
 class Surface:
     """F(θ) = f(θ) + l1·(|x| + |y|) + l2·(x² + y²) for one landscape with fixed parameters.
@@ -107,20 +112,9 @@ class Surface:
 
     __slots__ = ("compiled", "l1", "l2", "landscape", "params")
 
-    def __init__(
-        self,
-        landscape: Landscape,
-        params: dict[str, Any],
-        l1: float,
-        l2: float,
-        program: IntArray = NO_PROGRAM,
-        constants: FloatArray = NO_CONSTANTS,
-    ):
-        self.landscape = landscape
-        self.params = params
-        self.l1 = l1
-        self.l2 = l2
-        self.compiled = (landscape.kind, landscape.packed(params), program, constants)
+    def __init__(self, landscape: Landscape, params: dict[str, Any], l1: float, l2: float):
+        self.landscape, self.params, self.l1, self.l2 = landscape, params, l1, l2
+        self.compiled = (landscape.kind, landscape.packed(params), *landscape.program)
 
     def __repr__(self) -> str:
         return f"Surface({self.landscape.name!r}, params={self.params}, l1={self.l1}, l2={self.l2})"
@@ -525,69 +519,41 @@ def plateau_hessian(x: float, y: float, p: FloatArray) -> tuple[float, float, fl
 # ``program`` (int64 op codes) and ``constants`` (float64) describe a formula landscape (kind FORMULA,
 # core/formula.py): one more kind whose value, gradient and Hessian come from a compiled interpreter
 # of that program, so a new formula needs no new compilation. Every other kind ignores them. Adding a
-# landscape: its two functions above, one line in each function below, and its entry in _ALL.
+# landscape: its two functions above, its line in ``landscape_at`` below, and its entry in _ALL.
 
 FORMULA = 100  # the kind of a formula landscape: core/formula.py's interpreter runs its program
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def value_and_grad_at(
-    kind: int, x: float, y: float, p: FloatArray, program: IntArray, constants: FloatArray
+def landscape_at(
+    kind: int, x: float, y: float, p: FloatArray, program: IntArray, constants: FloatArray, hessian: bool
 ) -> tuple[float, float, float]:
-    """(f, ∂f/∂x, ∂f/∂y) of the landscape of this kind at (x, y)."""
+    """(f, ∂f/∂x, ∂f/∂y) of the landscape of this kind at (x, y), or with ``hessian`` (∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²)."""
     if kind == 0:
-        return beale(x, y, p)
+        return beale_hessian(x, y, p) if hessian else beale(x, y, p)
     if kind == 1:
-        return rosenbrock(x, y, p)
+        return rosenbrock_hessian(x, y, p) if hessian else rosenbrock(x, y, p)
     if kind == 2:
-        return saddle(x, y, p)
+        return saddle_hessian(x, y, p) if hessian else saddle(x, y, p)
     if kind == 3:
-        return bowl(x, y, p)
+        return bowl_hessian(x, y, p) if hessian else bowl(x, y, p)
     if kind == 4:
-        return himmelblau(x, y, p)
+        return himmelblau_hessian(x, y, p) if hessian else himmelblau(x, y, p)
     if kind == 5:
-        return rastrigin(x, y, p)
+        return rastrigin_hessian(x, y, p) if hessian else rastrigin(x, y, p)
     if kind == 6:
-        return six_hump_camel(x, y, p)
+        return six_hump_camel_hessian(x, y, p) if hessian else six_hump_camel(x, y, p)
     if kind == 7:
-        return booth(x, y, p)
+        return booth_hessian(x, y, p) if hessian else booth(x, y, p)
     if kind == 8:
-        return goldstein_price(x, y, p)
+        return goldstein_price_hessian(x, y, p) if hessian else goldstein_price(x, y, p)
     if kind == 9:
-        return plateau(x, y, p)
+        return plateau_hessian(x, y, p) if hessian else plateau(x, y, p)
     if kind == FORMULA:
-        return program_value_and_grad(program, constants, x, y)
+        return (
+            program_hessian(program, constants, x, y) if hessian else program_value_and_grad(program, constants, x, y)
+        )
     return math.nan, math.nan, math.nan  # an unknown kind: the racer diverges at once
-
-
-@njit(error_model="numpy", cache=True, inline="always")
-def hessian_at(
-    kind: int, x: float, y: float, p: FloatArray, program: IntArray, constants: FloatArray
-) -> tuple[float, float, float]:
-    """(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²) of the landscape of this kind at (x, y)."""
-    if kind == 0:
-        return beale_hessian(x, y, p)
-    if kind == 1:
-        return rosenbrock_hessian(x, y, p)
-    if kind == 2:
-        return saddle_hessian(x, y, p)
-    if kind == 3:
-        return bowl_hessian(x, y, p)
-    if kind == 4:
-        return himmelblau_hessian(x, y, p)
-    if kind == 5:
-        return rastrigin_hessian(x, y, p)
-    if kind == 6:
-        return six_hump_camel_hessian(x, y, p)
-    if kind == 7:
-        return booth_hessian(x, y, p)
-    if kind == 8:
-        return goldstein_price_hessian(x, y, p)
-    if kind == 9:
-        return plateau_hessian(x, y, p)
-    if kind == FORMULA:
-        return program_hessian(program, constants, x, y)
-    return math.nan, math.nan, math.nan
 
 
 @njit(error_model="numpy", cache=True)
@@ -605,7 +571,7 @@ def surface_value_and_grad(
     kind: int, p: FloatArray, program: IntArray, constants: FloatArray, l1: float, l2: float, x: float, y: float
 ) -> tuple[float, float, float]:
     """(F, ∂F/∂x, ∂F/∂y) with F = f + l1·(|x| + |y|) + l2·(x² + y²)."""
-    loss, grad_x, grad_y = value_and_grad_at(kind, x, y, p, program, constants)
+    loss, grad_x, grad_y = landscape_at(kind, x, y, p, program, constants, False)
     if l1 != 0.0:
         loss = loss + l1 * (abs(x) + abs(y))
         grad_x = grad_x + l1 * sign(x)
@@ -622,7 +588,7 @@ def surface_hessian(
     kind: int, p: FloatArray, program: IntArray, constants: FloatArray, l2: float, x: float, y: float
 ) -> tuple[float, float, float]:
     """(∂²F/∂x², ∂²F/∂x∂y, ∂²F/∂y²): the l2 term adds 2·l2 to the diagonal; the l1 kink contributes 0."""
-    hxx, hxy, hyy = hessian_at(kind, x, y, p, program, constants)
+    hxx, hxy, hyy = landscape_at(kind, x, y, p, program, constants, True)
     return hxx + 2.0 * l2, hxy, hyy + 2.0 * l2
 
 
@@ -686,7 +652,6 @@ _ALL = (
         domain=Domain(-4.5, 4.5, -4.5, 4.5),
         start=(1.0, 1.5),
         tolerance=1e-4,
-        radius=0.05,
         log_scale=True,
         minima=(_global(3.0, 0.5),),
         kind=0,
@@ -700,7 +665,6 @@ _ALL = (
         domain=Domain(-2.0, 2.0, -1.0, 3.0),
         start=(-1.5, 2.0),
         tolerance=1e-4,
-        radius=0.05,
         log_scale=True,
         minima=(_global(1.0, 1.0),),
         kind=1,
@@ -713,9 +677,6 @@ _ALL = (
         "gradient vanishes, momentum rolls through to a minimum",
         domain=Domain(-2.0, 2.0, -2.0, 2.0),
         start=(0.001, 1.8),
-        tolerance=1e-3,
-        radius=0.05,
-        log_scale=False,
         minima=(_global(-1.0, 0.0), _global(1.0, 0.0)),
         kind=2,
     ),
@@ -727,31 +688,26 @@ _ALL = (
         "takes κ times longer; rotate it and per-coordinate step sizes lose their edge",
         domain=Domain(-5.0, 5.0, -5.0, 5.0),
         start=(-4.0, 1.5),
-        tolerance=1e-3,
-        radius=0.05,
-        log_scale=False,
         minima=(_global(0.0, 0.0),),
         kind=3,
         pack=_pack_bowl,
         params=(
-            ParamSpec(
+            ranged(
                 "condition",
                 20.0,
                 "condition number κ: ratio of the steepest to the flattest curvature",
+                (1.0, 1000.0),
+                "log",
                 minimum=1.0,
                 maximum=1e4,
-                slider_min=1.0,
-                slider_max=1000.0,
-                scale="log",
             ),
-            ParamSpec(
+            ranged(
                 "angle",
                 0.0,
                 "rotation α of the valley in degrees (0: valley along x)",
+                (-90.0, 90.0),
                 minimum=-90.0,
                 maximum=90.0,
-                slider_min=-90.0,
-                slider_max=90.0,
             ),
         ),
     ),
@@ -763,8 +719,6 @@ _ALL = (
         "how the optimizer moves",
         domain=Domain(-5.0, 5.0, -5.0, 5.0),
         start=(-0.3, -0.9),
-        tolerance=1e-3,
-        radius=0.05,
         log_scale=True,
         minima=(
             _global(3.0, 2.0),
@@ -783,8 +737,6 @@ _ALL = (
         domain=Domain(-5.12, 5.12, -5.12, 5.12),
         start=(-4.3, 3.6),
         tolerance=1e-2,
-        radius=0.05,
-        log_scale=False,
         minima=(
             _global(0.0, 0.0),
             *(_local(sx * _RASTRIGIN_X, 0.0, _RASTRIGIN_1) for sx in (-1.0, 1.0)),
@@ -805,9 +757,6 @@ _ALL = (
         "not always the nearest one",
         domain=Domain(-2.0, 2.0, -1.0, 1.0),
         start=(-1.5, -0.9),
-        tolerance=1e-3,
-        radius=0.05,
-        log_scale=False,
         minima=_CAMEL,
         kind=6,
     ),
@@ -819,8 +768,6 @@ _ALL = (
         "but the axes are not its natural directions",
         domain=Domain(-10.0, 10.0, -10.0, 10.0),
         start=(8.0, -6.0),
-        tolerance=1e-3,
-        radius=0.05,
         log_scale=True,
         minima=(_global(1.0, 3.0),),
         kind=7,
@@ -835,7 +782,6 @@ _ALL = (
         domain=Domain(-2.0, 2.0, -2.0, 2.0),
         start=(1.5, 1.5),
         tolerance=1e-2,
-        radius=0.05,
         log_scale=True,
         minima=(
             _global(0.0, -1.0, 3.0),
@@ -853,20 +799,16 @@ _ALL = (
         "gradient descent crawls while sign- and scale-free methods (Adam, Lion) walk",
         domain=Domain(-5.0, 5.0, -5.0, 5.0),
         start=(-4.0, 3.0),
-        tolerance=1e-3,
-        radius=0.05,
-        log_scale=False,
         minima=(_global(0.0, 0.0),),
         kind=9,
         params=(
-            ParamSpec(
+            ranged(
                 "width",
                 1.5,
                 "width w of the well; the plateau starts around 2·w from the centre",
+                (0.5, 5.0),
                 minimum=0.1,
                 maximum=10.0,
-                slider_min=0.5,
-                slider_max=5.0,
             ),
         ),
     ),
@@ -896,7 +838,7 @@ class FormulaLandscape(Landscape):
 
     ``resolve(params)`` is the entry of one formula on one domain: value, gradient and Hessian run
     the formula's program (core.formula); the minima and saddles are found numerically; the start
-    lies 80 % of the way from the global minimum to the farthest corner; a racer arrives within
+    lies a tenth of the way into the domain from its lower-left corner; a racer arrives within
     1e-4·max(1, |f*|) of a minimum's value and 0.05·max(1, size/10) of its point (Rosenbrock's and
     Beale's 1e-4 and 0.05 on their domains); log colours when the values above the minimum span
     more than two decades (the highest over the 10 % quantile).
@@ -912,11 +854,11 @@ class FormulaLandscape(Landscape):
     def surface(self, params: Params | None = None, l1: float = 0.0, l2: float = 0.0) -> Surface:
         resolved = resolve_params(self.params, params, owner=f"landscape {self.name}")
         entry = _custom_entry(resolved["f"], resolved["x"], resolved["y"])
-        assert entry.compiled is not None
-        program = entry.compiled.program
-        return Surface(
-            entry, resolved, _check_penalty("l1", l1), _check_penalty("l2", l2), program.code, program.consts
-        )
+        return Surface(entry, resolved, _check_penalty("l1", l1), _check_penalty("l2", l2))
+
+    @property
+    def program(self) -> tuple[IntArray, FloatArray]:
+        return (self.compiled.program.code, self.compiled.program.consts) if self.compiled else super().program
 
 
 def _custom_entry(text: str, x_range: tuple[float, float], y_range: tuple[float, float]) -> FormulaLandscape:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -32,9 +32,9 @@ import numpy.typing as npt
 
 from core.jit import njit
 from core.landscapes import surface_value_and_grad
-from core.params import ParamSpec, resolve_params
+from core.params import ParamSpec, decay, ranged, resolve_params
 
-FloatArray = npt.NDArray[np.float64]
+Array = npt.NDArray[np.float64]  # a racer's point, gradient, state rows, hyperparameters
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -69,10 +69,16 @@ def maximum(a: float, b: float) -> float:
 
 
 @njit(error_model="numpy", cache=True, inline="always")
+def coupled_decay(grad: float, p: float, weight_decay: float) -> float:
+    """g + weight_decay·θ, weight decay through the gradient as torch applies it (only when weight_decay ≠ 0)."""
+    return grad + weight_decay * p if weight_decay != 0 else grad
+
+
+@njit(error_model="numpy", cache=True, inline="always")
 def adam_moments(
     p: float,
     grad: float,
-    state: FloatArray,
+    state: Array,
     c: int,
     lr: float,
     beta1: float,
@@ -100,16 +106,7 @@ def adam_moments(
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def sgd(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def sgd(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """Stochastic gradient descent, optionally with (Nesterov) momentum; as torch.optim.SGD.
 
     Update rule, for t = 1, 2, ...:
@@ -126,9 +123,7 @@ def sgd(
     """
     momentum, dampening, weight_decay, nesterov = h[0], h[1], h[2], h[3] != 0.0
     for c in range(2):
-        grad = g[c]
-        if weight_decay != 0:
-            grad = grad + weight_decay * theta[c]
+        grad = coupled_decay(g[c], theta[c], weight_decay)
         if momentum != 0:
             buffer = grad if t == 1 else state[0, c] * momentum + (1 - dampening) * grad
             state[0, c] = buffer
@@ -137,16 +132,7 @@ def sgd(
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def adagrad(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def adagrad(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """Adagrad (Duchi et al. 2011): per-coordinate steps shrink with the gradients seen so far; as torch.optim.Adagrad.
 
     Update rule, with s₀ = initial_accumulator_value, for t = 1, 2, ...:
@@ -158,25 +144,14 @@ def adagrad(
     lr_decay, weight_decay, eps = h[0], h[1], h[3]
     clr = lr / (1 + (t - 1) * lr_decay)
     for c in range(2):
-        grad = g[c]
-        if weight_decay != 0:
-            grad = grad + weight_decay * theta[c]
+        grad = coupled_decay(g[c], theta[c], weight_decay)
         total = state[0, c] + grad * grad
         state[0, c] = total
         theta[c] = theta[c] + (-clr * grad) / (math.sqrt(total) + eps)
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def rmsprop(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def rmsprop(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """RMSprop (Hinton 2012): divide by a running RMS of the gradients; as torch.optim.RMSprop.
 
     Update rule, with v = m̄ = b = 0 at the start, for t = 1, 2, ...:
@@ -191,9 +166,7 @@ def rmsprop(
     """
     alpha, eps, weight_decay, momentum, centered = h[0], h[1], h[2], h[3], h[4] != 0.0
     for c in range(2):
-        grad = g[c]
-        if weight_decay != 0:
-            grad = grad + weight_decay * theta[c]
+        grad = coupled_decay(g[c], theta[c], weight_decay)
         square_avg = state[0, c] * alpha + (1 - alpha) * grad * grad
         state[0, c] = square_avg
         if centered:
@@ -212,16 +185,7 @@ def rmsprop(
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def adam(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def adam(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """Adam (Kingma & Ba 2015), with AMSGrad and decoupled weight decay (AdamW) as options; as torch.optim.Adam.
 
     Update rule, with m = v = v̂ₘₐₓ = 0 at the start, for t = 1, 2, ...:
@@ -250,16 +214,7 @@ def adam(
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def nadam(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def nadam(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """NAdam (Dozat 2016): Adam with Nesterov momentum and a momentum warm-up; as torch.optim.NAdam.
 
     Update rule, with m = v = 0 and Πμ = 1 at the start, for t = 1, 2, ...:
@@ -286,16 +241,7 @@ def nadam(
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def radam(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def radam(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """RAdam (Liu et al. 2020): Adam that waits until its variance estimate is tractable; as torch.optim.RAdam.
 
     Update rule, with m = v = 0 at the start, ρ∞ = 2/(1 − beta2) − 1, for t = 1, 2, ...:
@@ -328,16 +274,7 @@ def radam(
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def adamax(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def adamax(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """Adamax (Kingma & Ba 2015, §7): Adam with the infinity norm; as torch.optim.Adamax.
 
     Update rule, with m = u = 0 at the start, for t = 1, 2, ...:
@@ -349,9 +286,7 @@ def adamax(
     beta1, beta2, eps, weight_decay = h[0], h[1], h[2], h[3]
     clr = lr / (1 - beta1 ** float(t))
     for c in range(2):
-        grad = g[c]
-        if weight_decay != 0:
-            grad = grad + weight_decay * theta[c]
+        grad = coupled_decay(g[c], theta[c], weight_decay)
         m = lerp(state[0, c], grad, 1 - beta1)
         u = maximum(state[1, c] * beta2, abs(grad) + eps)
         state[0, c], state[1, c] = m, u
@@ -359,16 +294,7 @@ def adamax(
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def adadelta(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def adadelta(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """Adadelta (Zeiler 2012): step sizes from running RMS of gradients and of steps; as torch.optim.Adadelta.
 
     Update rule, with v = u = 0 at the start, for t = 1, 2, ...:
@@ -380,9 +306,7 @@ def adadelta(
     """
     rho, eps, weight_decay = h[0], h[1], h[2]
     for c in range(2):
-        grad = g[c]
-        if weight_decay != 0:
-            grad = grad + weight_decay * theta[c]
+        grad = coupled_decay(g[c], theta[c], weight_decay)
         square_avg = state[0, c] * rho + (1 - rho) * grad * grad
         delta = math.sqrt(state[1, c] + eps) / math.sqrt(square_avg + eps) * grad
         state[0, c] = square_avg
@@ -391,16 +315,7 @@ def adadelta(
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def lion(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def lion(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"); as optax.lion.
 
     Update rule, with m = 0 at the start, for t = 1, 2, ...:
@@ -420,16 +335,7 @@ def lion(
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def newton(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def newton(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """Damped Newton's method with the landscape's analytic Hessian H (second order, not in torch.optim).
 
     Update rule, for t = 1, 2, ...:
@@ -452,16 +358,7 @@ def newton(
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def rprop(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def rprop(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """Rprop (Riedmiller & Braun 1993): per-coordinate step sizes from gradient signs; as torch.optim.Rprop.
 
     Update rule, with s = lr (of the first update) and p = 0 at the start, for t = 1, 2, ...:
@@ -494,16 +391,7 @@ def rprop(
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def asgd(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def asgd(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """Averaged SGD (Polyak & Juditsky 1992); as torch.optim.ASGD.
 
     Update rule, with η = lr (of the first update), μ = 1 and a = 0 at the start, for t = 1, 2, ...:
@@ -521,9 +409,7 @@ def asgd(
     mu = 1.0 if t == 1 else state[1, 0]
     decay = 1 - lambd * eta
     for c in range(2):
-        grad = g[c]
-        if weight_decay != 0:
-            grad = grad + weight_decay * theta[c]
+        grad = coupled_decay(g[c], theta[c], weight_decay)
         p = theta[c] * decay
         p = p + (-eta) * grad
         theta[c] = p
@@ -539,16 +425,7 @@ SQRT2 = 2**0.5  # pow(2, 0.5) as torch's Python computes numel ** 0.5 for a (2,)
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def adafactor(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def adafactor(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """Adafactor (Shazeer & Stern 2018) for a vector parameter (not factored); as torch.optim.Adafactor.
 
     Update rule, with v = 0 at the start, for t = 1, 2, ...:
@@ -752,16 +629,7 @@ def _strong_wolfe(
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def lbfgs(
-    theta: FloatArray,
-    g: FloatArray,
-    state: FloatArray,
-    t: int,
-    lr: float,
-    h: FloatArray,
-    hess: FloatArray,
-    closure: Any,
-) -> None:
+def lbfgs(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """L-BFGS (Liu & Nocedal 1989): a quasi-Newton direction from the last steps; as torch.optim.LBFGS with max_iter=1.
 
     Update rule: one ``optimizer.step(closure)`` with max_iter=1 per update (the closure returns f, sets g):
@@ -877,13 +745,13 @@ class Rule:
     scalars: tuple[str, ...] = ()
     counts_steps: bool = True
     rows: Callable[[Mapping[str, Any]], int] | None = None
-    read: Callable[[FloatArray, tuple[str, ...]], dict[str, Any]] | None = None
-    evaluations: Callable[[FloatArray], int] | None = None
+    read: Callable[[Array, tuple[str, ...]], dict[str, Any]] | None = None
+    evaluations: Callable[[Array], int] | None = None
 
     def initial_state(self, hyper: Mapping[str, Any]) -> tuple[float, ...]:
         return self.initial(hyper) if self.initial else (0.0,) * len(self.state)
 
-    def named_state(self, states: FloatArray, names: tuple[str, ...]) -> dict[str, Any]:
+    def named_state(self, states: Array, names: tuple[str, ...]) -> dict[str, Any]:
         """The state after each of n updates, ``states`` (n, S, 2), under torch's names: each entry (n, 2),
         or (n,) for a number; a rule with a ``read`` of its own (L-BFGS: lists that grow) returns lists."""
         if self.read is not None:
@@ -902,7 +770,7 @@ _ADAM_HYPER = ("beta1", "beta2", "eps", "weight_decay")
 _LBFGS_STATE = ("d", "t", "H_diag", "prev_flat_grad", "prev_loss", "n_iter", "func_evals")
 
 
-def _read_lbfgs(states: FloatArray, names: tuple[str, ...]) -> dict[str, Any]:
+def _read_lbfgs(states: Array, names: tuple[str, ...]) -> dict[str, Any]:
     """L-BFGS's state after each update as torch keeps it: ``old_dirs`` and ``old_stps`` lists of [a, b]
     (oldest first), ``ro`` and ``al`` lists of numbers (``al``: its used slots), None where torch has
     no such entry yet (before the first iteration; ``al`` before the second)."""
@@ -1001,68 +869,31 @@ RULES: dict[str, Rule] = {
 
 
 def _lr(default: float, help_text: str = "learning rate: the step size") -> ParamSpec:
-    return ParamSpec("lr", default, help_text, minimum=0.0, slider_min=1e-5, slider_max=10.0, scale="log")
-
-
-def _beta(name: str, default: float, help_text: str) -> ParamSpec:
-    return ParamSpec(
-        name,
-        default,
-        help_text,
-        minimum=0.0,
-        maximum=1.0,
-        maximum_exclusive=True,
-        slider_min=0.0,
-        slider_max=0.9999,
-        scale="one_minus_log",
-    )
+    return ranged("lr", default, help_text, (1e-5, 10.0), "log")
 
 
 def _eps(default: float) -> ParamSpec:
-    return ParamSpec(
-        "eps",
-        default,
-        "added to the denominator for numerical stability",
-        minimum=0.0,
-        slider_min=1e-12,
-        slider_max=1.0,
-        scale="log",
-    )
+    return ranged("eps", default, "added to the denominator for numerical stability", (1e-12, 1.0), "log")
 
 
-def _weight_decay_spec(default: float = 0.0, decoupled: bool = False) -> ParamSpec:
+def _weight_decay(default: float = 0.0, decoupled: bool = False) -> ParamSpec:
     meaning = (
         "decoupled weight decay: θ shrinks by lr·weight_decay·θ each step"
         if decoupled
         else "L2 penalty added to the gradient: g + weight_decay·θ"
     )
-    return ParamSpec("weight_decay", default, meaning, minimum=0.0, slider_min=0.0, slider_max=1.0)
+    return ranged("weight_decay", default, meaning, (0.0, 1.0))
 
 
 def _flag(name: str, default: bool, help_text: str) -> ParamSpec:
     return ParamSpec(name, default, help_text, kind="bool")
 
 
-_MOMENTUM = ParamSpec(
-    "momentum",
-    0.9,
-    "momentum factor: how much of the last step is kept",
-    minimum=0.0,
-    slider_min=0.0,
-    slider_max=0.9999,
-    scale="one_minus_log",
-)
-_DAMPENING = ParamSpec(
-    "dampening",
-    0.0,
-    "dampening of the new gradient in the momentum buffer",
-    minimum=0.0,
-    maximum=1.0,
-    slider_min=0.0,
-    slider_max=1.0,
-)
-_BETA1 = _beta("beta1", 0.9, "decay of the running mean of gradients (first moment)")
-_BETA2 = _beta("beta2", 0.999, "decay of the running mean of squared gradients (second moment)")
+_MOMENTUM = decay("momentum", 0.9, "momentum factor: how much of the last step is kept", maximum=None)
+_DAMPENING = ranged("dampening", 0.0, "dampening of the new gradient in the momentum buffer", (0.0, 1.0), maximum=1.0)
+_BETA1 = decay("beta1", 0.9, "decay of the running mean of gradients (first moment)", open_max=True)
+_BETA2 = decay("beta2", 0.999, "decay of the running mean of squared gradients (second moment)", open_max=True)
+_AMSGRAD = _flag("amsgrad", False, "use the running maximum of v (AMSGrad)")
 _DECOUPLED = _flag(
     "decoupled_weight_decay", False, "apply weight decay to θ directly (as AdamW) instead of through the gradient"
 )
@@ -1121,7 +952,7 @@ class OptimizerSpec:
         values = {**resolved, **self.fixed}
         return {name: values.get(name, 0.0) for name in self.compiled.hyper}
 
-    def hyper(self, resolved: Mapping[str, Any]) -> FloatArray:
+    def hyper(self, resolved: Mapping[str, Any]) -> Array:
         """``h`` of the compiled rule: its hyperparameters in ``Rule.hyper``'s order, flags as 0/1, a choice
         as its index in ``choices``."""
         return np.array(
@@ -1140,6 +971,8 @@ class OptimizerSpec:
 _SGD_TORCH = "torch.optim.SGD(params, lr={lr}, momentum={momentum}, dampening={dampening}, weight_decay={weight_decay})"
 _ADAM_ARGS = "lr={lr}, betas=({beta1}, {beta2}), eps={eps}, weight_decay={weight_decay}"
 
+_ADAM_PARAMS = (_lr(1e-3), _BETA1, _BETA2, _eps(1e-8), _weight_decay())
+
 OPTIMIZERS: dict[str, OptimizerSpec] = {
     spec.name: spec
     for spec in (
@@ -1148,20 +981,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "SGD",
             "plain gradient descent: step against the gradient",
             RULES["sgd"],
-            (
-                _lr(1e-3),
-                ParamSpec(
-                    "momentum",
-                    0.0,
-                    _MOMENTUM.help,
-                    minimum=0.0,
-                    slider_min=0.0,
-                    slider_max=0.9999,
-                    scale="one_minus_log",
-                ),
-                _DAMPENING,
-                _weight_decay_spec(),
-            ),
+            (_lr(1e-3), replace(_MOMENTUM, default=0.0), _DAMPENING, _weight_decay()),
             _SGD_TORCH,
         ),
         OptimizerSpec(
@@ -1169,7 +989,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "Momentum",
             "heavy ball: velocity accumulates along consistent directions",
             RULES["sgd"],
-            (_lr(1e-3), _MOMENTUM, _DAMPENING, _weight_decay_spec()),
+            (_lr(1e-3), _MOMENTUM, _DAMPENING, _weight_decay()),
             _SGD_TORCH,
         ),
         OptimizerSpec(
@@ -1177,7 +997,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "Nesterov",
             "momentum that looks ahead before it steps",
             RULES["sgd"],
-            (_lr(1e-3), _MOMENTUM, _weight_decay_spec()),
+            (_lr(1e-3), _MOMENTUM, _weight_decay()),
             "torch.optim.SGD(params, lr={lr}, momentum={momentum}, weight_decay={weight_decay}, nesterov=True)",
             fixed={"nesterov": True, "dampening": 0.0},
             requires=(Requirement("momentum", 0.0, "Nesterov momentum needs momentum"),),
@@ -1189,23 +1009,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             RULES["adagrad"],
             (
                 _lr(1e-2),
-                ParamSpec(
-                    "lr_decay",
-                    0.0,
-                    "learning-rate decay: lr/(1 + (t−1)·lr_decay)",
-                    minimum=0.0,
-                    slider_min=0.0,
-                    slider_max=1.0,
-                ),
-                _weight_decay_spec(),
-                ParamSpec(
-                    "initial_accumulator_value",
-                    0.0,
-                    "starting value of the sum of squared gradients",
-                    minimum=0.0,
-                    slider_min=0.0,
-                    slider_max=1.0,
-                ),
+                ranged("lr_decay", 0.0, "learning-rate decay: lr/(1 + (t−1)·lr_decay)", (0.0, 1.0)),
+                _weight_decay(),
+                ranged("initial_accumulator_value", 0.0, "starting value of the sum of squared gradients", (0.0, 1.0)),
                 _eps(1e-10),
             ),
             "torch.optim.Adagrad(params, lr={lr}, lr_decay={lr_decay}, "
@@ -1219,27 +1025,10 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             RULES["rmsprop"],
             (
                 _lr(1e-2),
-                ParamSpec(
-                    "alpha",
-                    0.99,
-                    "decay of the running mean of squared gradients",
-                    minimum=0.0,
-                    maximum=1.0,
-                    slider_min=0.0,
-                    slider_max=0.9999,
-                    scale="one_minus_log",
-                ),
+                decay("alpha", 0.99, "decay of the running mean of squared gradients"),
                 _eps(1e-8),
-                _weight_decay_spec(),
-                ParamSpec(
-                    "momentum",
-                    0.0,
-                    _MOMENTUM.help,
-                    minimum=0.0,
-                    slider_min=0.0,
-                    slider_max=0.9999,
-                    scale="one_minus_log",
-                ),
+                _weight_decay(),
+                replace(_MOMENTUM, default=0.0),
                 _flag("centered", False, "normalise by the gradient's variance instead of its second moment"),
             ),
             "torch.optim.RMSprop(params, lr={lr}, alpha={alpha}, eps={eps}, "
@@ -1250,14 +1039,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "Adam",
             "momentum plus per-coordinate RMS scaling, bias-corrected",
             RULES["adam"],
-            (
-                _lr(1e-3),
-                _BETA1,
-                _BETA2,
-                _eps(1e-8),
-                _weight_decay_spec(),
-                _flag("amsgrad", False, "use the running maximum of v (AMSGrad)"),
-            ),
+            (*_ADAM_PARAMS, _AMSGRAD),
             f"torch.optim.Adam(params, {_ADAM_ARGS}, amsgrad={{amsgrad}})",
         ),
         OptimizerSpec(
@@ -1265,7 +1047,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "AMSGrad",
             "Adam whose denominator never shrinks",
             RULES["adam"],
-            (_lr(1e-3), _BETA1, _BETA2, _eps(1e-8), _weight_decay_spec()),
+            _ADAM_PARAMS,
             f"torch.optim.Adam(params, {_ADAM_ARGS}, amsgrad=True)",
             fixed={"amsgrad": True},
         ),
@@ -1274,14 +1056,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "AdamW",
             "Adam with weight decay decoupled from the gradient",
             RULES["adam"],
-            (
-                _lr(1e-3),
-                _BETA1,
-                _BETA2,
-                _eps(1e-8),
-                _weight_decay_spec(1e-2, decoupled=True),
-                _flag("amsgrad", False, "use the running maximum of v (AMSGrad)"),
-            ),
+            (*_ADAM_PARAMS[:4], _weight_decay(1e-2, decoupled=True), _AMSGRAD),
             f"torch.optim.AdamW(params, {_ADAM_ARGS}, amsgrad={{amsgrad}})",
             fixed={"decoupled_weight_decay": True},
         ),
@@ -1292,18 +1067,8 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             RULES["nadam"],
             (
                 _lr(2e-3),
-                _BETA1,
-                _BETA2,
-                _eps(1e-8),
-                _weight_decay_spec(),
-                ParamSpec(
-                    "momentum_decay",
-                    4e-3,
-                    "warm-up of the momentum coefficient μₜ",
-                    minimum=0.0,
-                    slider_min=0.0,
-                    slider_max=0.1,
-                ),
+                *_ADAM_PARAMS[1:],
+                ranged("momentum_decay", 4e-3, "warm-up of the momentum coefficient μₜ", (0.0, 0.1)),
                 _DECOUPLED,
             ),
             f"torch.optim.NAdam(params, {_ADAM_ARGS}, momentum_decay={{momentum_decay}}, "
@@ -1314,7 +1079,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "RAdam",
             "Adam that starts as momentum SGD until its variance estimate settles",
             RULES["radam"],
-            (_lr(1e-3), _BETA1, _BETA2, _eps(1e-8), _weight_decay_spec(), _DECOUPLED),
+            (*_ADAM_PARAMS, _DECOUPLED),
             f"torch.optim.RAdam(params, {_ADAM_ARGS}, decoupled_weight_decay={{decoupled_weight_decay}})",
         ),
         OptimizerSpec(
@@ -1322,7 +1087,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             "Adamax",
             "Adam with the infinity norm in the denominator",
             RULES["adamax"],
-            (_lr(2e-3), _BETA1, _BETA2, _eps(1e-8), _weight_decay_spec()),
+            (_lr(2e-3), *_ADAM_PARAMS[1:]),
             f"torch.optim.Adamax(params, {_ADAM_ARGS})",
         ),
         OptimizerSpec(
@@ -1332,18 +1097,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             RULES["adadelta"],
             (
                 _lr(1.0, "scale of the step Δ (1 in the paper)"),
-                ParamSpec(
-                    "rho",
-                    0.9,
-                    "decay of both running averages",
-                    minimum=0.0,
-                    maximum=1.0,
-                    slider_min=0.0,
-                    slider_max=0.9999,
-                    scale="one_minus_log",
-                ),
+                decay("rho", 0.9, "decay of both running averages"),
                 _eps(1e-6),
-                _weight_decay_spec(),
+                _weight_decay(),
             ),
             "torch.optim.Adadelta(params, lr={lr}, rho={rho}, eps={eps}, weight_decay={weight_decay})",
         ),
@@ -1354,9 +1110,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             RULES["lion"],
             (
                 _lr(1e-4),
-                _beta("beta1", 0.9, "blend of momentum and gradient in the sign"),
-                _beta("beta2", 0.99, "decay of the momentum"),
-                _weight_decay_spec(1e-3, decoupled=True),
+                decay("beta1", 0.9, "blend of momentum and gradient in the sign", open_max=True),
+                decay("beta2", 0.99, "decay of the momentum", open_max=True),
+                _weight_decay(1e-3, decoupled=True),
             ),
             "optax.lion(learning_rate={lr}, b1={beta1}, b2={beta2}, weight_decay={weight_decay})  # not in torch.optim",
         ),
@@ -1367,14 +1123,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             RULES["newton"],
             (
                 _lr(1.0, "step length along the Newton direction (1 = full step)"),
-                ParamSpec(
-                    "damping",
-                    0.0,
-                    "λ added to the Hessian's diagonal (Levenberg)",
-                    minimum=0.0,
-                    slider_min=0.0,
-                    slider_max=10.0,
-                ),
+                ranged("damping", 0.0, "λ added to the Hessian's diagonal (Levenberg)", (0.0, 10.0)),
             ),
             "# Newton: theta -= lr * torch.linalg.solve(H + {damping} * I, g)  # not in torch.optim",
         ),
@@ -1385,44 +1134,25 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             RULES["rprop"],
             (
                 _lr(1e-2, "the first step size of every coordinate"),
-                ParamSpec(
+                ranged(
                     "etaminus",
                     0.5,
                     "factor of the step size after a sign flip",
-                    minimum=0.0,
+                    (0.05, 0.95),
                     maximum=1.0,
-                    minimum_exclusive=True,
-                    maximum_exclusive=True,
-                    slider_min=0.05,
-                    slider_max=0.95,
+                    open_min=True,
+                    open_max=True,
                 ),
-                ParamSpec(
+                ranged(
                     "etaplus",
                     1.2,
                     "factor of the step size while the sign holds",
+                    (1.01, 3.0),
                     minimum=1.0,
-                    minimum_exclusive=True,
-                    slider_min=1.01,
-                    slider_max=3.0,
+                    open_min=True,
                 ),
-                ParamSpec(
-                    "step_size_min",
-                    1e-6,
-                    "smallest step size",
-                    minimum=0.0,
-                    slider_min=0.0,
-                    slider_max=0.1,
-                ),
-                ParamSpec(
-                    "step_size_max",
-                    50.0,
-                    "largest step size",
-                    minimum=0.0,
-                    minimum_exclusive=True,
-                    slider_min=0.01,
-                    slider_max=50.0,
-                    scale="log",
-                ),
+                ranged("step_size_min", 1e-6, "smallest step size", (0.0, 0.1)),
+                ranged("step_size_max", 50.0, "largest step size", (0.01, 50.0), "log", open_min=True),
             ),
             "torch.optim.Rprop(params, lr={lr}, etas=({etaminus}, {etaplus}), "
             "step_sizes=({step_size_min}, {step_size_max}))",
@@ -1434,17 +1164,10 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             RULES["asgd"],
             (
                 _lr(1e-2),
-                ParamSpec("lambd", 1e-4, "decay term of the step size η", minimum=0.0, slider_min=0.0, slider_max=1.0),
-                ParamSpec("alpha", 0.75, "power of the step-size decay", minimum=0.0, slider_min=0.0, slider_max=2.0),
-                ParamSpec(
-                    "t0",
-                    1e6,
-                    "update from which the points are averaged",
-                    minimum=0.0,
-                    slider_min=0.0,
-                    slider_max=1e6,
-                ),
-                _weight_decay_spec(),
+                ranged("lambd", 1e-4, "decay term of the step size η", (0.0, 1.0)),
+                ranged("alpha", 0.75, "power of the step-size decay", (0.0, 2.0)),
+                ranged("t0", 1e6, "update from which the points are averaged", (0.0, 1e6)),
+                _weight_decay(),
             ),
             "torch.optim.ASGD(params, lr={lr}, lambd={lambd}, alpha={alpha}, t0={t0}, weight_decay={weight_decay})",
         ),
@@ -1455,36 +1178,18 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             RULES["adafactor"],
             (
                 _lr(1e-2),
-                ParamSpec(
+                ranged(
                     "beta2_decay",
                     -0.8,
                     "exponent of the second moment's decay: w = t^beta2_decay",
+                    (-1.0, 0.0),
+                    minimum=None,
                     maximum=0.0,
-                    slider_min=-1.0,
-                    slider_max=0.0,
                 ),
-                ParamSpec(
-                    "eps1",
-                    2.220446049250313e-16,
-                    "floor of the second moment (squared)",
-                    minimum=0.0,
-                    slider_min=1e-30,
-                    slider_max=1e-3,
-                    scale="log",
-                ),
-                ParamSpec(
-                    "eps2",
-                    1e-3,
-                    "floor of θ's RMS in the step size",
-                    minimum=0.0,
-                    slider_min=1e-6,
-                    slider_max=1.0,
-                    scale="log",
-                ),
-                ParamSpec(
-                    "d", 1.0, "clipping threshold of the update's RMS", minimum=1.0, slider_min=1.0, slider_max=10.0
-                ),
-                _weight_decay_spec(decoupled=True),
+                ranged("eps1", 2.220446049250313e-16, "floor of the second moment (squared)", (1e-30, 1e-3), "log"),
+                ranged("eps2", 1e-3, "floor of θ's RMS in the step size", (1e-6, 1.0), "log"),
+                ranged("d", 1.0, "clipping threshold of the update's RMS", (1.0, 10.0), minimum=1.0),
+                _weight_decay(decoupled=True),
             ),
             "torch.optim.Adafactor(params, lr={lr}, beta2_decay={beta2_decay}, eps=({eps1}, {eps2}), d={d}, "
             "weight_decay={weight_decay})",
@@ -1496,15 +1201,14 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             RULES["lbfgs"],
             (
                 _lr(1.0, "step length along the L-BFGS direction (the line search's first trial)"),
-                ParamSpec(
+                ranged(
                     "history_size",
                     100,
                     "how many recent (gradient change, step) pairs shape the direction",
-                    kind="int",
+                    (1, LBFGS_MAX_HISTORY),
                     minimum=1,
                     maximum=LBFGS_MAX_HISTORY,
-                    slider_min=1,
-                    slider_max=LBFGS_MAX_HISTORY,
+                    kind="int",
                 ),
                 ParamSpec(
                     "line_search_fn",
@@ -1513,33 +1217,28 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
                     kind="choice",
                     choices=("none", "strong_wolfe"),
                 ),
-                ParamSpec(
+                ranged(
                     "tolerance_grad",
                     1e-7,
                     "no step while every |gradient coordinate| is at most this",
-                    minimum=0.0,
-                    slider_min=1e-12,
-                    slider_max=1.0,
-                    scale="log",
+                    (1e-12, 1.0),
+                    "log",
                 ),
-                ParamSpec(
+                ranged(
                     "tolerance_change",
                     1e-9,
                     "no step unless g·d < −this; ends the line search's zoom",
-                    minimum=0.0,
-                    slider_min=1e-15,
-                    slider_max=1.0,
-                    scale="log",
+                    (1e-15, 1.0),
+                    "log",
                 ),
-                ParamSpec(
+                ranged(
                     "max_eval",
                     1,
                     "evaluations per step, the first one included (torch: 1 for max_iter=1, one line-search trial)",
-                    kind="int",
+                    (1, 50),
                     minimum=1,
                     maximum=100,
-                    slider_min=1,
-                    slider_max=50,
+                    kind="int",
                 ),
             ),
             "torch.optim.LBFGS(params, lr={lr}, max_iter=1, max_eval={max_eval}, tolerance_grad={tolerance_grad}, "

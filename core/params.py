@@ -158,6 +158,42 @@ class ParamSpec:
         return data
 
 
+def ranged(
+    name: str,
+    default: Any,
+    help_text: str,
+    slider: tuple[float, float],
+    scale: SliderScale = "linear",
+    *,
+    minimum: float | None = 0.0,
+    maximum: float | None = None,
+    open_min: bool = False,
+    open_max: bool = False,
+    kind: ParamKind = "float",
+) -> ParamSpec:
+    """A number valid in [minimum, maximum] (``open_*``: that end excluded; by default ≥ 0) whose slider
+    spans ``slider`` = (low, high) on ``scale``."""
+    low, high = slider
+    return ParamSpec(
+        name,
+        default,
+        help_text,
+        kind,
+        minimum=minimum,
+        maximum=maximum,
+        minimum_exclusive=open_min,
+        maximum_exclusive=open_max,
+        slider_min=low,
+        slider_max=high,
+        scale=scale,
+    )
+
+
+def decay(name: str, default: float, help_text: str, maximum: float | None = 1.0, open_max: bool = False) -> ParamSpec:
+    """A decay factor β ≥ 0 (at most ``maximum``): its slider runs from 0 to 0.9999 on the log of 1 − β."""
+    return ranged(name, default, help_text, (0.0, 0.9999), "one_minus_log", maximum=maximum, open_max=open_max)
+
+
 def resolve_params(specs: tuple[ParamSpec, ...], given: Mapping[str, Any] | None, owner: str) -> dict[str, Any]:
     """Check ``given`` against ``specs`` and fill in every default; unknown names are rejected.
 

@@ -32,27 +32,10 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from core import optimizers
 from core.jit import njit
 from core.landscapes import LANDSCAPES, Surface, get_landscape, surface_hessian, surface_value_and_grad
-from core.optimizers import (
-    LBFGS_ROWS,
-    OPTIMIZERS,
-    adadelta,
-    adafactor,
-    adagrad,
-    adam,
-    adamax,
-    asgd,
-    get_optimizer,
-    lbfgs,
-    lion,
-    nadam,
-    newton,
-    radam,
-    rmsprop,
-    rprop,
-    sgd,
-)
+from core.optimizers import LBFGS_ROWS, OPTIMIZERS, get_optimizer
 from core.scene import Scene
 from core.schedules import lr_per_step
 
@@ -62,97 +45,64 @@ Status = Literal["arrived", "diverged", "running"]
 
 BOUND_FACTOR = 10.0
 DEFAULT_CHUNK = 250
-MAX_INTERNALS = (
-    20_000  # racers × steps of a race with internals (each ~200 bytes of JSON: a gradient, a step, the state)
-)
+MAX_INTERNALS = 20_000  # racers × steps of a race with internals (~200 bytes of JSON each: gradient, step, state)
 MAX_INTERNAL_ROWS = 16 * MAX_INTERNALS  # racers × steps × state rows (8 bytes × 2 each) with internals
 
 
 @njit(error_model="numpy", cache=True, nogil=True)
-def advance(
-    kind: int,
-    p: FloatArray,
-    program: IntArray,
-    constants: FloatArray,
-    l1: float,
-    l2: float,
-    rules: IntArray,
-    hyper: FloatArray,
-    needs_hessian: npt.NDArray[np.bool_],
-    lrs: FloatArray,
-    noise: FloatArray,
-    recorded: FloatArray,
-    theta: FloatArray,
-    state: FloatArray,
-    first: int,
-    size: int,
-    steps: int,
-    keep: bool,
-    bounds: FloatArray,
-    minima: FloatArray,
-    radius: float,
-    tolerance: float,
-    points_out: FloatArray,
-    loss_out: FloatArray,
-    arrived_at: IntArray,
-    diverged_at: IntArray,
-    final_loss: FloatArray,
-    steps_run: IntArray,
-    grads_out: FloatArray,
-    updates_out: FloatArray,
-    states_out: FloatArray,
-) -> None:
+def advance(surface: Any, run: Any, racers: Any, out: Any) -> None:
     """Steps first .. first + size − 1 of every racer still in the race (the point of step t is after t updates).
 
-    Reads and advances ``theta`` (R, 2) and ``state`` (R, S, 2); ``lrs`` is (R, steps). Writes each
-    step's point and loss to column k (k = step − first) of racer r's row of ``points_out`` (R, K, 2)
-    and ``loss_out`` (R, K), or to column 0 when not ``keep``; updates ``arrived_at``,
-    ``diverged_at`` (−1: not yet), ``final_loss`` and ``steps_run`` (the last finite step).
-    ``bounds`` is (xlow, ylow, xhigh, yhigh); ``minima`` rows are (x, y, value). ``grads_out``,
-    ``updates_out`` (R, K, 2) and ``states_out`` (R, K, S, 2) receive the internals of update
-    step + 1 at column k, when they have columns. ``recorded`` (steps, 2), when it has rows, are the
-    gradients every racer sees instead of the surface's (``replay``).
+    ``surface`` is (kind, p, program, constants, l1, l2, noise, recorded, bounds, minima, radius,
+    tolerance): ``bounds`` (xlow, ylow, xhigh, yhigh), ``minima`` rows (x, y, value), ``recorded``
+    (steps, 2), when it has rows, the gradients every racer sees instead of the surface's (``replay``).
+    ``run`` is (first, size, steps, keep, internals). ``racers`` is (rules, hyper, needs_hessian, lrs, theta,
+    state), a row per racer; ``lrs`` is (R, steps), and ``theta`` (R, 2) and ``state`` (R, S, 2) are
+    read and advanced. ``out`` is (points, loss, arrived_at, diverged_at, final_loss, steps_run, grads,
+    updates, states): each step's point and loss go to column k (k = step − first) of racer r's row of
+    ``points`` (R, K, 2) and ``loss`` (R, K), or to column 0 when not ``keep``; ``arrived_at`` and
+    ``diverged_at`` (−1: not yet), ``final_loss`` and ``steps_run`` (the last finite step) are updated;
+    ``grads``, ``updates`` (R, K, 2) and ``states`` (R, K, S, 2) receive the internals of update
+    step + 1 at column k, with ``internals``.
 
     The rule of each racer is chosen here, once per racer: ``_advance_racer`` is inlined once per
     rule with that rule inlined in it, so the loop over steps does not branch on the rule.
     """
-    surface = (kind, p, program, constants, l1, l2, noise, recorded, bounds, minima, radius, tolerance)
-    run = (first, size, steps, keep, grads_out.shape[1] > 0)
+    rules, hyper, needs_hessian, lrs, theta, state = racers
+    first, diverged_at = run[0], out[3]
     for r in range(theta.shape[0]):
         if diverged_at[r] >= 0:
             continue
-        racer = (r, theta[r], state[r], hyper[r], needs_hessian[r], lrs[r])
-        out = (points_out, loss_out, arrived_at, diverged_at, final_loss, steps_run, grads_out, updates_out, states_out)
-        args = (surface, run, racer, out)
+        args = (surface, run, (r, theta[r], state[r], hyper[r], needs_hessian[r], lrs[r]), out)
         rule = rules[r]
         if rule == 0:
-            _advance_racer(sgd, args)
+            _advance_racer(optimizers.sgd, args)
         elif rule == 1:
-            _advance_racer(adagrad, args)
+            _advance_racer(optimizers.adagrad, args)
         elif rule == 2:
-            _advance_racer(rmsprop, args)
+            _advance_racer(optimizers.rmsprop, args)
         elif rule == 3:
-            _advance_racer(adam, args)
+            _advance_racer(optimizers.adam, args)
         elif rule == 4:
-            _advance_racer(nadam, args)
+            _advance_racer(optimizers.nadam, args)
         elif rule == 5:
-            _advance_racer(radam, args)
+            _advance_racer(optimizers.radam, args)
         elif rule == 6:
-            _advance_racer(adamax, args)
+            _advance_racer(optimizers.adamax, args)
         elif rule == 7:
-            _advance_racer(adadelta, args)
+            _advance_racer(optimizers.adadelta, args)
         elif rule == 8:
-            _advance_racer(lion, args)
+            _advance_racer(optimizers.lion, args)
         elif rule == 9:
-            _advance_racer(newton, args)
+            _advance_racer(optimizers.newton, args)
         elif rule == 10:
-            _advance_racer(rprop, args)
+            _advance_racer(optimizers.rprop, args)
         elif rule == 11:
-            _advance_racer(asgd, args)
+            _advance_racer(optimizers.asgd, args)
         elif rule == 12:
-            _advance_racer(adafactor, args)
+            _advance_racer(optimizers.adafactor, args)
         elif rule == 13:
-            _advance_racer(lbfgs, args)
+            _advance_racer(optimizers.lbfgs, args)
         else:
             diverged_at[r] = first  # no such rule
 
@@ -294,16 +244,9 @@ class Race:
         self.noise = noise * np.random.default_rng(seed).standard_normal((steps, 2)) if noise > 0 else np.zeros((0, 2))
         self.recorded = np.zeros((0, 2)) if recorded is None else np.ascontiguousarray(recorded, dtype=np.float64)
         self.theta = np.tile(np.asarray(start, dtype=np.float64), (count, 1))
-        domain = surface.landscape.domain
-        width_x, width_y = domain.xmax - domain.xmin, domain.ymax - domain.ymin
-        self.bounds = np.array(
-            [
-                domain.xmin - BOUND_FACTOR * width_x,
-                domain.ymin - BOUND_FACTOR * width_y,
-                domain.xmax + BOUND_FACTOR * width_x,
-                domain.ymax + BOUND_FACTOR * width_y,
-            ]
-        )
+        d = surface.landscape.domain
+        margin = BOUND_FACTOR * np.array([d.xmax - d.xmin, d.ymax - d.ymin])
+        self.bounds = np.concatenate([np.array([d.xmin, d.ymin]) - margin, np.array([d.xmax, d.ymax]) + margin])
         self.minima = np.array([(*m.point, m.value) for m in surface.minima], dtype=np.float64).reshape(-1, 3)
         self._arrived = np.full(count, -1, dtype=np.int64)
         self._diverged = np.full(count, -1, dtype=np.int64)
@@ -315,7 +258,10 @@ class Race:
         if chunk_steps < 1:
             raise ValueError(f"chunk_steps must be >= 1, got {chunk_steps}")
         landscape = self.surface.landscape
-        kind, p, program, constants = self.surface.compiled
+        where = (self.bounds, self.minima, landscape.radius, landscape.tolerance)  # where racers diverge, arrive
+        surface = (*self.surface.compiled, self.surface.l1, self.surface.l2, self.noise, self.recorded, *where)
+        racers = (self.rules, self.hyper, self.needs_hessian, self.lrs, self.theta, self.state)
+        totals = (self._arrived, self._diverged, self._final_loss, self._steps_run)
         count, depth = self.count, self.state.shape[1]
         for first in range(0, self.steps + 1, chunk_steps):
             size = min(chunk_steps, self.steps + 1 - first)
@@ -326,39 +272,8 @@ class Race:
             grads_out = np.full((count, updates, 2), np.nan)
             updates_out = np.full((count, updates, 2), np.nan)
             states_out = np.full((count, updates, depth, 2), np.nan)
-            advance(
-                kind,
-                p,
-                program,
-                constants,
-                self.surface.l1,
-                self.surface.l2,
-                self.rules,
-                self.hyper,
-                self.needs_hessian,
-                self.lrs,
-                self.noise,
-                self.recorded,
-                self.theta,
-                self.state,
-                first,
-                size,
-                self.steps,
-                self.keep,
-                self.bounds,
-                self.minima,
-                landscape.radius,
-                landscape.tolerance,
-                points,
-                loss,
-                self._arrived,
-                self._diverged,
-                self._final_loss,
-                self._steps_run,
-                grads_out,
-                updates_out,
-                states_out,
-            )
+            out = (points, loss, *totals, grads_out, updates_out, states_out)
+            advance(surface, (first, size, self.steps, self.keep, self.internals), racers, out)
             internals = (grads_out, updates_out, states_out) if self.internals else None
             yield Chunk(first, points, loss, self.lrs[:, first : first + size], internals)
 
@@ -469,11 +384,6 @@ def surface_of(scene: Scene) -> Surface:
     return get_landscape(scene.landscape.name).surface(scene.landscape.params, l1=scene.l1, l2=scene.l2)
 
 
-def state_depth(optimizer: str, params: dict[str, Any]) -> int:
-    """The state rows one racer needs (L-BFGS's grow with history_size; the others' are a few)."""
-    return get_optimizer(optimizer).state_depth(params)
-
-
 def check_internals(scene: Scene) -> None:
     """Refuse a race whose internals would exceed MAX_INTERNALS racer-steps, or MAX_INTERNAL_ROWS state
     rows (racers × steps × the deepest racer's state rows: L-BFGS keeps its history), naming the limit."""
@@ -482,7 +392,7 @@ def check_internals(scene: Scene) -> None:
         raise ValueError(
             f"internals are limited to racers × steps ≤ {MAX_INTERNALS}; got {len(scene.racers)} × {scene.steps}"
         )
-    depth = max([state_depth(racer.optimizer, dict(racer.params)) for racer in scene.racers] + [1])
+    depth = max([get_optimizer(racer.optimizer).state_depth(dict(racer.params)) for racer in scene.racers] + [1])
     if size * depth > MAX_INTERNAL_ROWS:
         raise ValueError(
             f"internals are limited to racers × steps × state rows ≤ {MAX_INTERNAL_ROWS} (an lbfgs racer has "

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from core.params import OfSteps, ParamSpec, resolve_params
+from core.params import OfSteps, ParamSpec, ranged, resolve_params
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -144,12 +144,7 @@ def cosine_restarts(t: IntArray, lr: float, T_0: int, T_mult: int, eta_min: floa
 
 
 def onecycle(
-    t: IntArray,
-    lr: float,
-    total_steps: int,
-    pct_start: float,
-    div_factor: float,
-    final_div_factor: float,
+    t: IntArray, lr: float, total_steps: int, pct_start: float, div_factor: float, final_div_factor: float
 ) -> FloatArray:
     """The 1cycle policy (Smith & Topin 2017): warm up to lr, then anneal far below the start; as torch OneCycleLR.
 
@@ -260,87 +255,54 @@ def _no_check(params: dict[str, Any], steps: int) -> None:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A registry entry: the name a user picks, its formula, its torch equivalent and its parameters.
+    """A registry entry: a schedule function, its title, its torch equivalent and its parameters.
 
-    ``formula`` is the schedule function's docstring. ``torch`` is the torch call that
-    reproduces it, a template with ``{name}`` placeholders for every parameter plus ``{lr}``
-    and ``{steps}`` (it may use ``math``). A parameter whose default is ``None`` depends on the
-    race, as data in its spec (``ParamSpec.race_default``, which the page reads too):
-    ``race_defaults(steps)`` gives them. ``check(params, steps)`` raises ``ValueError`` for
-    combinations torch rejects or that make no sense for a run of ``steps`` updates.
+    The function's name is the name a user picks; its docstring is the schedule's ``formula``.
+    ``torch`` is the torch call that reproduces it, a template with ``{name}`` placeholders for
+    every parameter plus ``{lr}`` and ``{steps}`` (it may use ``math``). A parameter whose default
+    is ``None`` depends on the race, as data in its spec (``ParamSpec.race_default``, which the page
+    reads too): ``race_defaults(steps)`` gives them. ``check(params, steps)`` raises ``ValueError``
+    for combinations torch rejects or that make no sense for a run of ``steps`` updates.
     """
 
-    name: str
-    title: str
-    formula: str
-    torch: str
-    params: tuple[ParamSpec, ...]
     function: Callable[..., FloatArray] = field(repr=False, compare=False)
+    title: str
+    torch: str
+    params: tuple[ParamSpec, ...] = ()
     check: Callable[[dict[str, Any], int], None] = field(default=_no_check, repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.function.__name__
+
+    @property
+    def formula(self) -> str:
+        return inspect.cleandoc(self.function.__doc__ or "")
 
     def race_defaults(self, steps: int) -> dict[str, Any]:
         """The run-dependent defaults for a run of ``steps`` updates, from the specs' ``race_default``."""
         return {spec.name: spec.race_value(steps) for spec in self.params if spec.race_default}
 
 
-def _schedule(
-    function: Callable[..., FloatArray],
-    title: str,
-    torch: str,
-    params: tuple[ParamSpec, ...] = (),
-    check: Callable[[dict[str, Any], int], None] = _no_check,
-) -> Schedule:
-    return Schedule(
-        name=function.__name__,
-        title=title,
-        formula=inspect.cleandoc(function.__doc__ or ""),
-        torch=torch,
-        params=params,
-        function=function,
-        check=check,
-    )
-
-
 def _decay_gamma(default: float, help_text: str, slider_min: float, scale: Any) -> ParamSpec:
-    return ParamSpec(
-        "gamma",
-        default,
-        help_text,
-        minimum=0.0,
-        maximum=1.0,
-        minimum_exclusive=True,
-        slider_min=slider_min,
-        slider_max=1.0,
-        scale=scale,
-    )
+    return ranged("gamma", default, help_text, (slider_min, 1.0), scale, maximum=1.0, open_min=True)
 
 
 def _eta_min() -> ParamSpec:
-    return ParamSpec("eta_min", 0.0, "the lowest learning rate", minimum=0.0, slider_min=0.0, slider_max=0.1)
+    return ranged("eta_min", 0.0, "the lowest learning rate", (0.0, 0.1))
 
 
 _WHOLE_RUN = OfSteps()
 
 
-def _race_length(name: str, help_text: str, of_steps: OfSteps = _WHOLE_RUN) -> ParamSpec:
-    """An integer number of updates ≥ 1 whose default depends on the race (default: the whole run)."""
-    return ParamSpec(
-        name, None, help_text, kind="int", minimum=1, maximum=MAX_UPDATES, slider_min=1, race_default=(of_steps,)
-    )
+def _race_length(name: str, help_text: str, of_steps: OfSteps = _WHOLE_RUN, minimum: int = 1) -> ParamSpec:
+    """An integer number of updates ≥ ``minimum`` whose default depends on the race (default: the whole run)."""
+    return ParamSpec(name, None, help_text, "int", minimum, MAX_UPDATES, slider_min=minimum, race_default=(of_steps,))
 
 
 def _warmup(minimum: int, help_text: str) -> ParamSpec:
     """Warm-up updates, at least ``minimum``; default: a tenth of the run."""
-    return ParamSpec(
-        "warmup",
-        None,
-        help_text,
-        kind="int",
-        minimum=minimum,
-        maximum=MAX_UPDATES,
-        slider_min=minimum,
-        race_default=(OfSteps(1, 10, at_least=minimum),),
-    )
+    return _race_length("warmup", help_text, OfSteps(1, 10, at_least=minimum), minimum)
 
 
 def _check_milestones(params: dict[str, Any], steps: int) -> None:
@@ -380,8 +342,8 @@ _LAMBDA_LR = "torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=lambda t: {
 SCHEDULES: dict[str, Schedule] = {
     schedule.name: schedule
     for schedule in (
-        _schedule(constant, "Constant", _LAMBDA_LR.format("1.0")),
-        _schedule(
+        Schedule(constant, "Constant", _LAMBDA_LR.format("1.0")),
+        Schedule(
             step,
             "Step decay",
             "torch.optim.lr_scheduler.StepLR(optimizer, step_size={step_size}, gamma={gamma})",
@@ -392,7 +354,7 @@ SCHEDULES: dict[str, Schedule] = {
                 _decay_gamma(0.1, "factor applied at every decay", 0.01, "log"),
             ),
         ),
-        _schedule(
+        Schedule(
             multistep,
             "Multi-step decay",
             "torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones={milestones}, gamma={gamma})",
@@ -410,13 +372,13 @@ SCHEDULES: dict[str, Schedule] = {
             ),
             check=_check_milestones,
         ),
-        _schedule(
+        Schedule(
             exponential,
             "Exponential decay",
             "torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma={gamma})",
             (_decay_gamma(0.99, "factor applied after every update", 0.9, "linear"),),
         ),
-        _schedule(
+        Schedule(
             cosine,
             "Cosine annealing",
             "torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max={T_max}, eta_min={eta_min})",
@@ -425,32 +387,22 @@ SCHEDULES: dict[str, Schedule] = {
                 _eta_min(),
             ),
         ),
-        _schedule(
+        Schedule(
             linear,
             "Linear",
             "torch.optim.lr_scheduler.LinearLR(optimizer, start_factor={start_factor}, "
             "end_factor={end_factor}, total_iters={total_iters})",
             (
-                ParamSpec(
+                ranged(
                     "start_factor",
                     1 / 3,
                     "lr is multiplied by this at the first update",
-                    minimum=0.0,
+                    (0.01, 1.0),
+                    "log",
                     maximum=1.0,
-                    minimum_exclusive=True,
-                    slider_min=0.01,
-                    slider_max=1.0,
-                    scale="log",
+                    open_min=True,
                 ),
-                ParamSpec(
-                    "end_factor",
-                    1.0,
-                    "lr is multiplied by this from total_iters on",
-                    minimum=0.0,
-                    maximum=1.0,
-                    slider_min=0.0,
-                    slider_max=1.0,
-                ),
+                ranged("end_factor", 1.0, "lr is multiplied by this from total_iters on", (0.0, 1.0), maximum=1.0),
                 _race_length(
                     "total_iters",
                     "updates from start_factor to end_factor (default: a tenth of the run)",
@@ -458,7 +410,7 @@ SCHEDULES: dict[str, Schedule] = {
                 ),
             ),
         ),
-        _schedule(
+        Schedule(
             cosine_restarts,
             "Cosine with warm restarts",
             "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0={T_0}, "
@@ -467,20 +419,19 @@ SCHEDULES: dict[str, Schedule] = {
                 _race_length(
                     "T_0", "updates until the first restart (default: a quarter of the run)", OfSteps(1, 4, at_least=1)
                 ),
-                ParamSpec(
+                ranged(
                     "T_mult",
                     1,
                     "each cycle is T_mult times longer than the one before",
-                    kind="int",
+                    (1, 4),
                     minimum=1,
                     maximum=MAX_UPDATES,
-                    slider_min=1,
-                    slider_max=4,
+                    kind="int",
                 ),
                 _eta_min(),
             ),
         ),
-        _schedule(
+        Schedule(
             onecycle,
             "One-cycle",
             "torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr={lr}, total_steps={total_steps}, "
@@ -488,69 +439,35 @@ SCHEDULES: dict[str, Schedule] = {
             "cycle_momentum=False)",
             (
                 _race_length("total_steps", "length of the cycle, at least the run (default: the run)"),
-                ParamSpec(
-                    "pct_start",
-                    0.3,
-                    "fraction of the cycle spent warming up",
-                    minimum=0.0,
-                    maximum=1.0,
-                    slider_min=0.0,
-                    slider_max=1.0,
-                ),
-                ParamSpec(
-                    "div_factor",
-                    25.0,
-                    "the cycle starts at lr / div_factor",
-                    minimum=1.0,
-                    slider_min=1.0,
-                    slider_max=1e3,
-                    scale="log",
-                ),
-                ParamSpec(
+                ranged("pct_start", 0.3, "fraction of the cycle spent warming up", (0.0, 1.0), maximum=1.0),
+                ranged("div_factor", 25.0, "the cycle starts at lr / div_factor", (1.0, 1e3), "log", minimum=1.0),
+                ranged(
                     "final_div_factor",
                     1e4,
                     "the cycle ends at lr / (div_factor · final_div_factor)",
+                    (1.0, 1e6),
+                    "log",
                     minimum=1.0,
-                    slider_min=1.0,
-                    slider_max=1e6,
-                    scale="log",
                 ),
             ),
             check=_check_onecycle,
         ),
-        _schedule(
+        Schedule(
             polynomial,
             "Polynomial decay",
             "torch.optim.lr_scheduler.PolynomialLR(optimizer, total_iters={total_iters}, power={power})",
             (
                 _race_length("total_iters", "updates until lr reaches 0 (default: the whole run)"),
-                ParamSpec(
-                    "power",
-                    1.0,
-                    "exponent of the decay: 1 is linear",
-                    minimum=0.0,
-                    minimum_exclusive=True,
-                    slider_min=0.1,
-                    slider_max=10.0,
-                    scale="log",
-                ),
+                ranged("power", 1.0, "exponent of the decay: 1 is linear", (0.1, 10.0), "log", open_min=True),
             ),
         ),
-        _schedule(
+        Schedule(
             cyclic,
             "Cyclic (triangular)",
             "torch.optim.lr_scheduler.CyclicLR(optimizer, base_lr={base_lr}, max_lr={lr}, "
             "step_size_up={step_size_up}, mode='triangular', cycle_momentum=False)",
             (
-                ParamSpec(
-                    "base_lr",
-                    1e-3,
-                    "the bottom of the triangle; its top is the racer's lr",
-                    minimum=0.0,
-                    slider_min=1e-5,
-                    slider_max=1.0,
-                    scale="log",
-                ),
+                ranged("base_lr", 1e-3, "the bottom of the triangle; its top is the racer's lr", (1e-5, 1.0), "log"),
                 _race_length(
                     "step_size_up",
                     "updates from base_lr up to lr (default: a quarter of the run)",
@@ -558,7 +475,7 @@ SCHEDULES: dict[str, Schedule] = {
                 ),
             ),
         ),
-        _schedule(
+        Schedule(
             warmup_cosine,
             "Warm-up + cosine",
             _LAMBDA_LR.format(
@@ -571,7 +488,7 @@ SCHEDULES: dict[str, Schedule] = {
             ),
             check=_check_warmup_below_steps,
         ),
-        _schedule(
+        Schedule(
             inverse_sqrt,
             "Inverse square root",
             _LAMBDA_LR.format("min((t + 1) / {warmup}, ({warmup} / (t + 1)) ** 0.5)"),
