@@ -100,12 +100,19 @@ function logScale(lo, hi, a, b, count) {
   return { ticks, px: (v) => a + ((Math.log10(Math.max(v, lo)) - l0) / span) * (b - a) };
 }
 
-/** The plotting box inside a chart of width × height, leaving room for the axes' labels. */
+/**
+ * The plotting box inside a chart of width × height, leaving room for the axes' labels: the y labels left of it
+ * (the top one centred on its edge, so half a line above), one line of x labels under it (6 px below its edge).
+ */
 function boxOf(width, height, fontSize) {
   const left = Math.round(fontSize * 4);
-  const bottom = Math.round(fontSize * 2.4);
-  return { left, top: 10, width: width - left - 12, height: height - 10 - bottom, bottom };
+  const top = Math.max(10, Math.round(fontSize * 0.6));
+  const bottom = Math.round(fontSize * 1.6) + 6;
+  return { left, top, width: width - left - 12, height: height - top - bottom, bottom };
 }
+
+/** Lines and markers as thick as the map's paths: thicker in presenter mode (--path-scale), for the back row. */
+const lineScale = (theme) => Number(theme.pathScale) || 1;
 
 /** Draw a series (values[0..n)) as one line, skipping sub-pixel steps; returns nothing. */
 function line(ctx, n, xAt, yAt) {
@@ -152,8 +159,9 @@ function createStepChart(canvas, { value, count, log, markers = false, dashed = 
       ? logScale(10 ** Math.floor(Math.log10(Math.max(lo, hi * 1e-14))), 10 ** Math.ceil(Math.log10(hi)), box.top + box.height, box.top, yTicks)
       : linearScale(0, hi * 1.08, box.top + box.height, box.top, yTicks);
     scales = { xs, ys, box };
+    canvas.dataset.plotHeight = String(box.height); // the plot's own height, axes' labels aside (CSS px)
     axes(ctx, box, xs, ys, theme, { yLog: isLog });
-    ctx.lineWidth = 1.8;
+    ctx.lineWidth = 1.8 * lineScale(theme);
     ctx.lineJoin = "round";
     race.racers.forEach((racer, r) => {
       ctx.strokeStyle = theme.ink(racer.color);
@@ -176,7 +184,7 @@ function createStepChart(canvas, { value, count, log, markers = false, dashed = 
     for (const racer of race.racers) {
       if (!racer.length || (racer.divergedAt != null && step >= racer.divergedAt)) continue;
       const i = Math.min(step, racer.length - 1);
-      markerPath(ctx, racer.shape, xs.px(i), ys.px(value(race, racer, i)), 4.5);
+      markerPath(ctx, racer.shape, xs.px(i), ys.px(value(race, racer, i)), 4.5 * lineScale(theme));
       ctx.fillStyle = theme.ink(racer.color);
       ctx.fill();
       ctx.strokeStyle = theme.halo;

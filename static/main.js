@@ -151,6 +151,7 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
   shown = scene;
   const meta = codec.meta(scene); // a custom landscape's domain and formula are its parameters
   showCaption(scene, query); // first: its height moves the plot, whose size depends on where it sits
+  showLrCard(scene);
   if (landscapeKey(previous) !== landscapeKey(scene)) { zoom.setLandscape(meta); fitPresenter(); }
   // the requests first, so they run while the page updates
   const key = raceKey(scene);
@@ -179,6 +180,12 @@ function render(scene, query = codec.toQuery(scene), { replay = false, showAll =
   if ($("map-panel").open) mapPanel?.update(scene, urgent);
   if (!$("tune-card").hidden && raceKey(scene) !== tunedKey) $("tune-card").hidden = true;
   ghostArmed = null;
+}
+
+/** A flat line tells nothing: with no schedule on any racer, the lr card says so in words instead of charting it (and in
+ * presenter mode it steps aside, so the loss chart takes its room). */
+function showLrCard(scene) {
+  $("lr-card").toggleAttribute("data-constant", scene.racers.every((racer) => racer.schedule.name === "constant"));
 }
 
 /** Labels and colours changed but not the race: repaint without asking the server. */

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from core.landscape_notes import SUGGESTED_LR
 from core.palette import STYLES
+from core.presets import PRESETS, get_preset, scene_of
 from tests.e2e.test_embed import DRAWING_AREA, deck_url  # noqa: F401  (the fixture serving tests/e2e/deck)
 
 SHORT = "landscape=bowl&landscape.condition=10&steps=60&racer=sgd;lr=1&racer=rmsprop;lr=0.1"
@@ -195,7 +196,8 @@ def test_presenter_mode_at_1920_by_1080(page: Page) -> None:
 
 
 # Everything the lecturer needs in the hall: the caption, the map, the transport (Play, lr ×, steps/s, the
-# scrubber), the leaderboard, the loss and lr charts with the lr chart's toggle, and Zoom to the end.
+# scrubber), the leaderboard, the loss chart, and Zoom to the end; the lr chart with its toggle when a racer has a
+# schedule (with none, every lr is a flat line and the chart steps aside).
 PRESENTER_PARTS = [
     "#caption",
     ".plot",
@@ -207,10 +209,18 @@ PRESENTER_PARTS = [
     ".leaderboard",
     "#leaderboard-body tr:last-child",
     "#loss-chart",
-    "#lr-chart",
-    "#lr-log",
     "#zoom-end",
 ]
+LR_PARTS = ["#lr-chart", "#lr-log"]
+
+
+def has_schedule(preset_id: str) -> bool:
+    """Whether some racer of the demo has a schedule other than constant."""
+    return any(racer.schedule.name != "constant" for racer in scene_of(get_preset(preset_id).query).racers)
+
+
+def presenter_parts(preset_id: str) -> list[str]:
+    return PRESENTER_PARTS + (LR_PARTS if has_schedule(preset_id) else [])
 
 
 INSIDE_PARTS = {
@@ -285,7 +295,7 @@ def test_presenter_mode_fits_the_whole_race_in_one_screen(page: Page, width: int
                      plot: document.querySelector('.plot').getBoundingClientRect().toJSON(),
                      results: results.getBoundingClientRect().toJSON() };
         }""",
-        PRESENTER_PARTS,
+        presenter_parts(preset),
     )
     assert layout["scrollH"] <= height and layout["scrollW"] <= width, layout
     assert [p["s"] for p in layout["inside"] if not p["ok"]] == [], layout["inside"]
@@ -296,6 +306,67 @@ def test_presenter_mode_fits_the_whole_race_in_one_screen(page: Page, width: int
     assert area["left"] - layout["plot"]["left"] <= 160  # only the y labels left of the map
     if (width, height) == (1920, 1080):
         assert area["bottom"] - area["top"] >= 700
+
+
+# every demo, its caption the longest first: the longer the caption, the less height is left for the charts
+BY_CAPTION = [preset.id for preset in sorted(PRESETS, key=lambda preset: -len(preset.caption))]
+
+
+@pytest.mark.parametrize("preset", BY_CAPTION)
+def test_presenter_mode_keeps_the_charts_readable_under_a_long_caption(page: Page, preset: str) -> None:
+    """At 1920 × 1080 a demo's caption, however long, leaves each chart a plot ≥ 140 px tall (axes' labels aside), read
+    from the back row, and the race still fits the one screen. With no schedule on any racer the lr chart would be flat
+    lines: it steps aside and the loss chart takes the results' width."""
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"/?preset={preset}&present=1")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    page.keyboard.press("End")
+    expect(page.locator(".board-state")).to_have_attribute("data-finished", "true")
+    if has_schedule(preset):
+        expect(page.locator("#lr-chart")).to_be_visible()
+    else:
+        expect(page.locator("#lr-card")).to_be_hidden()
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    charts = page.evaluate(
+        """() => ['#loss-chart', '#lr-chart'].map((s) => document.querySelector(s)).filter((c) => c.checkVisibility())
+            .map((c) => ({ id: c.id, plot: Number(c.dataset.plotHeight), box: c.getBoundingClientRect().toJSON(),
+                           drawn: c.height === Math.round(c.getBoundingClientRect().height * devicePixelRatio) }))"""
+    )
+    assert [chart["id"] for chart in charts] == ["loss-chart", "lr-chart"][: 1 + has_schedule(preset)]
+    for chart in charts:
+        assert chart["drawn"], chart  # drawn at the size it is shown
+        assert chart["plot"] >= 140, chart
+        assert chart["box"]["bottom"] <= 1080 and chart["box"]["top"] >= 0, chart
+    if len(charts) == 2:  # side by side, as tall as each other
+        loss, lr = (chart["box"] for chart in charts)
+        assert lr["left"] >= loss["right"] and abs(lr["top"] - loss["top"]) <= 2
+    else:  # alone, across the results' width
+        assert charts[0]["box"]["width"] >= page.locator(".leaderboard").bounding_box()["width"] - 40
+    sizes = page.evaluate(
+        """() => {
+            const results = document.querySelector('.results');
+            return { page: document.documentElement.scrollHeight, results: results.scrollHeight - results.clientHeight,
+                     caption: document.querySelector('#caption').getBoundingClientRect().bottom };
+        }"""
+    )
+    assert sizes["page"] <= 1080 and sizes["results"] <= 1 and sizes["caption"] <= 1080, sizes
+
+
+def test_presenter_mode_gives_the_open_sensitivity_panel_the_charts_place(page: Page) -> None:
+    """Opened in the hall, the lr sensitivity takes the charts' room beside the map (no scrolling); closed, the charts
+    come back."""
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto("/?preset=schedules&present=1")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    page.locator("#sweep-panel > summary").click()
+    expect(page.locator("#sweep-status")).not_to_be_empty(timeout=60_000)
+    expect(page.locator("#loss-chart")).to_be_hidden()
+    box = page.locator("#sweep-chart").bounding_box()
+    assert box is not None and box["height"] >= 140 and box["y"] + box["height"] <= 1080, box
+    assert page.evaluate("document.documentElement.scrollHeight") <= 1080
+    page.locator("#sweep-panel > summary").click()
+    expect(page.locator("#loss-chart")).to_be_visible()
+    expect(page.locator("#lr-chart")).to_be_visible()
 
 
 def test_presenter_mode_has_no_text_under_24_px(page: Page) -> None:

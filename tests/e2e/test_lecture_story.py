@@ -248,6 +248,26 @@ def test_the_lr_chart_is_linear_until_log_is_asked_for(page: Page) -> None:
         page.wait_for_function("p => document.querySelector('#lr-chart').toDataURL() !== p", arg=before)
 
 
+def test_with_no_schedule_the_lr_card_says_so_instead_of_flat_lines(page: Page) -> None:
+    """Every racer at a constant lr: the lr card says it in words (a flat line per racer tells nothing); a schedule
+    on one racer brings the chart and its log toggle back, and constant again puts the words back."""
+    open_preset(page, "race-beale")
+    note = page.locator("#lr-constant")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("no racer has a schedule")
+    expect(page.locator("#lr-chart")).to_be_hidden()
+    expect(page.locator("#lr-log")).to_be_hidden()
+    page.locator(".racer").first.get_by_label("schedule", exact=True).select_option("cosine")
+    expect(page).to_have_url(re.compile(r"racer=sgd;[^&]*schedule=cosine"))
+    expect(page.locator("#lr-chart")).to_be_visible()
+    expect(page.locator("#lr-log")).to_be_visible()
+    expect(note).to_be_hidden()
+    page.wait_for_function("document.querySelector('#lr-chart').dataset.plotHeight > 0")
+    page.locator(".racer").first.get_by_label("schedule", exact=True).select_option("constant")
+    expect(note).to_be_visible()
+    expect(page.locator("#lr-chart")).to_be_hidden()
+
+
 def test_zoom_fits_the_map_to_the_ending_and_back(page: Page) -> None:
     open_preset(page, "schedules")
     page.keyboard.press("End")
