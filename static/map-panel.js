@@ -41,6 +41,37 @@ export function defaultScale(spec) {
   return "linear";
 }
 
+/**
+ * An axis's title as a student reads it: the hyperparameter's name and how its values are spaced, "(log scale)" for
+ * a log axis, "(log scale of 1 − beta1)" for a decay rate whose 0.9, 0.99, 0.999 stand evenly apart, nothing for a
+ * linear one. One wording for every parameter of a kind, on the page, in presenter mode and in the PNG and SVG
+ * exports: { name, scale, text } (scale "" on a linear axis; text the one-line title).
+ */
+export function axisTitle(axis) {
+  const short = axis.name.replace(/^schedule\./, "");
+  const scale = axis.scale === "log" ? "log scale" : axis.scale === "one_minus_log" ? `log scale of 1 − ${short}` : "";
+  return { name: axis.name, scale, text: scale ? `${axis.name} (${scale})` : axis.name };
+}
+
+/** The scale picker's words for a scale of the parameter `name`: the same as the axis's title says. */
+const scaleWords = (scale, name) => axisTitle({ name, scale }).scale || "linear";
+
+/**
+ * The lines of an axis title drawn on a canvas within `room` px at `fontSize`, never dropping the scale: one line if it
+ * fits, else the name over the scale (in parentheses); a line still too long takes smaller type (down to 70 %).
+ * Returns { lines, sizes }: each line's font size.
+ */
+function titleLines(ctx, axis, room, fontSize, font, maxLines = 2) {
+  const title = axisTitle(axis);
+  const width = (text) => { ctx.font = `600 ${fontSize}px ${font}`; return ctx.measureText(text).width; };
+  const lines = !title.scale || maxLines < 2 || width(title.text) <= room ? [title.text] : [title.name, `(${title.scale})`];
+  const sizes = lines.map((line) => {
+    const w = width(line);
+    return w <= room ? fontSize : Math.max(Math.round(fontSize * 0.7), Math.floor((fontSize * room) / w));
+  });
+  return { lines, sizes };
+}
+
 function valueOf(racer, key) {
   return key.startsWith("schedule.") ? racer.schedule.params[key.slice(9)] : racer.params[key];
 }
@@ -125,10 +156,12 @@ function hatch(ctx, background) {
   return ctx.createPattern(tile, "repeat");
 }
 
-/** Where the plot sits in a canvas of width × height (CSS px) at a font size. */
-/** The cells' box: room on the left for the y tick labels (`labelWidth`, the widest) and the rotated axis name. */
-function layout(width, height, fontSize, labelWidth = fontSize * 2.6) {
-  const left = Math.round(Math.max(fontSize * 4.6, labelWidth + fontSize * 1.6 + 10));
+/**
+ * Where the cells' box sits in a canvas of width × height (CSS px) at a font size: room on the left for the y tick
+ * labels (`labelWidth`, the widest) and the rotated axis title in `titleLines` lines.
+ */
+function layout(width, height, fontSize, labelWidth = fontSize * 2.6, titleLines = 1) {
+  const left = Math.round(Math.max(fontSize * 4.6, labelWidth + fontSize * (0.4 + 1.2 * titleLines) + 10));
   const bottom = Math.round(fontSize * 3.2);
   return { left, top: Math.round(fontSize * 0.6), width: width - left - Math.round(fontSize * 0.8), height: height - bottom - Math.round(fontSize * 0.6) };
 }
@@ -138,7 +171,11 @@ function paint(ctx, width, height, map, metric, theme, fontSize) {
   ctx.font = `${fontSize}px ${theme.font}`;
   const rows = layout(width, height, fontSize).height; // the box's height does not depend on its left edge
   const yTicks = axisTicks(map.y, Math.max(2, Math.floor(rows / (fontSize * 2.2))));
-  const box = layout(width, height, fontSize, Math.max(0, ...yTicks.map(([, label]) => ctx.measureText(label).width)));
+  const labelWidth = Math.max(0, ...yTicks.map(([, label]) => ctx.measureText(label).width));
+  const yTitle = titleLines(ctx, map.y, rows, fontSize, theme.font);
+  const box = layout(width, height, fontSize, labelWidth, yTitle.lines.length);
+  const xTitle = titleLines(ctx, map.x, width - 8, fontSize, theme.font, 1);
+  ctx.font = `${fontSize}px ${theme.font}`;
   const nx = map.x.count;
   const ny = map.y.count;
   const { colours } = shade(map, metric);
@@ -194,16 +231,19 @@ function paint(ctx, width, height, map, metric, theme, fontSize) {
     ctx.fillText(label, box.left - 6, y);
   }
   ctx.stroke();
-  ctx.font = `600 ${fontSize}px ${theme.font}`;
-  ctx.textAlign = "center";
+  ctx.font = `600 ${xTitle.sizes[0]}px ${theme.font}`;
   ctx.textBaseline = "bottom";
-  ctx.fillText(`${map.x.name}${map.x.scale === "linear" ? "" : map.x.scale === "log" ? " (log)" : " (1 − value, log)"}`, box.left + box.width / 2, height - 2);
+  const half = ctx.measureText(xTitle.lines[0]).width / 2;
+  ctx.textAlign = "center";
+  ctx.fillText(xTitle.lines[0], Math.max(half + 4, Math.min(box.left + box.width / 2, width - half - 4)), height - 2);
   ctx.save();
   ctx.translate(fontSize * 0.9, box.top + box.height / 2);
   ctx.rotate(-Math.PI / 2);
   ctx.textBaseline = "middle";
-  const yName = `${map.y.name}${map.y.scale === "linear" ? "" : map.y.scale === "log" ? " (log)" : " (1 − value, log)"}`;
-  ctx.fillText(ctx.measureText(yName).width <= box.height ? yName : map.y.name, 0, 0); // a short map: the name alone
+  yTitle.lines.forEach((line, k) => {
+    ctx.font = `${k ? "" : "600 "}${yTitle.sizes[k]}px ${theme.font}`; // the scale under the name, in regular weight
+    ctx.fillText(line, 0, k * fontSize * 1.2);
+  });
   ctx.restore();
   // the racer's own setting
   const fx = fraction(map.x, map.current.x);
@@ -224,7 +264,7 @@ function paint(ctx, width, height, map, metric, theme, fontSize) {
   ctx.setLineDash([]);
   ctx.fillStyle = map.color;
   ctx.beginPath(); ctx.arc(clampX, clampY, r * 0.45, 0, 2 * Math.PI); ctx.fill();
-  return { box, marker: [clampX, clampY], inside };
+  return { box, marker: [clampX, clampY], inside, titles: { x: xTitle.lines.join(" "), y: yTitle.lines.join(" ") } };
 }
 
 /** The map as SVG text: a rect per run of equal cells in a row, axes, legend, the marker. */
@@ -270,9 +310,8 @@ function mapSvg(map, metric, theme, title) {
     const y = px(map.y, v, box.top + box.height, -box.height).toFixed(1);
     out.push(`<line x1="${box.left - 5}" x2="${box.left}" y1="${y}" y2="${y}" stroke="#444"/><text x="${box.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${esc(label)}</text>`);
   }
-  const name = (axis) => `${axis.name}${axis.scale === "linear" ? "" : axis.scale === "log" ? " (log)" : " (1 − value, log)"}`;
-  out.push(`<text x="${box.left + box.width / 2}" y="${box.top + box.height + 44}" text-anchor="middle" font-weight="600">${esc(name(map.x))}</text>`);
-  out.push(`<text transform="translate(16 ${box.top + box.height / 2}) rotate(-90)" text-anchor="middle" font-weight="600">${esc(name(map.y))}</text>`);
+  out.push(`<text x="${box.left + box.width / 2}" y="${box.top + box.height + 44}" text-anchor="middle" font-weight="600">${esc(axisTitle(map.x).text)}</text>`);
+  out.push(`<text transform="translate(16 ${box.top + box.height / 2}) rotate(-90)" text-anchor="middle" font-weight="600">${esc(axisTitle(map.y).text)}</text>`);
   const mx = Math.min(box.left + box.width, Math.max(box.left, px(map.x, map.current.x, box.left, box.width)));
   const my = Math.min(box.top + box.height, Math.max(box.top, px(map.y, map.current.y, box.top + box.height, -box.height)));
   out.push(`<circle cx="${mx.toFixed(1)}" cy="${my.toFixed(1)}" r="9" fill="none" stroke="#fff" stroke-width="4"/><circle cx="${mx.toFixed(1)}" cy="${my.toFixed(1)}" r="9" fill="none" stroke="#000" stroke-width="2.2"/><circle cx="${mx.toFixed(1)}" cy="${my.toFixed(1)}" r="4" fill="${esc(map.color)}"/>`);
@@ -360,12 +399,12 @@ export function createMapPanel(root, codec, handlers) {
     fillSelect($("y"), specs.filter((s) => s.key !== state.x).map((s) => [s.key, s.key]), state.y);
     for (const axis of ["x", "y"]) {
       const spec = specs.find((s) => s.key === state[axis]);
-      const scales = [["log", "log"], ["linear", "linear"]];
+      const scales = ["log", "linear"];
       const top = spec.slider_max ?? spec.maximum;
-      if (top != null && top < 1) scales.push(["one_minus_log", "1 − value (log)"]);
+      if (top != null && top < 1) scales.push("one_minus_log");
       state[`${axis}Scale`] ??= defaultScale(spec);
       if ((spec.slider_min ?? spec.minimum ?? 0) <= 0 && state[`${axis}Scale`] === "log" && spec.scale !== "log") state[`${axis}Scale`] = "linear";
-      fillSelect($(`${axis}-scale`), scales, state[`${axis}Scale`]);
+      fillSelect($(`${axis}-scale`), scales.map((scale) => [scale, scaleWords(scale, spec.key)]), state[`${axis}Scale`]);
     }
   }
 
@@ -487,12 +526,14 @@ export function createMapPanel(root, codec, handlers) {
     const { box, marker, inside } = drawnGeometry;
     canvas.dataset.box = JSON.stringify({ left: box.left, top: box.top, width: box.width, height: box.height, nx: map.x.count, ny: map.y.count });
     canvas.dataset.marker = `${marker[0].toFixed(1)},${marker[1].toFixed(1)}`;
+    canvas.dataset.xTitle = drawnGeometry.titles.x;
+    canvas.dataset.yTitle = drawnGeometry.titles.y;
     if (stage !== "partial") canvas.dataset.state = "ready";
     canvas.dataset.stage = stage;
     legend();
     if (stage !== "partial") status();
     tip(hover);
-    canvas.setAttribute("aria-label", `Map of ${map.label}: ${map.x.name} × ${map.y.name}, ${map.x.count} × ${map.y.count} races; the marker is ${inside ? "inside" : "outside"} the map`);
+    canvas.setAttribute("aria-label", `Map of ${map.label}: ${axisTitle(map.x).text} × ${axisTitle(map.y).text}, ${map.x.count} × ${map.y.count} races; the marker is ${inside ? "inside" : "outside"} the map`);
   }
 
   function legend() {

@@ -6,6 +6,7 @@ import json
 import re
 from urllib.parse import parse_qsl, quote, urlsplit
 
+import pytest
 from playwright.sync_api import Page, expect
 
 BOWL = "landscape=bowl&landscape.condition=100&steps=120&racer=sgd;lr=0.5&racer=momentum;lr=0.01;momentum=0.9"
@@ -109,12 +110,38 @@ def test_the_map_exports_as_svg_and_png(page: Page) -> None:
     with page.expect_download() as svg:
         page.locator("[data-role=svg]").click()
     text = svg.value.path().read_text(encoding="utf-8")
-    assert text.startswith("<svg") and "lr (log)" in text and "momentum (1 − value, log)" in text
+    assert text.startswith("<svg") and "lr (log scale)" in text and "momentum (log scale of 1 − momentum)" in text
     assert 'fill="url(#diverged)"' in text  # SGD at lr > 2 on this bowl
     with page.expect_download() as png:
         page.locator("[data-role=png]").click()
     assert png.value.path().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.value.suggested_filename.endswith(".png")
+
+
+@pytest.mark.parametrize("present", [False, True])
+def test_every_decay_rate_axis_is_titled_the_same_way_on_the_page_and_in_the_export(page: Page, present: bool) -> None:
+    """Adam's beta1 and Momentum's momentum are both decay rates on a log scale of 1 − value: their y axes say so in the
+    same words, on the page and in presenter mode's short, wide map (the scale on a second line, never dropped), in
+    the SVG export, and in the scale picker."""
+    if present:
+        page.set_viewport_size({"width": 1920, "height": 1080})
+    query = "landscape=bowl&steps=60&racer=adam;lr=0.1&racer=momentum;lr=0.01;momentum=0.9"
+    open_scene(page, query + ("&present=1" if present else ""))
+    open_map(page)
+    canvas = page.locator(".map-canvas")
+    for racer, name in (("0", "beta1"), ("1", "momentum")):
+        page.locator("[data-role=racer]").select_option(racer)
+        expect(page.locator("[data-role=y]")).to_have_value(name)
+        expect(canvas).to_have_attribute("data-state", "ready")
+        title = f"{name} (log scale of 1 − {name})"
+        expect(canvas).to_have_attribute("data-y-title", title)
+        expect(canvas).to_have_attribute("data-x-title", "lr (log scale)")
+        expect(canvas).to_have_attribute("aria-label", re.compile(re.escape(f"lr (log scale) × {title}")))
+        expect(page.locator("[data-role=y-scale] option:checked")).to_have_text(f"log scale of 1 − {name}")
+        with page.expect_download() as svg:
+            page.locator("[data-role=svg]").dispatch_event("click")  # the export buttons are hidden in presenter mode
+        text = svg.value.path().read_text(encoding="utf-8")
+        assert f">{title}</text>" in text and ">lr (log scale)</text>" in text
 
 
 def test_the_sweep_follows_the_maps_racer(page: Page) -> None:
