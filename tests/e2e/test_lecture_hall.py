@@ -352,6 +352,27 @@ def test_presenter_mode_keeps_the_charts_readable_under_a_long_caption(page: Pag
     assert sizes["page"] <= 1080 and sizes["results"] <= 1 and sizes["caption"] <= 1080, sizes
 
 
+@pytest.mark.parametrize("preset", BY_CAPTION)
+def test_presenter_mode_on_a_phone_fits_the_leaderboard_in_its_card(page: Page, preset: str) -> None:
+    """On a 390 × 844 phone the presenter's large type would push the leaderboard's status and f − f* columns off its
+    card: there the table takes about the page's own size and wraps names and states, and every column shows."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/?preset={preset}&present=1")
+    expect(page.locator("body")).to_have_attribute("data-races", re.compile(r"^[1-9]"))
+    page.keyboard.press("End")
+    expect(page.locator(".board-state")).to_have_attribute("data-finished", "true")
+    fit = page.evaluate(
+        """() => {
+            const card = document.querySelector('#board-card');
+            const box = card.getBoundingClientRect();
+            const cells = [...card.querySelectorAll('.leaderboard :is(th, td)')].map((c) => c.getBoundingClientRect());
+            return { overflow: card.scrollWidth - card.clientWidth, page: document.documentElement.scrollWidth,
+                     outside: cells.filter((c) => c.right > box.right + 0.5 || c.left < box.left - 0.5).length };
+        }"""
+    )
+    assert fit == {"overflow": 0, "page": 390, "outside": 0}, fit
+
+
 def test_presenter_mode_gives_the_open_sensitivity_panel_the_charts_place(page: Page) -> None:
     """Opened in the hall, the lr sensitivity takes the charts' room beside the map (no scrolling); closed, the charts
     come back."""
