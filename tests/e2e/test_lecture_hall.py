@@ -256,6 +256,16 @@ def test_presenter_mode_puts_the_vectors_legend_and_the_inspector_beside_the_map
     else:
         assert part_box["top"] >= tools["bottom"] - 1 and part_box["bottom"] <= 1080.5
         assert abs(part_box["left"] - boxes["results"]["left"]) <= 1  # in the results' column
+        # the closed panels step aside while the legend stands there: the results fit without scrolling, no line
+        # half hidden under the tools
+        expect(page.locator("#sweep-panel")).to_be_hidden()
+        expect(page.locator("#map-panel")).to_be_hidden()
+        assert (
+            page.evaluate(
+                "(() => { const r = document.querySelector('.results'); return r.scrollHeight - r.clientHeight; })()"
+            )
+            <= 1
+        )
     assert page.evaluate("document.documentElement.scrollHeight") <= 1080
 
 
