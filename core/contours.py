@@ -44,9 +44,7 @@ def contour_data(
     domain = landscape.domain if window is None else Domain(*check_window(window, landscape.domain))
     xs = np.linspace(domain.xmin, domain.xmax, resolution)
     ys = np.linspace(domain.ymin, domain.ymax, resolution)
-    grid = np.empty((resolution, resolution, 2))
-    grid[..., 0] = xs[None, :]
-    grid[..., 1] = ys[:, None]
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)  # grid[j, i] = (x_i, y_j)
     z = surface.value(grid)  # z[j, i] = F(x_i, y_j)
     finite = np.isfinite(z)
     if not finite.any():

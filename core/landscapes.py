@@ -182,9 +182,7 @@ def _regularized_minima(
     domain = landscape.domain
     xs = np.linspace(domain.xmin, domain.xmax, _GRID)
     ys = np.linspace(domain.ymin, domain.ymax, _GRID)
-    grid = np.empty((_GRID, _GRID, 2))
-    grid[..., 0] = xs[:, None]
-    grid[..., 1] = ys[None, :]
+    grid = np.stack(np.meshgrid(xs, ys, indexing="ij"), axis=-1)  # grid[i, j] = (x_i, y_j)
     z = surface.value(grid)
     padded = np.pad(z, 1, constant_values=np.inf)
     is_min = np.ones(z.shape, dtype=bool)
@@ -207,12 +205,8 @@ def _regularized_minima(
     loss, grads = surface.value_and_grad(points)
     free_grads = np.where(points == 0.0, 0.0, grads) if l1 else grads
     scale = 1.0 + np.abs(loss)
-    inside = (
-        (points[:, 0] >= domain.xmin)
-        & (points[:, 0] <= domain.xmax)
-        & (points[:, 1] >= domain.ymin)
-        & (points[:, 1] <= domain.ymax)
-    )
+    low, high = np.array([domain.xmin, domain.ymin]), np.array([domain.xmax, domain.ymax])
+    inside = ((points >= low) & (points <= high)).all(axis=1)
     keep = inside & (np.linalg.norm(free_grads, axis=1) <= 1e-6 * scale)
     from_exact = np.arange(len(points)) < len(exact)
     if (keep & from_exact).any():
