@@ -35,12 +35,32 @@ const SUP = { "ᵗ": "t", "²": "2", "⁻": "−", "¹": "1" };
 const LETTER = /^[A-Za-zα-ωΑ-ΩθΔΠ∇][\u0302\u0304]?$/u;
 
 /**
- * Docstring text (or an expression with numbers already in place) as HTML: torch's names as symbols
- * (beta1 → β₁), single letters in italics, sub/superscripts, √(…) with its bar, ^x and ^(…) raised.
+ * The Latin letters a rule uses as symbols: those it assigns or declares (x ← …, f, g ← …, with m = 0), applies
+ * (f(θ)), or writes against an operator (g², y·s, g/d, −H, H₀, (g − m)). Any other single letter in its lines
+ * is a word of the prose around the formulas, such as the article in "t ← a step along d" (Greek letters
+ * are always symbols).
  */
-export function typeset(text) {
-  // tokens: a number slot \u0001n\u0002, a name, a letter with its combining mark, a run of sub/superscripts, any other char
-  const tokens = text.match(/\u0001[^\u0002]*\u0002|[ₜ₊₁ₘₐₓ₀]+|[ᵗ²⁻¹]+|[A-Za-z_][A-Za-z0-9_]*[\u0302\u0304]?|[\p{L}∇][\u0302\u0304]?|\s+|./gu) || [];
+export function ruleSymbols(rule) {
+  const symbols = new Set();
+  const lines = ruleLines(rule).map((line) => line.text).join("\n"); // the lines the inspector shows
+  const single = /(?<![\p{L}\d_'’])([A-Za-z])[\u0302\u0304]?(?![\p{L}\d_'’])/gu;
+  for (const match of lines.matchAll(single)) {
+    const before = lines.slice(0, match.index).slice(-1);
+    const rest = lines.slice(match.index + match[0].length);
+    const next = rest.trimStart()[0] || "";
+    if ("←=≠≤≥".includes(next) || /^[(),;²·/^ᵗ⁻¹ₜ₊₁ₘₐₓ₀|‖]/u.test(rest) || /[·/√∇|‖−^]/u.test(before)) symbols.add(match[1]);
+  }
+  return symbols;
+}
+
+/**
+ * Docstring text (or an expression with numbers already in place) as HTML: torch's names as symbols
+ * (beta1 → β₁), single letters in italics, sub/superscripts, √(…) with its bar, ^x and ^(…) raised. With
+ * `symbols` (a rule's, ruleSymbols), a Latin letter not among them is a word of prose and stays upright.
+ */
+export function typeset(text, symbols = null) {
+  // tokens: a number slot \u0001n\u0002, a number such as 1e-4, a name (a word with its 's), a letter with its combining mark, a run of sub/superscripts, any other char
+  const tokens = text.match(/\u0001[^\u0002]*\u0002|\d+(?:\.\d+)?e[-−]?\d+|[ₜ₊₁ₘₐₓ₀]+|[ᵗ²⁻¹]+|[A-Za-z_][A-Za-z0-9_]*(?:['’][a-z]+)?[\u0302\u0304]?|[\p{L}∇][\u0302\u0304]?|\s+|./gu) || [];
   let i = 0;
   const group = (close) => { // tokens up to the matching close paren (consumed), as HTML
     let out = "";
@@ -68,7 +88,8 @@ export function typeset(text) {
     if (/^[ᵗ²⁻¹]+$/.test(token)) return `<sup>${[...token].map((c) => SUP[c]).join("")}</sup>`;
     if (token === "(") return `(${group(")")})`;
     if (GREEK[token]) return `<var>${GREEK[token]}</var>`;
-    if (/^[A-Za-z_][A-Za-z0-9_]+$/.test(token)) return `<span class="name">${escape(token)}</span>`;
+    if (/^[A-Za-z_][A-Za-z0-9_'’]+$/.test(token)) return `<span class="name">${escape(token)}</span>`;
+    if (symbols && /^[A-Za-z]$/.test(token) && !symbols.has(token)) return `<span class="name">${token}</span>`; // a word
     if (LETTER.test(token)) return `<var>${escape(token)}</var>`;
     if (token === "*") return "·";
     return escape(token);
@@ -617,6 +638,7 @@ export function createInspector(panel, sceneOf, { onError = () => {} } = {}) {
   let race = null;
   let step = 0;
   let catalog = null;
+  let symbols = null; // the shown rule's (ruleSymbols)
   const loaded = new Map(); // racer index → internals reply (for the race on screen)
   let generation = 0;
 
@@ -643,7 +665,7 @@ export function createInspector(panel, sceneOf, { onError = () => {} } = {}) {
   }
 
   const lineHtml = (line) => `<li class="inspector-line${line.taken ? "" : " not-taken"}" data-indent="${Math.min(Math.round(line.indent / 4), 4)}">
-      <div class="inspector-rule-line math">${typeset(line.text)}${line.taken ? "" : ' <span class="inspector-skip">not taken at this step</span>'}</div>
+      <div class="inspector-rule-line math">${typeset(line.text, symbols)}${line.taken ? "" : ' <span class="inspector-skip">not taken at this step</span>'}</div>
       ${line.rows.map((row) => row.coords.map((coord) => `<div class="inspector-numbers math"${coord.c ? ` data-c="${coord.c}"` : ""} data-lhs="${escape(row.lhs)}">${coord.c ? `<span class="inspector-coord">${coord.c}</span>` : ""}${coord.html}${row.note ? ` <span class="inspector-note">(${escape(row.note)})</span>` : ""}</div>`).join("")).join("")}
     </li>`;
 
@@ -655,6 +677,7 @@ export function createInspector(panel, sceneOf, { onError = () => {} } = {}) {
     if (!racer) return;
     const info = catalog?.[racer.optimizer];
     const family = catalog ? familyOf(racer.optimizer, catalog) : null;
+    symbols = info ? ruleSymbols(info.rule) : null;
     const plainRule = info ? `<ol class="inspector-lines">${ruleLines(info.rule).map((line) => lineHtml({ ...line, rows: [], taken: true })).join("")}</ol>` : "";
     if (!reply || !info) {
       body.innerHTML = `${plainRule}<p>Loading this racer's internals…</p>`;

@@ -12,21 +12,99 @@ import { OrbitControls } from "./vendor/three-0.170.0/OrbitControls.js";
 import { colormap, valueScale } from "./plot.js";
 
 const HEIGHT = 0.9; // the surface's height, the domain's longer side being 2
-const LIFT = 0.012;
+const LIFT = 0.012; // paths float this much above the surface, so that it does not hide them
 const MAX_GRID = 96; // grid points per side at most: the shape reads the same, software GL draws it in time
 
-/** The grid's every s-th point per side (its first and last kept), so that at most `most` remain per side. */
-function coarse(grid, most) {
-  const { nx, ny, z } = grid;
-  const s = Math.max(1, Math.ceil((Math.max(nx, ny) - 1) / (most - 1)));
-  if (s === 1) return grid;
+/** Three equally spaced values whose middle one is the least: where the parabola through them is least
+ * (an offset in [−0.5, 0.5] from the middle) and its value there. */
+function vertex(a, b, c) {
+  const curve = a - 2 * b + c;
+  if (!(curve > 0)) return [0, b];
+  const d = (0.5 * (a - c)) / curve;
+  return [d, b - 0.25 * (a - c) * d];
+}
+
+/**
+ * The surface's mesh from the contour grid (nx × ny values over `domain`, row j at y_j): its every s-th
+ * point per side (the first and last kept), so that at most `most` remain per side; world positions and
+ * values per vertex, and the triangles.
+ *
+ * A narrow valley (Rosenbrock's, a few grid cells wide) falls between the points of any regular mesh: its
+ * floor would read as a row of teeth, each vertex near it dipping and the triangles between bridging over
+ * it. So the mesh follows the data: every local minimum of a full-resolution grid column (row) under a mesh
+ * column (row), its place and value refined by the parabola through its neighbours, moves the mesh's
+ * nearest vertex of that column (row) onto it (less than half a cell; the lower one where two claim a
+ * vertex); and a cell whose two diagonal corners both lie below the other two is split along that
+ * diagonal, so the triangles run along the floor instead of across it.
+ */
+export function surfaceMesh(grid, domain, most) {
+  const { nx: NX, ny: NY, z } = grid;
+  const s = Math.max(1, Math.ceil((Math.max(NX, NY) - 1) / (most - 1)));
   const pick = (n) => Array.from({ length: Math.ceil((n - 1) / s) + 1 }, (_, k) => Math.min(n - 1, k * s));
-  const xs = pick(nx);
-  const ys = pick(ny);
-  const out = new Float64Array(xs.length * ys.length);
-  ys.forEach((j, b) => xs.forEach((i, a) => { out[b * xs.length + a] = z[j * nx + i]; }));
-  return { nx: xs.length, ny: ys.length, z: out, xs, ys, fullNx: nx, fullNy: ny };
-} // paths float this much above the surface, so that it does not hide them
+  const cols = pick(NX);
+  const rows = pick(NY);
+  const nx = cols.length;
+  const ny = rows.length;
+  const [x0, x1] = domain.x;
+  const [y0, y1] = domain.y;
+  const xAt = (i) => x0 + ((x1 - x0) * i) / (NX - 1); // i may be fractional
+  const yAt = (j) => y0 + ((y1 - y0) * j) / (NY - 1);
+  const x = new Float64Array(nx * ny);
+  const y = new Float64Array(nx * ny);
+  const f = new Float64Array(nx * ny);
+  rows.forEach((j, b) => cols.forEach((i, a) => {
+    const n = b * nx + a;
+    x[n] = xAt(i);
+    y[n] = yAt(j);
+    f[n] = z[j * NX + i];
+  }));
+  /** The index (into `kept`, the mesh's full-grid indices) nearest to the full-grid index `at`. */
+  const nearest = (kept, at) => {
+    const k = Math.min(kept.length - 1, Math.round(at / s));
+    return k + 1 < kept.length && Math.abs(kept[k + 1] - at) < Math.abs(kept[k] - at) ? k + 1 : k;
+  };
+  const moved = new Uint8Array(nx * ny);
+  const claim = (n, px, py, value) => {
+    if (moved[n] && f[n] <= value) return;
+    moved[n] = 1;
+    x[n] = px;
+    y[n] = py;
+    f[n] = value;
+  };
+  cols.forEach((i, a) => { // minima along each mesh column, at full resolution
+    for (let j = 1; j < NY - 1; j++) {
+      const here = z[j * NX + i];
+      const below = z[(j - 1) * NX + i];
+      const above = z[(j + 1) * NX + i];
+      if (!(here < below && here <= above)) continue;
+      const [d, value] = vertex(below, here, above);
+      claim(nearest(rows, j + d) * nx + a, xAt(i), yAt(j + d), value);
+    }
+  });
+  rows.forEach((j, b) => { // and along each mesh row
+    const row = j * NX;
+    for (let i = 1; i < NX - 1; i++) {
+      const here = z[row + i];
+      if (!(here < z[row + i - 1] && here <= z[row + i + 1])) continue;
+      const [d, value] = vertex(z[row + i - 1], here, z[row + i + 1]);
+      claim(b * nx + nearest(cols, i + d), xAt(i + d), yAt(j), value);
+    }
+  });
+  const index = new Uint32Array((nx - 1) * (ny - 1) * 6);
+  let k = 0;
+  for (let b = 0; b < ny - 1; b++) {
+    for (let a = 0; a < nx - 1; a++) {
+      const p = b * nx + a; // corners p, q = p + 1 (x on), r = p + nx (y on), u = r + 1
+      const q = p + 1;
+      const r = p + nx;
+      const u = r + 1;
+      if (Math.max(f[p], f[u]) < Math.min(f[q], f[r])) index.set([p, q, u, p, u, r], k); // along p–u
+      else index.set([p, q, r, q, u, r], k); // along q–r
+      k += 6;
+    }
+  }
+  return { nx, ny, x, y, f, index };
+}
 
 /** Every value of the grid and of the paths goes through one map: world (x, y, f) → three's (X, Y up, Z). */
 function makeMapper(domain, contours) {
@@ -89,34 +167,19 @@ export function createView3d(host, { landscape, contours, theme, onReset } = {})
     contours = nextContours;
     map = makeMapper(landscape.domain, contours);
     if (surface) { scene.remove(surface); surface.geometry.dispose(); }
-    const grid = coarse(contours.grid, MAX_GRID);
-    const { nx, ny, z } = grid;
-    const [x0, x1] = landscape.domain.x;
-    const [y0, y1] = landscape.domain.y;
-    const positions = new Float32Array(nx * ny * 3);
-    const colors = new Float32Array(nx * ny * 3);
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++) {
-        const n = j * nx + i;
-        const f = z[n];
-        const u = grid.xs ? grid.xs[i] / (grid.fullNx - 1) : i / (nx - 1);
-        const w = grid.ys ? grid.ys[j] / (grid.fullNy - 1) : j / (ny - 1);
-        positions.set([map.X(x0 + (x1 - x0) * u), map.Y(f), map.Z(y0 + (y1 - y0) * w)], 3 * n);
-        const [r, g, b] = colormap(map.t(f));
-        colors.set([r / 255, g / 255, b / 255], 3 * n);
-      }
-    }
-    const index = [];
-    for (let j = 0; j < ny - 1; j++) {
-      for (let i = 0; i < nx - 1; i++) {
-        const a = j * nx + i;
-        index.push(a, a + 1, a + nx, a + 1, a + nx + 1, a + nx);
-      }
+    const mesh = surfaceMesh(contours.grid, contours.domain, MAX_GRID);
+    const count = mesh.nx * mesh.ny;
+    const positions = new Float32Array(count * 3);
+    const colors = new Float32Array(count * 3);
+    for (let n = 0; n < count; n++) {
+      positions.set([map.X(mesh.x[n]), map.Y(mesh.f[n]), map.Z(mesh.y[n])], 3 * n);
+      const [r, g, b] = colormap(map.t(mesh.f[n]));
+      colors.set([r / 255, g / 255, b / 255], 3 * n);
     }
     const geometry = new THREE.BufferGeometry();
     geometry.setAttribute("position", new THREE.BufferAttribute(positions, 3));
     geometry.setAttribute("color", new THREE.BufferAttribute(colors, 3));
-    geometry.setIndex(index);
+    geometry.setIndex(new THREE.BufferAttribute(mesh.index, 1));
     geometry.computeVertexNormals();
     surface = new THREE.Mesh(geometry, new THREE.MeshLambertMaterial({ vertexColors: true, side: THREE.DoubleSide }));
     scene.add(surface);
@@ -188,6 +251,16 @@ export function createView3d(host, { landscape, contours, theme, onReset } = {})
     if (race) setRace(race); else render();
   }
 
+  const ray = new THREE.Raycaster();
+  /** The drawn surface's height over the world point (x, y), in the value scale's units (plot.js: valueScale,
+   * 0 at the grid's least value, 1 at its greatest), or null outside it. */
+  function heightAt(x, y) {
+    if (!surface) return null;
+    ray.set(new THREE.Vector3(map.X(x), 10, map.Z(y)), new THREE.Vector3(0, -1, 0));
+    const hit = ray.intersectObject(surface)[0];
+    return hit ? hit.point.y / HEIGHT : null;
+  }
+
   /** One frame, in the next animation frame (several changes in one frame draw once). */
   function render() {
     if (!frame) frame = requestAnimationFrame(draw);
@@ -203,7 +276,7 @@ export function createView3d(host, { landscape, contours, theme, onReset } = {})
   setLandscape(landscape, contours);
   resize();
 
-  return {
+  const view = {
     element: root,
     canvas,
     setLandscape,
@@ -211,6 +284,9 @@ export function createView3d(host, { landscape, contours, theme, onReset } = {})
     setStep,
     setTheme,
     resetView: () => { controls.reset(); render(); },
+    heightAt,
+    /** A value's height in the value scale's units (where the surface and the paths put it). */
+    scale: (f) => map.t(f),
     remove() {
       cancelAnimationFrame(frame);
       observer.disconnect();
@@ -221,4 +297,6 @@ export function createView3d(host, { landscape, contours, theme, onReset } = {})
       root.remove();
     },
   };
+  root.view = view; // for scripts and tests: document.querySelector(".view3d").view
+  return view;
 }

@@ -3,6 +3,7 @@ inspector and the 3D view, each checked against the API's step internals."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -401,3 +402,85 @@ def test_presenter_mode_with_vectors_keeps_the_map_tall_and_their_key_beside_it(
     assert box["scrollH"] <= 1080, box
     assert box["loss"]["height"] > 80, box  # the loss chart still reads
     assert box["keyFont"] >= 24, box  # the key reads from the back row
+
+
+# The single letters of a typeset line: (letter, in italics as a variable?) in reading order.
+TYPESET_LETTERS = """async ([rule, line]) => {
+  const m = await import('/static/inspector.js');
+  const box = document.createElement('div');
+  box.innerHTML = m.typeset(line, m.ruleSymbols(rule));
+  const letters = [];
+  const walk = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+  for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+    if (node.parentElement.closest('sub, sup')) continue;
+    for (const hit of node.data.matchAll(/(?<![\\p{L}\\p{N}_'’])[A-Za-zα-ωΑ-ΩθΔΠ](?![\\p{L}\\p{N}_'’])/gu)) {
+      letters.push([hit[0], Boolean(node.parentElement.closest('var'))]);
+    }
+  }
+  return letters;
+}"""
+
+
+def rule_of(base_url: str, name: str) -> str:
+    with urllib.request.urlopen(f"{base_url}/api/optimizers") as reply:
+        return next(o["rule"] for o in json.loads(reply.read())["optimizers"] if o["name"] == name)
+
+
+def test_the_inspector_sets_a_rules_variables_in_italics_and_its_prose_upright(page: Page, base_url: str) -> None:
+    open_scene(page)
+    rprop, asgd, lbfgs = (rule_of(base_url, name) for name in ("rprop", "asgd", "lbfgs"))
+    # prose: the article in Rprop's note and in L-BFGS's line search is a word, the rule's letters are variables
+    line = "if η = etaminus:  g ← 0           (a sign flip: step back no further, forget this gradient)"
+    assert page.evaluate(TYPESET_LETTERS, [rprop, line]) == [["η", True], ["g", True], ["a", False]]
+    line = "if line_search_fn = strong_wolfe:  t ← a step along d meeting the strong Wolfe conditions"
+    assert page.evaluate(TYPESET_LETTERS, [lbfgs, line]) == [["t", True], ["a", False], ["d", True]]
+    # "update's" is one word, its s no variable (s is one of L-BFGS's)
+    line = "else:  y ← g − prev_flat_grad;  s ← t·d       (the previous update's d and t)"
+    assert page.evaluate(TYPESET_LETTERS, [lbfgs, line]) == [[c, True] for c in "ygstddt"]
+    # math: ASGD's a is its running average, a variable wherever it stands
+    line = "a ← a + μ·(θ − a)          (a ← θ while μ = 1)"
+    assert page.evaluate(TYPESET_LETTERS, [asgd, line]) == [[c, True] for c in "aaμθaaθμ"]
+    # every optimizer's lines: the only single letters set upright are those two articles
+    with urllib.request.urlopen(f"{base_url}/api/optimizers") as reply:
+        optimizers = json.loads(reply.read())["optimizers"]
+    for optimizer in optimizers:
+        upright = []
+        for text in page.evaluate(
+            "async (rule) => (await import('/static/inspector.js')).ruleLines(rule).map((l) => l.text)",
+            optimizer["rule"],
+        ):
+            letters = page.evaluate(TYPESET_LETTERS, [optimizer["rule"], text])
+            upright += [letter for letter, italic in letters if not italic]
+        assert upright == (["a"] if optimizer["name"] in ("rprop", "lbfgs") else []), optimizer["name"]
+
+
+# The 3D view's drawn surface (heightAt, a ray from above) and the true surface (the API's values through
+# the map's value scale) over the given points, in the scale's units (0 at the grid's least value, 1 at its greatest).
+HEIGHTS = """async (points) => {
+  const view = document.querySelector('.view3d').view;
+  const reply = await (await fetch('/api/landscapes/rosenbrock/evaluate', { method: 'POST',
+    headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ points }) })).json();
+  return points.map(([x, y], k) => [view.heightAt(x, y), view.scale(reply.loss[k])]);
+}"""
+
+
+def test_the_3d_view_draws_rosenbrocks_valley_floor_smooth_and_the_paths_on_it(page: Page, base_url: str) -> None:
+    page.goto(f"/?{ROSENBROCK}&view=3d")
+    expect(page.locator(".view3d")).to_have_attribute("data-step", re.compile(r"^\d+$"))
+    # along the floor y = x², from the start's side down to the minimum (1, 1): the drawn height is the true
+    # one (no teeth of vertices beside the floor, no triangles bridging over it)
+    floor = [[x, x * x] for x in (-1.5 + 2.5 * k / 500 for k in range(501))]
+    heights = page.evaluate(HEIGHTS, floor)
+    drawn = [d for d, _ in heights]
+    assert all(d is not None for d in drawn)
+    assert max(abs(d - true) for d, true in heights) < 0.02, max(abs(d - true) for d, true in heights)
+    # as smooth as the truth: the drawn floor goes up and down no more than the true floor does
+    rise = sum(abs(b - a) for a, b in itertools.pairwise(drawn))
+    true_rise = sum(abs(b[1] - a[1]) for a, b in itertools.pairwise(heights))
+    assert rise < true_rise * 1.25, (rise, true_rise)  # a regular mesh: several times as much
+    # every racer's path lies on the drawn surface where its loss says (Adam's, down the valley)
+    result = scene_json(base_url, ROSENBROCK)
+    adam = result["racers"][3]
+    points = adam["path"][::10]
+    on = page.evaluate(HEIGHTS, points)
+    assert max(abs(d - true) for d, true in on if d is not None) < 0.02
