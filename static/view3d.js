@@ -112,11 +112,17 @@ function makeMapper(domain, contours) {
   const [y0, y1] = domain.y;
   const span = Math.max(x1 - x0, y1 - y0);
   const scale = valueScale(contours);
+  const X = (x) => ((x - (x0 + x1) / 2) / span) * 2;
+  const Z = (y) => -((y - (y0 + y1) / 2) / span) * 2;
+  // the domain's walls: a path that leaves the domain (a racer on its way to diverging) is cut at them, as the
+  // map cuts it at its edges, instead of flying off across the room (a plane keeps what lies on its normal's side)
+  const walls = [[1, 0, -X(x0)], [-1, 0, X(x1)], [0, 1, -Z(y1)], [0, -1, Z(y0)]];
   return {
-    X: (x) => ((x - (x0 + x1) / 2) / span) * 2,
-    Z: (y) => -((y - (y0 + y1) / 2) / span) * 2,
+    X,
+    Z,
     Y: (f) => Math.min(1.15, Math.max(-0.05, scale(f))) * HEIGHT,
     t: scale,
+    clip: walls.map(([a, b, c]) => new THREE.Plane(new THREE.Vector3(a, 0, b), c)),
   };
 }
 
@@ -139,6 +145,7 @@ export function createView3d(host, { landscape, contours, theme, onReset } = {})
   // no multisampling and at most 1.5 device pixels per CSS pixel: software GL (a projector's laptop without a
   // GPU, headless Chromium) pays per pixel; preserveDrawingBuffer lets an export or a test read the canvas
   const renderer = new THREE.WebGLRenderer({ canvas, antialias: false, preserveDrawingBuffer: true });
+  renderer.localClippingEnabled = true; // the paths' materials cut at the domain's walls (makeMapper: clip)
   renderer.setPixelRatio(Math.min(1.5, window.devicePixelRatio || 1));
   const scene = new THREE.Scene();
   const camera = new THREE.PerspectiveCamera(40, 1, 0.01, 50);
@@ -212,8 +219,9 @@ export function createView3d(host, { landscape, contours, theme, onReset } = {})
       const geometry = new THREE.BufferGeometry();
       geometry.setAttribute("position", new THREE.BufferAttribute(positions, 3));
       const color = new THREE.Color(theme.ink(racer.color));
-      const line = new THREE.Line(geometry, new THREE.LineBasicMaterial({ color }));
-      const ball = new THREE.Mesh(ballGeometry, new THREE.MeshLambertMaterial({ color, emissive: color, emissiveIntensity: 0.35 }));
+      const clippingPlanes = map.clip;
+      const line = new THREE.Line(geometry, new THREE.LineBasicMaterial({ color, clippingPlanes }));
+      const ball = new THREE.Mesh(ballGeometry, new THREE.MeshLambertMaterial({ color, emissive: color, emissiveIntensity: 0.35, clippingPlanes }));
       ball.scale.setScalar(0.035);
       scene.add(line, ball);
       return { line, ball, positions, length: n };
@@ -287,6 +295,20 @@ export function createView3d(host, { landscape, contours, theme, onReset } = {})
     heightAt,
     /** A value's height in the value scale's units (where the surface and the paths put it). */
     scale: (f) => map.t(f),
+    /** The box on the canvas (CSS pixels from its top left) that the domain's walls, from the lowest to the highest
+     * height a path takes, project to: what a path is cut to. */
+    wallsBox() {
+      const { x: [x0, x1], y: [y0, y1] } = landscape.domain;
+      const box = { left: Infinity, top: Infinity, right: -Infinity, bottom: -Infinity };
+      for (const x of [x0, x1]) for (const y of [y0, y1]) for (const h of [-0.05, 1.15 + LIFT / HEIGHT]) {
+        const p = new THREE.Vector3(map.X(x), h * HEIGHT, map.Z(y)).project(camera);
+        const left = ((p.x + 1) / 2) * canvas.clientWidth;
+        const top = ((1 - p.y) / 2) * canvas.clientHeight;
+        Object.assign(box, { left: Math.min(box.left, left), right: Math.max(box.right, left) });
+        Object.assign(box, { top: Math.min(box.top, top), bottom: Math.max(box.bottom, top) });
+      }
+      return box;
+    },
     remove() {
       cancelAnimationFrame(frame);
       observer.disconnect();

@@ -484,3 +484,42 @@ def test_the_3d_view_draws_rosenbrocks_valley_floor_smooth_and_the_paths_on_it(p
     points = adam["path"][::10]
     on = page.evaluate(HEIGHTS, points)
     assert max(abs(d - true) for d, true in on if d is not None) < 0.02
+
+
+# a racer diverging out of Rosenbrock's domain within a few steps, in a colour nothing else on the canvas has
+LEAVING = "landscape=rosenbrock&start=-1.5,2&steps=300&racer=sgd;lr=0.01;color=ff00ff&racer=adam;lr=0.05&view=3d"
+MAGENTA_OUTSIDE = """() => {
+  const view = document.querySelector('.view3d').view;
+  const canvas = view.canvas;
+  const copy = document.createElement('canvas');
+  [copy.width, copy.height] = [canvas.width, canvas.height];
+  const context = copy.getContext('2d');
+  context.drawImage(canvas, 0, 0);
+  const pixels = context.getImageData(0, 0, copy.width, copy.height).data;
+  const box = view.wallsBox();
+  const ratio = canvas.width / canvas.clientWidth;
+  let inside = 0, outside = 0;
+  for (let i = 0; i < pixels.length; i += 4) {
+    const [r, g, b] = [pixels[i], pixels[i + 1], pixels[i + 2]];
+    if (!(r > 150 && b > 150 && g < 110)) continue;  // the racer's magenta, shaded or not
+    const x = (i / 4) % copy.width / ratio, y = Math.floor(i / 4 / copy.width) / ratio;
+    const near = x >= box.left - 4 && x <= box.right + 4 && y >= box.top - 4 && y <= box.bottom + 4;
+    if (near) inside += 1; else outside += 1;
+  }
+  return { inside, outside };
+}"""
+
+
+def test_the_3d_view_cuts_a_path_that_leaves_the_domain_at_its_walls(page: Page, base_url: str) -> None:
+    """SGD at lr 0.01 leaves Rosenbrock's domain at its fourth step and diverges: the map cuts its path at the plot's
+    edge, and the 3D view cuts it at the domain's walls, instead of drawing it off across the room."""
+    result = scene_json(base_url, LEAVING.removesuffix("&view=3d"))
+    sgd = result["racers"][0]
+    assert sgd["status"] == "diverged" and not (-2 <= sgd["path"][-1][0] <= 2)  # last drawn point outside
+    page.goto(f"/?{LEAVING}")
+    expect(page.locator(".view3d")).to_have_attribute("data-step", re.compile(r"^\d+$"))
+    page.keyboard.press("End")
+    expect(page.locator(".view3d")).to_have_attribute("data-step", "300")
+    pixels = page.evaluate(MAGENTA_OUTSIDE)
+    assert pixels["inside"] > 20, pixels  # the path is drawn, inside the domain
+    assert pixels["outside"] == 0, pixels
