@@ -632,7 +632,7 @@ def _strong_wolfe(
 def lbfgs(theta: Array, g: Array, state: Array, t: int, lr: float, h: Array, hess: Array, closure: Any) -> None:
     """L-BFGS (Liu & Nocedal 1989): a quasi-Newton direction from the last steps; as torch.optim.LBFGS with max_iter=1.
 
-    Update rule: one ``optimizer.step(closure)`` with max_iter=1 per update (the closure returns f, sets g):
+    Update rule: one optimizer.step(closure) with max_iter=1 per update (the closure returns f, sets g):
         f, g ← f(θ), ∇f(θ)                           (evaluation 1 of this update)
         stop here if max|g| ≤ tolerance_grad         (θ and the state unchanged but func_evals)
         n_iter ← n_iter + 1

@@ -133,6 +133,13 @@ def test_every_optimizer_has_a_rule_and_slider_specs() -> None:
                 assert param.slider_min is not None and param.slider_max is not None
 
 
+def test_every_update_rule_reads_as_plain_text() -> None:
+    """The rule's block is what the page and the step inspector show a student, line by line: no markup in it."""
+    for spec in OPTIMIZERS.values():
+        block = spec.rule[spec.rule.index("Update rule") :].split("\n\n")[0]
+        assert "`" not in block and "**" not in block, (spec.name, block)
+
+
 def test_torch_defaults() -> None:
     assert get_optimizer("sgd").resolve({}) == {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0}
     assert get_optimizer("adamw").resolve({})["weight_decay"] == 0.01
