@@ -10,7 +10,7 @@ fixes the parameters and the regularization and gives the ``Surface`` a race ste
 
 Each landscape is two compiled functions of one point (x, y) and its parameters as a float array
 ``p``: one returns ``(f, ∂f/∂x, ∂f/∂y)``, the other ``(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²)``. Inside
-compiled code a landscape is its ``kind``, an integer (``landscape_at``), so
+compiled code a landscape is its ``kind``, an integer (``value_and_grad_at``, ``hessian_at``), so
 the race loop, the contour grid and ``/evaluate`` all run the same functions, and one compiled race
 loop serves every landscape.
 """
@@ -513,41 +513,69 @@ def plateau_hessian(x: float, y: float, p: FloatArray) -> tuple[float, float, fl
 # ``program`` (int64 op codes) and ``constants`` (float64) describe a formula landscape (kind FORMULA,
 # core/formula.py): one more kind whose value, gradient and Hessian come from a compiled interpreter
 # of that program, so a new formula needs no new compilation. Every other kind ignores them. Adding a
-# landscape: its two functions above, its line in ``landscape_at`` below, and its entry in _ALL.
+# landscape: its two functions above, one line in each function below, and its entry in _ALL.
 
 FORMULA = 100  # the kind of a formula landscape: core/formula.py's interpreter runs its program
 
 
 @njit(error_model="numpy", cache=True, inline="always")
-def landscape_at(
-    kind: int, x: float, y: float, p: FloatArray, program: IntArray, constants: FloatArray, hessian: bool
+def value_and_grad_at(
+    kind: int, x: float, y: float, p: FloatArray, program: IntArray, constants: FloatArray
 ) -> tuple[float, float, float]:
-    """(f, ∂f/∂x, ∂f/∂y) of the landscape of this kind at (x, y), or with ``hessian`` (∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²)."""
+    """(f, ∂f/∂x, ∂f/∂y) of the landscape of this kind at (x, y)."""
     if kind == 0:
-        return beale_hessian(x, y, p) if hessian else beale(x, y, p)
+        return beale(x, y, p)
     if kind == 1:
-        return rosenbrock_hessian(x, y, p) if hessian else rosenbrock(x, y, p)
+        return rosenbrock(x, y, p)
     if kind == 2:
-        return saddle_hessian(x, y, p) if hessian else saddle(x, y, p)
+        return saddle(x, y, p)
     if kind == 3:
-        return bowl_hessian(x, y, p) if hessian else bowl(x, y, p)
+        return bowl(x, y, p)
     if kind == 4:
-        return himmelblau_hessian(x, y, p) if hessian else himmelblau(x, y, p)
+        return himmelblau(x, y, p)
     if kind == 5:
-        return rastrigin_hessian(x, y, p) if hessian else rastrigin(x, y, p)
+        return rastrigin(x, y, p)
     if kind == 6:
-        return six_hump_camel_hessian(x, y, p) if hessian else six_hump_camel(x, y, p)
+        return six_hump_camel(x, y, p)
     if kind == 7:
-        return booth_hessian(x, y, p) if hessian else booth(x, y, p)
+        return booth(x, y, p)
     if kind == 8:
-        return goldstein_price_hessian(x, y, p) if hessian else goldstein_price(x, y, p)
+        return goldstein_price(x, y, p)
     if kind == 9:
-        return plateau_hessian(x, y, p) if hessian else plateau(x, y, p)
+        return plateau(x, y, p)
     if kind == FORMULA:
-        return (
-            program_hessian(program, constants, x, y) if hessian else program_value_and_grad(program, constants, x, y)
-        )
+        return program_value_and_grad(program, constants, x, y)
     return math.nan, math.nan, math.nan  # an unknown kind: the racer diverges at once
+
+
+@njit(error_model="numpy", cache=True, inline="always")
+def hessian_at(
+    kind: int, x: float, y: float, p: FloatArray, program: IntArray, constants: FloatArray
+) -> tuple[float, float, float]:
+    """(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²) of the landscape of this kind at (x, y)."""
+    if kind == 0:
+        return beale_hessian(x, y, p)
+    if kind == 1:
+        return rosenbrock_hessian(x, y, p)
+    if kind == 2:
+        return saddle_hessian(x, y, p)
+    if kind == 3:
+        return bowl_hessian(x, y, p)
+    if kind == 4:
+        return himmelblau_hessian(x, y, p)
+    if kind == 5:
+        return rastrigin_hessian(x, y, p)
+    if kind == 6:
+        return six_hump_camel_hessian(x, y, p)
+    if kind == 7:
+        return booth_hessian(x, y, p)
+    if kind == 8:
+        return goldstein_price_hessian(x, y, p)
+    if kind == 9:
+        return plateau_hessian(x, y, p)
+    if kind == FORMULA:
+        return program_hessian(program, constants, x, y)
+    return math.nan, math.nan, math.nan
 
 
 @njit(error_model="numpy", cache=True)
@@ -565,7 +593,7 @@ def surface_value_and_grad(
     kind: int, p: FloatArray, program: IntArray, constants: FloatArray, l1: float, l2: float, x: float, y: float
 ) -> tuple[float, float, float]:
     """(F, ∂F/∂x, ∂F/∂y) with F = f + l1·(|x| + |y|) + l2·(x² + y²)."""
-    loss, grad_x, grad_y = landscape_at(kind, x, y, p, program, constants, False)
+    loss, grad_x, grad_y = value_and_grad_at(kind, x, y, p, program, constants)
     if l1 != 0.0:
         loss = loss + l1 * (abs(x) + abs(y))
         grad_x = grad_x + l1 * sign(x)
@@ -582,7 +610,7 @@ def surface_hessian(
     kind: int, p: FloatArray, program: IntArray, constants: FloatArray, l2: float, x: float, y: float
 ) -> tuple[float, float, float]:
     """(∂²F/∂x², ∂²F/∂x∂y, ∂²F/∂y²): the l2 term adds 2·l2 to the diagonal; the l1 kink contributes 0."""
-    hxx, hxy, hyy = landscape_at(kind, x, y, p, program, constants, True)
+    hxx, hxy, hyy = hessian_at(kind, x, y, p, program, constants)
     return hxx + 2.0 * l2, hxy, hyy + 2.0 * l2
 
 
