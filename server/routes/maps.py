@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import chain
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
@@ -321,12 +321,21 @@ def map_request_from_query(query: str) -> MapRequest:
             body[a] = {"name": given[f"map.{a}"], **fields}
         elif fields:
             raise ValueError(f"map.{a}.{next(iter(fields))} needs map.{a}=<hyperparameter name>")
+    return _validated_query(MapRequest, body, "map")
+
+
+RequestModel = TypeVar("RequestModel", bound=BaseModel)
+
+
+def _validated_query(model: type[RequestModel], body: dict[str, Any], prefix: str) -> RequestModel:
+    """``body`` (from a query) as ``model``, lax: the query's strings become numbers, checked against the limits.
+    Raises ValueError naming the query key (``<prefix>.<field>``, or the scene's own key) and what is wrong."""
     try:
-        return MapRequest.model_validate(body)  # lax: the query's strings become numbers, checked against the limits
+        return model.model_validate(body)
     except ValidationError as error:
         problem = error.errors(include_url=False)[0]
         where = [str(part) for part in problem["loc"]]
-        key = ".".join(where[1:]) if where[0] == "scene" else "map." + ".".join(where)
+        key = ".".join(where[1:]) if where[0] == "scene" else f"{prefix}." + ".".join(where)
         raise ValueError(f"{key}: {problem['msg']}, got {problem.get('input')!r}") from None
 
 
@@ -482,13 +491,7 @@ def tune_request_from_query(query: str) -> TuneRequest:
             body[name] = _FLAGS[value.lower()]
         else:
             body[name] = value
-    try:
-        return TuneRequest.model_validate(body)  # lax: the query's strings become numbers, checked against the limits
-    except ValidationError as error:
-        problem = error.errors(include_url=False)[0]
-        where = [str(part) for part in problem["loc"]]
-        key = ".".join(where[1:]) if where[0] == "scene" else "tune." + ".".join(where)
-        raise ValueError(f"{key}: {problem['msg']}, got {problem.get('input')!r}") from None
+    return _validated_query(TuneRequest, body, "tune")
 
 
 def tune_query_parameters() -> list[dict[str, Any]]:
