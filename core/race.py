@@ -482,13 +482,12 @@ def warm_up() -> None:
     and one landscape evaluation: numba compiles a function once per argument types, and these
     are the types every request uses. Safe to call again (then it costs about a millisecond).
     """
+    defaults = {name: spec.resolve({}) for name, spec in OPTIMIZERS.items()}
+    entrants = [Entrant(name, params, np.full(3, params["lr"])) for name, params in defaults.items()]
     for landscape in LANDSCAPES.values():
         surface = landscape.surface()
         surface.value_and_grad(np.array([list(landscape.start)]))
         surface.hessian(np.array([list(landscape.start)]))
-        entrants = [
-            Entrant(name, spec.resolve({}), np.full(3, spec.resolve({})["lr"])) for name, spec in OPTIMIZERS.items()
-        ]
         for internals in (False, True):
             race = Race(surface, landscape.start, entrants, 3, noise=0.1, internals=internals)
             for _ in race.chunks(2):
